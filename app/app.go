@@ -1,0 +1,96 @@
+// Package app implements the s3dns command line: each subcommand loads the
+// configuration and wires the packages together. cmd/s3dns only calls Run.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// IO is where a command reads its environment and writes its output.
+type IO struct {
+	Stdout, Stderr io.Writer
+	// Ctx ends serve when cancelled, as SIGINT/SIGTERM do.
+	Ctx context.Context
+}
+
+const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|version] [flags]
+
+  serve      serve DNS on UDP and TCP (the default)
+  validate   check the configuration and summarise what would be served
+  explain    say which endpoint and rule answer NAME, and what would be answered
+  version    print version, commit and Go version
+
+flags:
+`
+
+// Run executes one command line and returns the process exit code.
+func Run(args []string, io IO) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := pflag.NewFlagSet("s3dns", pflag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	config.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(io.Stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if io.Ctx == nil {
+		io.Ctx = context.Background()
+	}
+	switch cmd {
+	case "serve":
+		return serve(fs, io)
+	case "validate":
+		return validate(fs, io)
+	case "explain":
+		return explain(fs, io)
+	case "version":
+		fmt.Fprintln(io.Stdout, VersionString())
+		return 0
+	case "help":
+		fs.Usage()
+		return 0
+	}
+	fmt.Fprintf(io.Stderr, "s3dns: unknown command %q\n", cmd)
+	fs.Usage()
+	return 2
+}
+
+// load reads the configuration and reports warnings and errors on stderr.
+func load(fs *pflag.FlagSet, io IO) (*config.Config, bool) {
+	cfg, warnings, err := config.Load(config.Options{Flags: fs})
+	for _, w := range warnings {
+		fmt.Fprintf(io.Stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "configuration errors:\n")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(io.Stderr, "  %s\n", line)
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+// Main is cmd/s3dns's whole body.
+func Main() {
+	ctx, stop := signalContext()
+	defer stop()
+	os.Exit(Run(os.Args[1:], IO{Stdout: os.Stdout, Stderr: os.Stderr, Ctx: ctx}))
+}

@@ -1,0 +1,71 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/pflag"
+
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
+)
+
+// explain says which endpoint and rule answer a name, and what would be
+// answered, without sending any query.
+func explain(fs *pflag.FlagSet, io IO) int {
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		fmt.Fprintln(io.Stderr, "usage: s3dns explain NAME [TYPE]")
+		return 2
+	}
+	name := dns.Fqdn(fs.Arg(0))
+	qtype := dns.TypeA
+	if fs.NArg() == 2 {
+		t, ok := dns.StringToType[strings.ToUpper(fs.Arg(1))]
+		if !ok {
+			fmt.Fprintf(io.Stderr, "s3dns explain: unknown record type %q\n", fs.Arg(1))
+			return 2
+		}
+		qtype = t
+	}
+	if _, ok := dns.IsDomainName(name); !ok {
+		fmt.Fprintf(io.Stderr, "s3dns explain: %q is not a domain name\n", fs.Arg(0))
+		return 2
+	}
+	cfg, ok := load(fs, io)
+	if !ok {
+		return 1
+	}
+	m, reason, matched := zones.New(cfg.Endpoints).Explain(name)
+	w := io.Stdout
+	fmt.Fprintf(w, "name: %s %s\n", name, dns.TypeToString[qtype])
+	if !matched {
+		fmt.Fprintf(w, "not answered by an endpoint: %s\n", reason)
+		fmt.Fprintf(w, "answer: forwarded to the upstreams (%s) and cached\n", strings.Join(cfg.Upstreams, ", "))
+		return 0
+	}
+	e := m.Endpoint
+	fmt.Fprintf(w, "endpoint: endpoints[%d] (region %s)\n", m.Index, e.Region)
+	fmt.Fprintf(w, "rule: %s\n", m.Rule)
+	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
+	return 0
+}
+
+func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match) string {
+	t := dns.TypeToString[qtype]
+	isAddr := qtype == dns.TypeA || qtype == dns.TypeAAAA
+	switch {
+	case e.Hostname != "" && e.Answer == config.AnswerCNAME && qtype == dns.TypeCNAME:
+		return fmt.Sprintf("%s CNAME %s (TTL %v)", name, e.Hostname, e.TTL)
+	case e.Hostname != "" && e.Answer == config.AnswerCNAME:
+		return fmt.Sprintf("%s CNAME %s (TTL %v), then the %s records of %s chased through the upstreams; when unresolved: %s",
+			name, e.Hostname, e.TTL, t, e.Hostname, unresolvedText(e))
+	case !isAddr:
+		return fmt.Sprintf("NOERROR with no records and the SOA of %s (only A and AAAA are answered)", m.Zone)
+	case e.Hostname == "":
+		return fmt.Sprintf("the static %s addresses under %s (TTL %v)", t, name, e.TTL)
+	default:
+		return fmt.Sprintf("the %s records of %s (chased through the upstreams) under %s, TTL at most %v; when unresolved: %s",
+			t, e.Hostname, name, e.TTL, unresolvedText(e))
+	}
+}

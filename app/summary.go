@@ -1,0 +1,114 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// writeSummary prints what a configuration would serve, for `validate`.
+func writeSummary(w io.Writer, cfg *config.Config) {
+	source := cfg.File
+	if source == "" {
+		source = "no file (built-in defaults, environment and flags)"
+	}
+	fmt.Fprintf(w, "configuration: %s\n", source)
+	fmt.Fprintf(w, "listen: %s (UDP and TCP)\n", strings.Join(cfg.Listen, ", "))
+	if cfg.HTTPListen == "" {
+		fmt.Fprintf(w, "http: off\n")
+	} else {
+		fmt.Fprintf(w, "http: %s (/metrics /healthz /readyz)\n", cfg.HTTPListen)
+	}
+	fmt.Fprintf(w, "upstreams: %s (timeout %v each)\n", strings.Join(cfg.Upstreams, ", "), cfg.UpstreamTimeout)
+	if cfg.Cache.MaxEntries == 0 {
+		fmt.Fprintf(w, "cache: off\n")
+	} else {
+		fmt.Fprintf(w, "cache: %d entries, max TTL %v, negative max TTL %v, serve-stale %v\n",
+			cfg.Cache.MaxEntries, cfg.Cache.MaxTTL, cfg.Cache.NegativeMaxTTL, cfg.Cache.ServeStale)
+	}
+	allow := make([]string, len(cfg.Access.Allow))
+	for i, p := range cfg.Access.Allow {
+		allow[i] = p.String()
+	}
+	fmt.Fprintf(w, "access: allow %s; rate limit %s\n", strings.Join(allow, ", "), rateText(cfg.Access.RateLimitQPS))
+	fmt.Fprintf(w, "endpoints: %d\n", len(cfg.Endpoints))
+	for i := range cfg.Endpoints {
+		writeEndpoint(w, i, &cfg.Endpoints[i])
+	}
+	fmt.Fprintf(w, "everything else is forwarded to the upstreams\n")
+}
+
+func rateText(qps float64) string {
+	if qps == 0 {
+		return "off"
+	}
+	return fmt.Sprintf("%g queries/s per client", qps)
+}
+
+func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
+	fmt.Fprintf(w, "  [%d] region %s: %s\n", i, e.Region, answerText(e))
+	if len(e.Addresses) > 0 {
+		addrs := make([]string, len(e.Addresses))
+		for j, a := range e.Addresses {
+			addrs[j] = a.String()
+		}
+		fmt.Fprintf(w, "      static addresses: %s\n", strings.Join(addrs, ", "))
+	}
+	for _, name := range ServedNames(e) {
+		fmt.Fprintf(w, "      takes %s\n", name)
+	}
+}
+
+func answerText(e *config.Endpoint) string {
+	ttl := fmt.Sprintf("TTL %v", e.TTL)
+	switch {
+	case e.Hostname == "":
+		return "answers its static addresses under the asked name, " + ttl
+	case e.Answer == config.AnswerCNAME:
+		return fmt.Sprintf("CNAME to %s with its records, %s; when unresolved: %s", e.Hostname, ttl, unresolvedText(e))
+	default:
+		return fmt.Sprintf("A/AAAA of %s under the asked name, %s; when unresolved: %s", e.Hostname, ttl, unresolvedText(e))
+	}
+}
+
+func unresolvedText(e *config.Endpoint) string {
+	prefix := ""
+	if len(e.Addresses) > 0 {
+		prefix = "static addresses, else "
+	}
+	switch {
+	case e.OnUnresolved == config.UnresolvedPublic:
+		return prefix + "forward publicly (fail open)"
+	case e.OnUnresolved == config.UnresolvedServfail || e.Answer == config.AnswerAlias:
+		return prefix + "SERVFAIL (fail closed)"
+	default:
+		return prefix + "the CNAME alone"
+	}
+}
+
+// ServedNames lists the name patterns an endpoint takes.
+func ServedNames(e *config.Endpoint) []string {
+	r := e.Region
+	var out []string
+	zones := []string{"s3." + r + ".amazonaws.com"}
+	if e.Dualstack {
+		zones = append(zones, "s3.dualstack."+r+".amazonaws.com")
+	}
+	for _, z := range zones {
+		if e.ServesApex() {
+			out = append(out, z+" (path-style requests)")
+		}
+		for _, b := range e.Buckets {
+			out = append(out, b+"."+z)
+		}
+	}
+	for _, ap := range e.AccessPoints {
+		out = append(out, ap+".s3-accesspoint."+r+".amazonaws.com")
+	}
+	if e.Control {
+		out = append(out, "s3-control."+r+".amazonaws.com", "ACCOUNT.s3-control."+r+".amazonaws.com")
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+// Package config turns a YAML file, S3DNS_* environment variables and flags
+// into one typed, validated Config. Nothing else in s3dns reads viper.
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Answer modes of an endpoint.
+const (
+	AnswerCNAME = "cname" // N CNAME <hostname> plus the hostname's records, like a BIND RPZ
+	AnswerAlias = "alias" // A/AAAA under N itself, like a Route 53 alias record
+)
+
+// What to do when an endpoint's addresses cannot be had.
+const (
+	UnresolvedCNAME    = "cname"    // the CNAME alone; the client's resolver chases it
+	UnresolvedPublic   = "public"   // fail open: forward as if the name were not listed
+	UnresolvedServfail = "servfail" // fail closed
+)
+
+// Config is the whole validated configuration of a running server.
+type Config struct {
+	Listen          []string // host:port, UDP and TCP on each
+	HTTPListen      string   // "" turns HTTP off
+	Upstreams       []string // host:port
+	UpstreamTimeout time.Duration
+	Cache           Cache
+	Access          Access
+	Log             Log
+	Endpoints       []Endpoint
+
+	// File is the configuration file that was read, "" when none was.
+	File string
+}
+
+// Cache bounds the answer cache.
+type Cache struct {
+	MaxEntries     int
+	MaxTTL         time.Duration
+	NegativeMaxTTL time.Duration
+	ServeStale     time.Duration
+}
+
+// Access says who may query and how often.
+type Access struct {
+	Allow        []netip.Prefix
+	RateLimitQPS float64
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level   slog.Level
+	Format  string // text | json
+	Queries bool
+}
+
+// Endpoint is one S3 interface VPC endpoint and the names it answers.
+type Endpoint struct {
+	Region       string
+	Hostname     string // fully qualified, lower case, "" when only addresses are given
+	Addresses    []netip.Addr
+	Buckets      []string // lower case exact names or shell globs; "*" = every bucket
+	PathStyle    bool
+	AccessPoints []string
+	Control      bool
+	Dualstack    bool
+	Answer       string
+	OnUnresolved string
+	TTL          time.Duration
+}
+
+// ServesApex reports whether s3.<region>.amazonaws.com goes to the endpoint.
+func (e *Endpoint) ServesApex() bool {
+	if e.PathStyle {
+		return true
+	}
+	for _, b := range e.Buckets {
+		if b == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// TTLSeconds is the TTL of synthesized records as it goes on the wire.
+func (e *Endpoint) TTLSeconds() uint32 { return uint32(e.TTL / time.Second) }
+
+// AddressesOf returns the static addresses of one family.
+func (e *Endpoint) AddressesOf(v6 bool) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range e.Addresses {
+		if a.Is6() == v6 {
+			out = append(out, a)
+		}
+	}
+	return out
+}

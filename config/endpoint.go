@@ -1,0 +1,114 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
+	e := Endpoint{
+		Region:       strings.ToLower(raw.Region),
+		PathStyle:    raw.PathStyle,
+		Control:      raw.Control,
+		Dualstack:    raw.Dualstack,
+		Answer:       strings.ToLower(raw.Answer),
+		OnUnresolved: strings.ToLower(raw.OnUnresolved),
+		TTL:          duration(p, key+".ttl", raw.TTL, time.Second),
+	}
+	if !ValidRegion(e.Region) {
+		p.errorf(key+".region", "%q is not an AWS region name (like eu-west-2)", raw.Region)
+	}
+	if raw.Hostname != "" {
+		if ValidHostname(raw.Hostname) {
+			e.Hostname = strings.ToLower(strings.TrimSuffix(raw.Hostname, ".")) + "."
+		} else {
+			p.errorf(key+".hostname", "%q is not a valid DNS name", raw.Hostname)
+		}
+	}
+	for i, a := range raw.Addresses {
+		addr, err := netip.ParseAddr(a)
+		if err != nil || addr.Zone() != "" {
+			p.errorf(fmt.Sprintf("%s.addresses[%d]", key, i), "%q is not an IP address", a)
+			continue
+		}
+		e.Addresses = append(e.Addresses, addr.Unmap())
+	}
+	if raw.Hostname == "" && len(raw.Addresses) == 0 {
+		p.errorf(key, "needs a hostname, addresses, or both")
+	}
+	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name")
+	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
+	for i, b := range e.Buckets {
+		if !IsGlob(b) && strings.Contains(b, ".") {
+			p.warnf(fmt.Sprintf("%s.buckets[%d]", key, i),
+				"%q contains a dot: its virtual-hosted HTTPS name does not match the endpoint's wildcard certificate, so clients use path-style requests, which only path_style: true sends to the endpoint", b)
+		}
+	}
+	switch e.Answer {
+	case AnswerCNAME, AnswerAlias:
+	default:
+		p.errorf(key+".answer", "%q is not one of cname, alias", raw.Answer)
+	}
+	switch e.OnUnresolved {
+	case UnresolvedCNAME, UnresolvedPublic, UnresolvedServfail:
+	default:
+		p.errorf(key+".on_unresolved", "%q is not one of cname, public, servfail", raw.OnUnresolved)
+	}
+	if len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control {
+		p.warnf(key, "lists no buckets, access points, path_style or control: it answers no names")
+	}
+	return e
+}
+
+// patterns lower-cases and checks exact names and globs of one list.
+func patterns(p *problems, key string, list []string, valid func(string) bool, what string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i, s := range list {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		v := strings.ToLower(strings.TrimSpace(s))
+		switch {
+		case IsGlob(v) && !validGlob(v):
+			p.errorf(k, "%q is not a valid glob pattern", s)
+		case !IsGlob(v) && !valid(v):
+			p.errorf(k, "%q is not a valid %s", s, what)
+		case seen[v]:
+			p.errorf(k, "%q is listed twice", s)
+		default:
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// checkDuplicates rejects the same exact bucket or access point on two
+// endpoints: which one answers would otherwise depend on file order.
+func checkDuplicates(p *problems, endpoints []Endpoint) {
+	buckets := map[string]int{}
+	accessPoints := map[string]int{}
+	for i, e := range endpoints {
+		for j, b := range e.Buckets {
+			if IsGlob(b) {
+				continue
+			}
+			if first, dup := buckets[b]; dup {
+				p.errorf(fmt.Sprintf("endpoints[%d].buckets[%d]", i, j), "%q is already listed on endpoints[%d]", b, first)
+			} else {
+				buckets[b] = i
+			}
+		}
+		for j, ap := range e.AccessPoints {
+			if IsGlob(ap) {
+				continue
+			}
+			if first, dup := accessPoints[ap]; dup {
+				p.errorf(fmt.Sprintf("endpoints[%d].access_points[%d]", i, j), "%q is already listed on endpoints[%d]", ap, first)
+			} else {
+				accessPoints[ap] = i
+			}
+		}
+	}
+}

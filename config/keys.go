@@ -1,0 +1,75 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// checkKeys reports every key that is not part of the configuration, and
+// sections of the wrong shape, naming each by its full path.
+func checkKeys(p *problems, settings map[string]any) {
+	top := map[string]map[string]bool{}
+	for k := range defaults {
+		section, sub, nested := strings.Cut(k, ".")
+		if _, ok := top[section]; !ok {
+			top[section] = nil
+		}
+		if nested {
+			if top[section] == nil {
+				top[section] = map[string]bool{}
+			}
+			top[section][sub] = true
+		}
+	}
+	for _, key := range sortedKeys(settings) {
+		sub, known := top[key]
+		switch {
+		case !known:
+			p.errorf(key, "unknown key")
+		case sub != nil:
+			m, ok := settings[key].(map[string]any)
+			if !ok {
+				p.errorf(key, "must be a mapping, not %q", fmt.Sprint(settings[key]))
+				continue
+			}
+			for _, k := range sortedKeys(m) {
+				if !sub[k] {
+					p.errorf(key+"."+k, "unknown key")
+				}
+			}
+		case key == "endpoints":
+			checkEndpointKeys(p, settings[key])
+		}
+	}
+}
+
+func checkEndpointKeys(p *problems, v any) {
+	list, ok := v.([]any)
+	if !ok {
+		p.errorf("endpoints", "must be a list, not %q", fmt.Sprint(v))
+		return
+	}
+	for i, item := range list {
+		key := fmt.Sprintf("endpoints[%d]", i)
+		m, ok := item.(map[string]any)
+		if !ok {
+			p.errorf(key, "must be a mapping, not %q", fmt.Sprint(item))
+			continue
+		}
+		for _, k := range sortedKeys(m) {
+			if _, known := endpointDefaults[strings.ToLower(k)]; !known {
+				p.errorf(key+"."+k, "unknown key")
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

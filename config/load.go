@@ -1,0 +1,181 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultSearchPaths are tried in order when --config is not given.
+var DefaultSearchPaths = []string{"s3dns.yaml", "/etc/s3dns/s3dns.yaml"}
+
+// Options say where a configuration comes from.
+type Options struct {
+	// File is --config; "" means try SearchPaths.
+	File        string
+	SearchPaths []string
+	// Flags, when set, holds the flags of RegisterFlags; only changed ones count.
+	Flags *pflag.FlagSet
+	// ResolvConf supplies default upstreams; "" means /etc/resolv.conf.
+	ResolvConf string
+}
+
+// Load reads, merges (flags > environment > file > defaults) and validates a
+// configuration. It returns the warnings found, and an Errors value listing
+// every problem when the configuration cannot be used.
+func Load(opts Options) (*Config, []string, error) {
+	if opts.File == "" && opts.Flags != nil {
+		opts.File, _ = opts.Flags.GetString("config")
+	}
+	file, err := findFile(opts)
+	if err != nil {
+		return nil, nil, Errors{err}
+	}
+	settings, err := merge(file, opts.Flags)
+	if err != nil {
+		return nil, nil, Errors{err}
+	}
+	var p problems
+	checkKeys(&p, settings)
+	raw, err := decode(settings)
+	p.addJoined(err)
+	if len(p.errs) > 0 {
+		return nil, p.warnings, p.errs
+	}
+	cfg := validate(&p, raw, opts.ResolvConf)
+	if len(p.errs) > 0 {
+		return nil, p.warnings, p.errs
+	}
+	cfg.File = file
+	return cfg, p.warnings, nil
+}
+
+func findFile(opts Options) (string, error) {
+	if opts.File != "" {
+		if _, err := os.Stat(opts.File); err != nil {
+			return "", fmt.Errorf("--config: %w", err)
+		}
+		return opts.File, nil
+	}
+	paths := opts.SearchPaths
+	if paths == nil {
+		paths = DefaultSearchPaths
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", nil
+}
+
+// merge layers defaults, the file, S3DNS_* environment and changed flags.
+func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
+	v := viper.New()
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+	}
+	v.SetEnvPrefix("S3DNS")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if file != "" {
+		fileMap, err := readYAML(file)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.MergeConfigMap(fileMap); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	if flags != nil {
+		var bindErr error
+		flags.Visit(func(f *pflag.Flag) {
+			if key, ok := flagKeys[f.Name]; ok {
+				bindErr = errors.Join(bindErr, v.BindPFlag(key, f))
+			}
+		})
+		if bindErr != nil {
+			return nil, bindErr
+		}
+	}
+	settings := v.AllSettings()
+	// Environment and flags give endpoints as one YAML or JSON string.
+	if s, ok := settings["endpoints"].(string); ok {
+		var list any
+		if err := yaml.Unmarshal([]byte(s), &list); err != nil {
+			return nil, fmt.Errorf("endpoints: %q is not a YAML or JSON list: %v", s, err)
+		}
+		if list == nil {
+			list = []any{}
+		}
+		settings["endpoints"] = list
+	}
+	return settings, nil
+}
+
+func readYAML(file string) (map[string]any, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// decode turns merged settings into rawConfig, filling endpoint defaults.
+func decode(settings map[string]any) (*rawConfig, error) {
+	if list, ok := settings["endpoints"].([]any); ok {
+		for i, item := range list {
+			m, ok := item.(map[string]any)
+			if !ok {
+				continue // checkKeys reported it
+			}
+			filled := make(map[string]any, len(endpointDefaults))
+			for k, v := range endpointDefaults {
+				filled[k] = v
+			}
+			for k, v := range m {
+				filled[strings.ToLower(k)] = v
+			}
+			list[i] = filled
+		}
+	}
+	var raw rawConfig
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:           &raw,
+		WeaklyTypedInput: true,
+		DecodeHook:       splitListHook,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &raw, dec.Decode(settings)
+}
+
+// splitListHook lets "a,b" (from an environment variable) fill a []string.
+func splitListHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to != reflect.TypeOf([]string(nil)) {
+		return data, nil
+	}
+	var out []string
+	for _, part := range strings.FieldsFunc(data.(string), func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, part)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}

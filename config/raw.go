@@ -1,0 +1,80 @@
+package config
+
+// rawConfig mirrors the YAML layout. Durations and addresses stay strings here
+// so that validation can name the key and the bad value in its own words.
+type rawConfig struct {
+	Listen          []string      `mapstructure:"listen"`
+	HTTPListen      string        `mapstructure:"http_listen"`
+	Upstreams       []string      `mapstructure:"upstreams"`
+	UpstreamTimeout string        `mapstructure:"upstream_timeout"`
+	Cache           rawCache      `mapstructure:"cache"`
+	Access          rawAccess     `mapstructure:"access"`
+	Log             rawLog        `mapstructure:"log"`
+	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
+}
+
+type rawCache struct {
+	MaxEntries     int    `mapstructure:"max_entries"`
+	MaxTTL         string `mapstructure:"max_ttl"`
+	NegativeMaxTTL string `mapstructure:"negative_max_ttl"`
+	ServeStale     string `mapstructure:"serve_stale"`
+}
+
+type rawAccess struct {
+	Allow        []string `mapstructure:"allow"`
+	RateLimitQPS float64  `mapstructure:"rate_limit_qps"`
+}
+
+type rawLog struct {
+	Level   string `mapstructure:"level"`
+	Format  string `mapstructure:"format"`
+	Queries bool   `mapstructure:"queries"`
+}
+
+type rawEndpoint struct {
+	Region       string   `mapstructure:"region"`
+	Hostname     string   `mapstructure:"hostname"`
+	Addresses    []string `mapstructure:"addresses"`
+	Buckets      []string `mapstructure:"buckets"`
+	PathStyle    bool     `mapstructure:"path_style"`
+	AccessPoints []string `mapstructure:"access_points"`
+	Control      bool     `mapstructure:"control"`
+	Dualstack    bool     `mapstructure:"dualstack"`
+	Answer       string   `mapstructure:"answer"`
+	OnUnresolved string   `mapstructure:"on_unresolved"`
+	TTL          string   `mapstructure:"ttl"`
+}
+
+// defaults holds every scalar key with its built-in value. Being listed here
+// is also what makes a key known to viper's environment lookup.
+var defaults = map[string]any{
+	"listen":                 []string{"127.0.0.1:5353"},
+	"http_listen":            "127.0.0.1:9153",
+	"upstreams":              []string{},
+	"upstream_timeout":       "2s",
+	"cache.max_entries":      100000,
+	"cache.max_ttl":          "24h",
+	"cache.negative_max_ttl": "5m",
+	"cache.serve_stale":      "0s",
+	"access.allow":           []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
+	"access.rate_limit_qps":  0,
+	"log.level":              "info",
+	"log.format":             "text",
+	"log.queries":            false,
+	"endpoints":              []any{},
+}
+
+// endpointDefaults fill keys an endpoint entry leaves out.
+var endpointDefaults = map[string]any{
+	"region":        "",
+	"hostname":      "",
+	"addresses":     []string{},
+	"buckets":       []string{},
+	"path_style":    false,
+	"access_points": []string{},
+	"control":       false,
+	"dualstack":     false,
+	"answer":        AnswerCNAME,
+	"on_unresolved": UnresolvedCNAME,
+	"ttl":           "60s",
+}

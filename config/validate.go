@@ -1,0 +1,175 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// validate checks every key of raw and builds the typed Config.
+func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
+	cfg := &Config{
+		HTTPListen:      raw.HTTPListen,
+		UpstreamTimeout: duration(p, "upstream_timeout", raw.UpstreamTimeout, time.Millisecond),
+	}
+	cfg.Listen = listenAddrs(p, "listen", raw.Listen)
+	if raw.HTTPListen != "" {
+		checkHostPort(p, "http_listen", raw.HTTPListen)
+	}
+	cfg.Upstreams = upstreams(p, raw.Upstreams, resolvConf)
+
+	cfg.Cache = Cache{
+		MaxEntries:     raw.Cache.MaxEntries,
+		MaxTTL:         duration(p, "cache.max_ttl", raw.Cache.MaxTTL, time.Second),
+		NegativeMaxTTL: duration(p, "cache.negative_max_ttl", raw.Cache.NegativeMaxTTL, 0),
+		ServeStale:     duration(p, "cache.serve_stale", raw.Cache.ServeStale, 0),
+	}
+	if raw.Cache.MaxEntries < 0 {
+		p.errorf("cache.max_entries", "%d must not be negative", raw.Cache.MaxEntries)
+	}
+
+	for i, s := range raw.Access.Allow {
+		if prefix, ok := parsePrefix(s); ok {
+			cfg.Access.Allow = append(cfg.Access.Allow, prefix)
+		} else {
+			p.errorf(fmt.Sprintf("access.allow[%d]", i), "%q is not a CIDR prefix or IP address", s)
+		}
+	}
+	cfg.Access.RateLimitQPS = raw.Access.RateLimitQPS
+	if raw.Access.RateLimitQPS < 0 {
+		p.errorf("access.rate_limit_qps", "%v must not be negative", raw.Access.RateLimitQPS)
+	}
+
+	cfg.Log = logConfig(p, raw.Log)
+	for i := range raw.Endpoints {
+		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), raw.Endpoints[i]))
+	}
+	checkDuplicates(p, cfg.Endpoints)
+	return cfg
+}
+
+// duration parses a Go duration or a plain number of seconds, at least min.
+func duration(p *problems, key, s string, min time.Duration) time.Duration {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		d = time.Duration(secs * float64(time.Second))
+	} else if d, err = time.ParseDuration(s); err != nil {
+		p.errorf(key, "%q is not a duration (use 2s, 5m, or a number of seconds)", s)
+		return 0
+	}
+	if d < 0 {
+		p.errorf(key, "%q must not be negative", s)
+	} else if d < min {
+		p.errorf(key, "%q must be at least %v", s, min)
+	}
+	return d
+}
+
+func listenAddrs(p *problems, key string, addrs []string) []string {
+	if len(addrs) == 0 {
+		p.errorf(key, "at least one address is needed")
+	}
+	seen := map[string]bool{}
+	for i, a := range addrs {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		if checkHostPort(p, k, a) {
+			if seen[a] {
+				p.errorf(k, "%q is listed twice", a)
+			}
+			seen[a] = true
+		}
+	}
+	return addrs
+}
+
+// checkHostPort accepts "IP:port" or ":port" (every interface).
+func checkHostPort(p *problems, key, s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		p.errorf(key, "%q is not host:port (IPv6 as \"[::1]:5353\")", s)
+		return false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.errorf(key, "%q has an invalid port", s)
+		return false
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			p.errorf(key, "%q: the host must be an IP address", s)
+			return false
+		}
+	}
+	return true
+}
+
+// upstreams normalises "host" and "host:port" to host:port, defaulting to
+// the nameservers of resolv.conf when none are configured.
+func upstreams(p *problems, list []string, resolvConf string) []string {
+	key := "upstreams"
+	if len(list) == 0 {
+		var err error
+		list, err = resolvConfNameservers(resolvConf)
+		if err != nil || len(list) == 0 {
+			p.errorf(key, "none configured and no nameserver found in %s", resolvConfPath(resolvConf))
+			return nil
+		}
+	}
+	var out []string
+	for i, u := range list {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		if ip, err := netip.ParseAddr(strings.Trim(u, "[]")); err == nil {
+			out = append(out, net.JoinHostPort(ip.String(), "53"))
+			continue
+		}
+		host, port, err := net.SplitHostPort(u)
+		if err != nil {
+			p.errorf(k, "%q is not an IP address or IP:port", u)
+			continue
+		}
+		if _, err := netip.ParseAddr(host); err != nil {
+			p.errorf(k, "%q: the host must be an IP address", u)
+			continue
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			p.errorf(k, "%q has an invalid port", u)
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, bool) {
+	if prefix, err := netip.ParsePrefix(s); err == nil {
+		return prefix.Masked(), true
+	}
+	if addr, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(addr, addr.BitLen()), true
+	}
+	return netip.Prefix{}, false
+}
+
+func logConfig(p *problems, raw rawLog) Log {
+	l := Log{Format: raw.Format, Queries: raw.Queries}
+	switch strings.ToLower(raw.Level) {
+	case "debug":
+		l.Level = slog.LevelDebug
+	case "info":
+		l.Level = slog.LevelInfo
+	case "warn", "warning":
+		l.Level = slog.LevelWarn
+	case "error":
+		l.Level = slog.LevelError
+	default:
+		p.errorf("log.level", "%q is not one of debug, info, warn, error", raw.Level)
+	}
+	if raw.Format != "text" && raw.Format != "json" {
+		p.errorf("log.format", "%q is not one of text, json", raw.Format)
+	}
+	return l
+}

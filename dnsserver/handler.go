@@ -1,0 +1,104 @@
+package dnsserver
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/zones"
+)
+
+// Actions: how a query was answered, for logs and metrics.
+const (
+	ActionEndpoint = "endpoint"
+	ActionForward  = "forward"
+	ActionRefused  = "refused"
+	ActionInvalid  = "invalid"
+)
+
+// outcome is what answering one query produced.
+type outcome struct {
+	resp     *dns.Msg
+	action   string
+	upstream string
+}
+
+// answer decides the reply to a well-formed single-question query.
+func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client netip.Addr, do bool) outcome {
+	q := req.Question[0]
+	if !st.allowed(client) {
+		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionRefused}
+	}
+	switch q.Qtype {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionRefused}
+	case dns.TypeOPT:
+		return outcome{resp: rcodeReply(req, dns.RcodeFormatError), action: ActionInvalid}
+	}
+	if q.Qclass == dns.ClassINET {
+		if m, ok := st.Matcher.Match(q.Name); ok {
+			if o, ok := s.endpointAnswer(ctx, st, req, m, do); ok {
+				return o
+			}
+		}
+	}
+	return s.forward(ctx, st, req, do)
+}
+
+// endpointAnswer answers a matched name; ok is false when the endpoint says
+// to forward it as if it were not listed.
+func (s *Server) endpointAnswer(ctx context.Context, st *State, req *dns.Msg, m zones.Match, do bool) (outcome, bool) {
+	var target *zones.Target
+	var upstream string
+	if name, qtype, need := zones.Lookup(req, m); need {
+		res, err := st.Resolver.Resolve(ctx, name, qtype, dns.ClassINET, do)
+		if err == nil && res.Msg.Rcode != dns.RcodeServerFailure && res.Msg.Rcode != dns.RcodeRefused {
+			target = &zones.Target{Rcode: res.Msg.Rcode, Answer: res.Msg.Answer, Ns: res.Msg.Ns}
+			upstream = res.Upstream
+		} else if err != nil {
+			s.log.Debug("endpoint hostname unresolved", "hostname", name, "error", err)
+		}
+	}
+	resp, forward := zones.Answer(req, m, target)
+	if forward {
+		return outcome{}, false
+	}
+	return outcome{resp: resp, action: ActionEndpoint, upstream: upstream}, true
+}
+
+// forward answers from the cache or the upstreams.
+func (s *Server) forward(ctx context.Context, st *State, req *dns.Msg, do bool) outcome {
+	q := req.Question[0]
+	res, err := st.Resolver.Resolve(ctx, q.Name, q.Qtype, q.Qclass, do)
+	if err != nil {
+		s.log.Debug("forwarding failed", "name", q.Name, "error", err)
+		return outcome{resp: rcodeReply(req, dns.RcodeServerFailure), action: ActionForward}
+	}
+	up := res.Msg
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.Rcode = up.Rcode
+	resp.RecursionAvailable = true
+	resp.AuthenticatedData = up.AuthenticatedData && (do || req.AuthenticatedData)
+	resp.Answer, resp.Ns, resp.Extra = up.Answer, up.Ns, up.Extra
+	return outcome{resp: resp, action: ActionForward, upstream: res.Upstream}
+}
+
+func rcodeReply(req *dns.Msg, rcode int) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetRcode(req, rcode)
+	resp.RecursionAvailable = true
+	return resp
+}
+
+func clientAddr(w dns.ResponseWriter) netip.Addr {
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}

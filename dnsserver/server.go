@@ -1,0 +1,126 @@
+// Package dnsserver owns the UDP and TCP listeners and the one ServeDNS that
+// answers every query.
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// TCP connection limits: a slow or idle client must not hold a connection.
+const (
+	tcpReadTimeout = 5 * time.Second
+	tcpIdleTimeout = 10 * time.Second
+)
+
+// Server serves DNS on every listen address.
+type Server struct {
+	log     *slog.Logger
+	state   atomic.Pointer[State]
+	mu      sync.Mutex
+	servers []*dns.Server
+	addrs   []string
+	done    sync.WaitGroup
+}
+
+// New returns a server that answers from st.
+func New(st *State, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{log: log}
+	s.state.Store(st)
+	return s
+}
+
+// Swap replaces the state new queries are answered from.
+func (s *Server) Swap(st *State) { s.state.Store(st) }
+
+// State is the state new queries are answered from.
+func (s *Server) State() *State { return s.state.Load() }
+
+// Start binds UDP and TCP on every address and serves them in the
+// background. It binds everything or nothing.
+func (s *Server) Start(listen []string) error {
+	type pair struct {
+		pc net.PacketConn
+		ln net.Listener
+	}
+	var pairs []pair
+	for _, addr := range listen {
+		pc, ln, err := listenPair(addr)
+		if err != nil {
+			for _, p := range pairs {
+				p.pc.Close()
+				p.ln.Close()
+			}
+			return err
+		}
+		pairs = append(pairs, pair{pc, ln})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range pairs {
+		s.addrs = append(s.addrs, p.pc.LocalAddr().String())
+		s.serve(&dns.Server{PacketConn: p.pc, Handler: s, MsgAcceptFunc: acceptQuery})
+		s.serve(&dns.Server{Listener: p.ln, Handler: s, MsgAcceptFunc: acceptQuery,
+			ReadTimeout: tcpReadTimeout, IdleTimeout: func() time.Duration { return tcpIdleTimeout }})
+	}
+	return nil
+}
+
+// serve runs srv in the background and returns once it is accepting.
+func (s *Server) serve(srv *dns.Server) {
+	started := make(chan struct{})
+	failed := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	s.servers = append(s.servers, srv)
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		if err := srv.ActivateAndServe(); err != nil {
+			s.log.Error("listener stopped", "error", err)
+			close(failed)
+		}
+	}()
+	select {
+	case <-started:
+	case <-failed:
+	}
+}
+
+// Addrs are the bound addresses (host:port, UDP and TCP share the port).
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.addrs...)
+}
+
+// Shutdown stops the listeners and waits, within ctx, for queries in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	servers := s.servers
+	s.servers = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.ShutdownContext(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	finished := make(chan struct{})
+	go func() { s.done.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}

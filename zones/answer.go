@@ -1,0 +1,177 @@
+package zones
+
+import (
+	"net"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// Target is what the upstreams said about the endpoint's hostname for the
+// asked type: the rcode, the answer chain and the authority section.
+type Target struct {
+	Rcode  int
+	Answer []dns.RR
+	Ns     []dns.RR
+}
+
+// Lookup says which records of the endpoint's hostname an answer to req
+// needs; ok is false when the answer needs none.
+func Lookup(req *dns.Msg, m Match) (name string, qtype uint16, ok bool) {
+	ep, q := m.Endpoint, req.Question[0]
+	if ep.Hostname == "" {
+		return "", 0, false
+	}
+	if ep.Answer == config.AnswerCNAME {
+		return ep.Hostname, q.Qtype, q.Qtype != dns.TypeCNAME
+	}
+	return ep.Hostname, q.Qtype, isAddressType(q.Qtype)
+}
+
+// Answer builds the reply to req for a matched name. target is the result of
+// Lookup's query, nil when it could not be resolved or was not needed.
+// forward is true when the query must go upstream as if the name were not
+// listed (on_unresolved: public).
+func Answer(req *dns.Msg, m Match, target *Target) (resp *dns.Msg, forward bool) {
+	ep := m.Endpoint
+	if ep.Answer == config.AnswerCNAME && ep.Hostname != "" {
+		return cnameAnswer(req, m, target)
+	}
+	return aliasAnswer(req, m, target)
+}
+
+func cnameAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
+	ep, q := m.Endpoint, req.Question[0]
+	resp := reply(req)
+	cname := &dns.CNAME{Hdr: header(q.Name, dns.TypeCNAME, ep.TTLSeconds()), Target: ep.Hostname}
+	resp.Answer = []dns.RR{cname}
+	switch {
+	case q.Qtype == dns.TypeCNAME:
+	case target != nil:
+		resp.Rcode = target.Rcode
+		resp.Answer = append(resp.Answer, target.Answer...)
+		if len(target.Answer) == 0 {
+			resp.Ns = soaOnly(target.Ns)
+		}
+	case len(ep.Addresses) > 0:
+		resp.Answer = append(resp.Answer, staticRecords(ep.Hostname, q.Qtype, ep)...)
+	case ep.OnUnresolved == config.UnresolvedPublic:
+		return nil, true
+	case ep.OnUnresolved == config.UnresolvedServfail:
+		return servfail(req), false
+	}
+	return resp, false
+}
+
+func aliasAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
+	ep, q := m.Endpoint, req.Question[0]
+	resp := reply(req)
+	if !isAddressType(q.Qtype) {
+		resp.Ns = []dns.RR{SOA(q.Name, m)}
+		return resp, false
+	}
+	var records []dns.RR
+	switch {
+	case ep.Hostname != "" && target != nil && target.Rcode == dns.RcodeSuccess:
+		records = reown(q.Name, q.Qtype, ep.TTLSeconds(), target.Answer)
+	case len(ep.Addresses) > 0:
+		records = staticRecords(q.Name, q.Qtype, ep)
+	case ep.OnUnresolved == config.UnresolvedPublic:
+		return nil, true
+	default:
+		return servfail(req), false
+	}
+	if len(records) == 0 {
+		resp.Ns = []dns.RR{SOA(q.Name, m)}
+	}
+	resp.Answer = records
+	return resp, false
+}
+
+// reown copies the records of type qtype from a resolved chain under owner,
+// with the smaller of the endpoint's and the record's TTL.
+func reown(owner string, qtype uint16, ttl uint32, chain []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range chain {
+		if rr.Header().Rrtype != qtype {
+			continue
+		}
+		c := dns.Copy(rr)
+		c.Header().Name = owner
+		c.Header().Ttl = min(ttl, rr.Header().Ttl)
+		out = append(out, c)
+	}
+	return out
+}
+
+// staticRecords turns the endpoint's configured addresses of the asked
+// family into records under owner.
+func staticRecords(owner string, qtype uint16, ep *config.Endpoint) []dns.RR {
+	if !isAddressType(qtype) {
+		return nil
+	}
+	var out []dns.RR
+	for _, a := range ep.AddressesOf(qtype == dns.TypeAAAA) {
+		hdr := header(owner, qtype, ep.TTLSeconds())
+		if qtype == dns.TypeA {
+			out = append(out, &dns.A{Hdr: hdr, A: net.IP(a.AsSlice())})
+		} else {
+			out = append(out, &dns.AAAA{Hdr: hdr, AAAA: net.IP(a.AsSlice())})
+		}
+	}
+	return out
+}
+
+// SOA is the synthesized SOA of the served zone for negative answers, its
+// owner spelled as in the question.
+func SOA(qname string, m Match) *dns.SOA {
+	owner := m.Zone
+	if n := len(m.Zone); len(qname) >= n && strings.EqualFold(qname[len(qname)-n:], m.Zone) {
+		owner = qname[len(qname)-n:]
+	}
+	ttl := m.Endpoint.TTLSeconds()
+	return &dns.SOA{
+		Hdr:     header(owner, dns.TypeSOA, ttl),
+		Ns:      m.Zone,
+		Mbox:    "hostmaster." + m.Zone,
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  86400,
+		Minttl:  ttl,
+	}
+}
+
+func soaOnly(ns []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range ns {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// reply starts an authoritative answer echoing req's question as asked.
+func reply(req *dns.Msg) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.Authoritative = true
+	resp.RecursionAvailable = true
+	return resp
+}
+
+func servfail(req *dns.Msg) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetRcode(req, dns.RcodeServerFailure)
+	resp.RecursionAvailable = true
+	return resp
+}
+
+func header(owner string, rrtype uint16, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: owner, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
+}
+
+func isAddressType(t uint16) bool { return t == dns.TypeA || t == dns.TypeAAAA }

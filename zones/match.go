@@ -1,0 +1,150 @@
+// Package zones decides which S3 names an interface VPC endpoint answers and
+// synthesizes those answers. It is pure: a name in, a decision out, no I/O.
+package zones
+
+import (
+	"strings"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// Match is the decision for a name that an endpoint answers.
+type Match struct {
+	Endpoint *config.Endpoint
+	Index    int    // position of the endpoint in the configuration
+	Rule     string // the rule that chose it, e.g. `buckets: "logs-*" (glob)`
+	Zone     string // lower-case served zone the name lies in, e.g. "s3.eu-west-2.amazonaws.com."
+}
+
+// Matcher matches names against the endpoints of one configuration.
+type Matcher struct {
+	endpoints []config.Endpoint
+	regions   map[string]*region
+}
+
+// New indexes endpoints; it keeps the slice, which must not change afterwards.
+func New(endpoints []config.Endpoint) *Matcher {
+	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}}
+	byRegion := map[string][]int{}
+	for i := range endpoints {
+		e := &endpoints[i]
+		r, ok := m.regions[e.Region]
+		if !ok {
+			r = newRegion()
+			m.regions[e.Region] = r
+		}
+		r.add(e, i)
+		byRegion[e.Region] = append(byRegion[e.Region], i)
+	}
+	for name, idx := range byRegion {
+		m.regions[name].finishApex(endpoints, idx)
+	}
+	return m
+}
+
+// Match returns the endpoint that answers qname, if any. qname may be in any
+// letter case, with or without the final dot.
+func (m *Matcher) Match(qname string) (Match, bool) {
+	match, _, ok := m.decide(qname)
+	return match, ok
+}
+
+// Explain is Match with the reason a name is not answered.
+func (m *Matcher) Explain(qname string) (Match, string, bool) {
+	return m.decide(qname)
+}
+
+const suffix = ".amazonaws.com"
+
+func (m *Matcher) decide(qname string) (Match, string, bool) {
+	name := strings.TrimSuffix(lower(qname), ".")
+	rest, ok := strings.CutSuffix(name, suffix)
+	if !ok {
+		return Match{}, "not an amazonaws.com name", false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 {
+		if rest == "s3" || strings.HasPrefix(rest, "s3-") {
+			return Match{}, "legacy global and dash-region S3 names (s3.amazonaws.com, s3-REGION.amazonaws.com) are not served by PrivateLink", false
+		}
+		return Match{}, "not an S3 name", false
+	}
+	regionName, service := rest[dot+1:], rest[:dot]
+	if strings.HasPrefix(regionName, "s3") {
+		return Match{}, unservedReason(regionName), false
+	}
+	r := m.regions[regionName]
+	if r == nil {
+		return Match{}, "no endpoint is configured for region " + regionName, false
+	}
+	zone := func(z string) string { return z + "." + regionName + suffix + "." }
+	var (
+		idx  int
+		rule string
+		zn   string
+	)
+	switch {
+	case service == "s3":
+		idx, rule, zn = r.apex, r.apexRule, zone("s3")
+		if idx < 0 {
+			return Match{}, "the regional apex (path-style requests) is served only with path_style: true or buckets: \"*\"", false
+		}
+	case service == "s3.dualstack":
+		idx, rule, zn = r.dualstackApex, r.dualstackApexRule, zone("s3.dualstack")
+		if idx < 0 {
+			return Match{}, "no endpoint with dualstack: true serves the dualstack apex", false
+		}
+	case strings.HasSuffix(service, ".s3.dualstack"):
+		bucket := strings.TrimSuffix(service, ".s3.dualstack")
+		if idx, rule, ok = r.dualstackBuckets.match(bucket); !ok {
+			return Match{}, "bucket " + bucket + " is not listed on an endpoint with dualstack: true", false
+		}
+		zn = zone("s3.dualstack")
+	case strings.HasSuffix(service, ".s3"):
+		bucket := strings.TrimSuffix(service, ".s3")
+		if idx, rule, ok = r.buckets.match(bucket); !ok {
+			return Match{}, "bucket " + bucket + " is not listed for region " + regionName, false
+		}
+		zn = zone("s3")
+	case strings.HasSuffix(service, ".s3-accesspoint") && strings.Count(service, ".") == 1:
+		ap := strings.TrimSuffix(service, ".s3-accesspoint")
+		if idx, rule, ok = r.accessPoints.match(ap); !ok {
+			return Match{}, "access point " + ap + " is not listed for region " + regionName, false
+		}
+		zn = zone("s3-accesspoint")
+	case service == "s3-control" || strings.HasSuffix(service, ".s3-control") && strings.Count(service, ".") == 1:
+		idx, rule, zn = r.control, "control: true", zone("s3-control")
+		if idx < 0 {
+			return Match{}, "no endpoint in region " + regionName + " sets control: true", false
+		}
+	default:
+		return Match{}, unservedReason(service), false
+	}
+	return Match{Endpoint: &m.endpoints[idx], Index: idx, Rule: rule, Zone: zn}, "", true
+}
+
+func unservedReason(service string) string {
+	labels := strings.Split(service, ".")
+	for _, l := range labels {
+		switch {
+		case strings.HasPrefix(l, "s3-fips"):
+			return "FIPS names are not served by PrivateLink"
+		case strings.HasPrefix(l, "s3-website"):
+			return "website endpoints are not served by PrivateLink"
+		}
+	}
+	if strings.HasPrefix(service, "s3-") && service != "s3-control" && service != "s3-accesspoint" {
+		return "dash-region S3 names (s3-REGION.amazonaws.com) are not served by PrivateLink"
+	}
+	return "not a name an S3 interface endpoint serves"
+}
+
+// lower returns s in lower case, without allocating when it already is.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
