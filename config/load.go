@@ -45,8 +45,9 @@ func Load(opts Options) (*Config, []string, error) {
 	var p problems
 	checkKeys(&p, settings)
 	raw, err := decode(settings)
-	p.addJoined(err)
-	if len(p.errs) > 0 {
+	if err != nil {
+		// Values of the wrong shape: checking the rest would only repeat them.
+		p.addJoined(err)
 		return nil, p.warnings, p.errs
 	}
 	cfg := validate(&p, raw, opts.ResolvConf)

@@ -1,0 +1,233 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/upstream"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstream, *fakeClock) {
+	t.Helper()
+	u := dnstest.NewUpstream(t, records...)
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	cfg.Now = clock.Now
+	if cfg.MaxTTL == 0 {
+		cfg.MaxTTL = 24 * time.Hour
+	}
+	if cfg.NegativeMaxTTL == 0 {
+		cfg.NegativeMaxTTL = 5 * time.Minute
+	}
+	return New(cfg, upstream.New([]string{u.Addr}, 300*time.Millisecond)), u, clock
+}
+
+func resolve(t *testing.T, c *Cache, name string, qtype uint16) Result {
+	t.Helper()
+	r, err := c.Resolve(context.Background(), name, qtype, dns.ClassINET, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestTTLCountsDown(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100}, "www.example. 100 IN A 192.0.2.1")
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream || r.Msg.Answer[0].Header().Ttl != 100 {
+		t.Fatalf("first: %v %v", r.Source, r.Msg)
+	}
+	clock.Add(40 * time.Second)
+	r := resolve(t, c, "WWW.Example.", dns.TypeA)
+	if r.Source != FromCache || r.Msg.Answer[0].Header().Ttl != 60 {
+		t.Fatalf("after 40s: %v ttl %d", r.Source, r.Msg.Answer[0].Header().Ttl)
+	}
+	// The cached copy is not the one handed out.
+	r.Msg.Answer[0].Header().Ttl = 1
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Msg.Answer[0].Header().Ttl != 60 {
+		t.Fatal("caller's change leaked into the cache")
+	}
+	clock.Add(60 * time.Second)
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream {
+		t.Fatalf("expired entry served from %v", r.Source)
+	}
+	if n := u.Count("www.example.", "udp"); n != 2 {
+		t.Fatalf("upstream asked %d times, want 2", n)
+	}
+}
+
+func TestMaxTTLCap(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100, MaxTTL: 10 * time.Second}, "www.example. 86400 IN A 192.0.2.1")
+	resolve(t, c, "www.example.", dns.TypeA)
+	clock.Add(11 * time.Second)
+	resolve(t, c, "www.example.", dns.TypeA)
+	if n := u.Total(); n != 2 {
+		t.Fatalf("upstream asked %d times, want 2 (cap at max_ttl)", n)
+	}
+}
+
+func TestNegativeCaching(t *testing.T) {
+	// dnstest.Soa has TTL 300 and MINIMUM 120: RFC 2308 takes the smaller.
+	c, u, clock := setup(t, Config{MaxEntries: 100}, "www.example. 300 IN A 192.0.2.1")
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+		rcode int
+	}{{"nx.example.", dns.TypeA, dns.RcodeNameError}, {"www.example.", dns.TypeTXT, dns.RcodeSuccess}} {
+		if r := resolve(t, c, tc.name, tc.qtype); r.Msg.Rcode != tc.rcode {
+			t.Fatalf("%s rcode %d", tc.name, r.Msg.Rcode)
+		}
+		clock.Add(119 * time.Second)
+		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromCache || r.Msg.Rcode != tc.rcode {
+			t.Fatalf("%s within SOA minimum: %v", tc.name, r.Source)
+		}
+		clock.Add(2 * time.Second)
+		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromUpstream {
+			t.Fatalf("%s after SOA minimum: %v", tc.name, r.Source)
+		}
+	}
+	if u.Total() != 4 {
+		t.Fatalf("upstream asked %d times", u.Total())
+	}
+}
+
+func TestNegativeMaxTTLCap(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100, NegativeMaxTTL: 5 * time.Second})
+	resolve(t, c, "nx.example.", dns.TypeA)
+	clock.Add(6 * time.Second)
+	resolve(t, c, "nx.example.", dns.TypeA)
+	if u.Total() != 2 {
+		t.Fatalf("upstream asked %d times, want 2 (negative cap)", u.Total())
+	}
+}
+
+func TestKeyIncludesTypeClassAndDO(t *testing.T) {
+	c, u, _ := setup(t, Config{MaxEntries: 100}, "www.example. 300 IN A 192.0.2.1", "www.example. 300 IN AAAA 2001:db8::1")
+	ctx := context.Background()
+	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassINET, false)
+	c.Resolve(ctx, "www.example.", dns.TypeAAAA, dns.ClassINET, false)
+	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassINET, true)
+	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassCHAOS, false)
+	c.Resolve(ctx, "WWW.EXAMPLE.", dns.TypeA, dns.ClassINET, true)
+	if u.Total() != 4 {
+		t.Fatalf("upstream asked %d times, want 4", u.Total())
+	}
+	asked := u.Asked()
+	if opt := asked[2].IsEdns0(); opt == nil || !opt.Do() {
+		t.Fatal("DO bit not passed upstream")
+	}
+}
+
+func TestCacheOff(t *testing.T) {
+	c, u, _ := setup(t, Config{MaxEntries: 0}, "www.example. 300 IN A 192.0.2.1")
+	resolve(t, c, "www.example.", dns.TypeA)
+	resolve(t, c, "www.example.", dns.TypeA)
+	if u.Total() != 2 || c.Len() != 0 {
+		t.Fatalf("upstream asked %d times, len %d", u.Total(), c.Len())
+	}
+}
+
+func TestBounded(t *testing.T) {
+	c, u, _ := setup(t, Config{MaxEntries: 10})
+	for i := range 200 {
+		resolve(t, c, dns.Fqdn(string(rune('a'+i%26))+string(rune('a'+i/26))+".example"), dns.TypeA)
+	}
+	c.store.CleanUp()
+	if n := c.Len(); n > 10 {
+		t.Fatalf("cache holds %d entries, max 10", n)
+	}
+	if u.Total() != 200 {
+		t.Fatalf("asked %d", u.Total())
+	}
+}
+
+func TestConcurrentMissesCoalesced(t *testing.T) {
+	c, u, _ := setup(t, Config{MaxEntries: 100}, "www.example. 300 IN A 192.0.2.1")
+	u.SetMode(dnstest.Slow, 100*time.Millisecond)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false)
+			if err == nil && len(r.Msg.Answer) != 1 {
+				t.Errorf("answer %v", r.Msg)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := u.Total(); n != 1 {
+		t.Fatalf("upstream asked %d times for 20 identical concurrent misses", n)
+	}
+}
+
+func TestServeStale(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100, ServeStale: time.Hour}, "www.example. 60 IN A 192.0.2.1")
+	resolve(t, c, "www.example.", dns.TypeA)
+	clock.Add(30 * time.Minute)
+	u.SetMode(dnstest.Servfail, 0)
+	r := resolve(t, c, "www.example.", dns.TypeA)
+	if r.Source != FromStale || r.Msg.Answer[0].Header().Ttl != StaleTTL {
+		t.Fatalf("stale: %v %v", r.Source, r.Msg)
+	}
+	clock.Add(31 * time.Minute)
+	if _, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false); err == nil {
+		t.Fatal("served stale beyond serve_stale")
+	}
+}
+
+func TestNoStaleWithoutServeStale(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100}, "www.example. 60 IN A 192.0.2.1")
+	resolve(t, c, "www.example.", dns.TypeA)
+	clock.Add(61 * time.Second)
+	u.SetMode(dnstest.Refused, 0)
+	if _, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false); err == nil {
+		t.Fatal("expired answer served with serve_stale 0")
+	}
+}
+
+func TestServfailAndTruncatedNotCached(t *testing.T) {
+	m := new(dns.Msg)
+	m.Rcode = dns.RcodeServerFailure
+	if lifetime(m, time.Hour, time.Hour) != 0 {
+		t.Fatal("SERVFAIL cached")
+	}
+	m.Rcode = dns.RcodeSuccess
+	rr, _ := dns.NewRR("a. 60 IN A 192.0.2.1")
+	m.Answer = []dns.RR{rr}
+	m.Truncated = true
+	if lifetime(m, time.Hour, time.Hour) != 0 {
+		t.Fatal("truncated reply cached")
+	}
+	m.Truncated = false
+	if lifetime(m, time.Hour, time.Hour) != time.Minute {
+		t.Fatal("positive lifetime")
+	}
+	m.Answer = nil
+	if lifetime(m, time.Hour, time.Hour) != 0 {
+		t.Fatal("NODATA without SOA cached")
+	}
+}

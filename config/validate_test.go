@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidationErrorsNameKeyAndValue(t *testing.T) {
+	ep := func(fields string) string {
+		return "upstreams: [127.0.0.1]\nendpoints:\n  - {region: eu-west-2, hostname: vpce.example.com, buckets: [b1b]}\n  - {" + fields + "}\n"
+	}
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"bad hostname", ep(`region: eu-west-2, hostname: vpce_bad, buckets: [x1x]`), `endpoints[1].hostname: "vpce_bad" is not a valid DNS name`},
+		{"bad region", ep(`region: mars-1, hostname: a.b, buckets: [x1x]`), `endpoints[1].region: "mars-1" is not an AWS region name`},
+		{"no target", ep(`region: eu-west-2, buckets: [x1x]`), `endpoints[1]: needs a hostname, addresses, or both`},
+		{"bad address", ep(`region: eu-west-2, addresses: [10.0.0.300], buckets: [x1x]`), `endpoints[1].addresses[0]: "10.0.0.300" is not an IP address`},
+		{"bad glob", ep(`region: eu-west-2, hostname: a.b, buckets: ["logs-[a"]`), `endpoints[1].buckets[0]: "logs-[a" is not a valid glob pattern`},
+		{"bad bucket", ep(`region: eu-west-2, hostname: a.b, buckets: ["x"]`), `endpoints[1].buckets[0]: "x" is not a valid bucket name`},
+		{"duplicate bucket", ep(`region: eu-west-2, hostname: a.b, buckets: [B1B]`), `endpoints[1].buckets[0]: "b1b" is already listed on endpoints[0]`},
+		{"bad access point", ep(`region: eu-west-2, hostname: a.b, access_points: [ap]`), `endpoints[1].access_points[0]: "ap" is not a valid access point`},
+		{"bad answer", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], answer: rpz`), `endpoints[1].answer: "rpz" is not one of cname, alias`},
+		{"bad on_unresolved", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], on_unresolved: retry`), `endpoints[1].on_unresolved: "retry" is not one of cname, public, servfail`},
+		{"bad ttl", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], ttl: soon`), `endpoints[1].ttl: "soon" is not a duration`},
+		{"zero ttl", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], ttl: 0`), `endpoints[1].ttl: "0" must be at least 1s`},
+		{"unknown endpoint key", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], bukets: [y]`), `endpoints[1].bukets: unknown key`},
+		{"unknown top key", "upstreams: [127.0.0.1]\nlisten_addr: x\n", `listen_addr: unknown key`},
+		{"unknown nested key", "upstreams: [127.0.0.1]\ncache: {size: 1}\n", `cache.size: unknown key`},
+		{"section not a map", "upstreams: [127.0.0.1]\ncache: 5\n", `cache: must be a mapping`},
+		{"bad cidr", "upstreams: [127.0.0.1]\naccess: {allow: [10.0.0.0/33]}\n", `access.allow[0]: "10.0.0.0/33" is not a CIDR prefix or IP address`},
+		{"bad duration", "upstreams: [127.0.0.1]\nupstream_timeout: fast\n", `upstream_timeout: "fast" is not a duration`},
+		{"negative duration", "upstreams: [127.0.0.1]\ncache: {serve_stale: -5s}\n", `cache.serve_stale: "-5s" must not be negative`},
+		{"bad listen", "upstreams: [127.0.0.1]\nlisten: [localhost]\n", `listen[0]: "localhost" is not host:port`},
+		{"listen hostname", "upstreams: [127.0.0.1]\nlisten: [\"example.com:53\"]\n", `listen[0]: "example.com:53": the host must be an IP address`},
+		{"bad upstream", "upstreams: [dns.example.com]\n", `upstreams[0]: "dns.example.com" is not an IP address or IP:port`},
+		{"bad upstream port", "upstreams: [\"127.0.0.1:99999\"]\n", `upstreams[0]: "127.0.0.1:99999" has an invalid port`},
+		{"bad log level", "upstreams: [127.0.0.1]\nlog: {level: loud}\n", `log.level: "loud" is not one of debug, info, warn, error`},
+		{"bad log format", "upstreams: [127.0.0.1]\nlog: {format: xml}\n", `log.format: "xml" is not one of text, json`},
+		{"negative cache", "upstreams: [127.0.0.1]\ncache: {max_entries: -1}\n", `cache.max_entries: -1 must not be negative`},
+		{"bad yaml", "upstreams: [127.0.0.1\n", `yaml`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := load(t, tc.yaml)
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error:\n%v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEveryErrorReportedAtOnce(t *testing.T) {
+	_, _, err := load(t, "upstreams: [nope]\nupstream_timeout: x\nendpoints: [{region: nowhere, hostname: vpce_bad}]\nextra: 1\n")
+	errs, ok := err.(Errors)
+	if !ok {
+		t.Fatalf("err = %T %v", err, err)
+	}
+	for _, want := range []string{"extra: unknown key", "upstreams[0]", "upstream_timeout", "endpoints[0].region", "endpoints[0].hostname"} {
+		if !strings.Contains(errs.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, errs)
+		}
+	}
+}
+
+func TestEndpointsEnvMustBeAList(t *testing.T) {
+	t.Setenv("S3DNS_ENDPOINTS", `{region: [`)
+	_, _, err := load(t, "upstreams: [127.0.0.1]\n")
+	if err == nil || !strings.Contains(err.Error(), "endpoints:") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,221 @@
+// Package dnstest provides a fake upstream resolver for tests: a real DNS
+// server on 127.0.0.1 (UDP and TCP on one port) that serves a small zone,
+// counts queries per name and transport, and misbehaves on demand.
+package dnstest
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Mode is how the fake upstream behaves.
+type Mode int
+
+const (
+	Normal        Mode = iota
+	Silent             // never answers
+	Slow               // answers after Delay
+	Servfail           // SERVFAIL to everything
+	Refused            // REFUSED to everything
+	Truncate           // UDP replies empty with TC; TCP answers fully
+	TruncateNoTCP      // UDP replies with TC; TCP connections are closed at once
+	WrongID            // replies carry another ID
+	WrongQuestion      // replies carry another question
+	Garbage            // replies are random bytes
+)
+
+// Upstream is a fake resolver.
+type Upstream struct {
+	Addr string // host:port for UDP and TCP
+
+	mu      sync.Mutex
+	mode    Mode
+	delay   time.Duration
+	records map[string][]dns.RR // key: lower-case name + "/" + type
+	names   map[string]bool     // names that exist (for NODATA vs NXDOMAIN)
+	counts  map[string]int      // key: lower-case name + "/" + net
+	asked   []*dns.Msg
+}
+
+// Soa is the SOA the fake upstream puts in negative answers.
+const Soa = "example. 300 IN SOA ns.example. hostmaster.example. 1 3600 600 86400 120"
+
+// NewUpstream starts a fake upstream that stops when the test ends.
+func NewUpstream(t testing.TB, records ...string) *Upstream {
+	t.Helper()
+	u := &Upstream{records: map[string][]dns.RR{}, names: map[string]bool{}, counts: map[string]int{}}
+	for _, r := range records {
+		u.Add(t, r)
+	}
+	var pc net.PacketConn
+	var ln net.Listener
+	for range 20 {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		ln = nil
+	}
+	if ln == nil {
+		t.Fatal("no free port for UDP and TCP")
+	}
+	u.Addr = pc.LocalAddr().String()
+	udp := &dns.Server{PacketConn: pc, Handler: u}
+	tcp := &dns.Server{Listener: &closingListener{Listener: ln, u: u}, Handler: u}
+	for _, s := range []*dns.Server{udp, tcp} {
+		started := make(chan struct{})
+		s.NotifyStartedFunc = func() { close(started) }
+		go s.ActivateAndServe()
+		<-started
+	}
+	t.Cleanup(func() {
+		_ = udp.Shutdown()
+		_ = tcp.Shutdown()
+	})
+	return u
+}
+
+// Add serves one record given in zone-file syntax.
+func (u *Upstream) Add(t testing.TB, record string) {
+	t.Helper()
+	rr, err := dns.NewRR(record)
+	if err != nil {
+		t.Fatalf("bad test record %q: %v", record, err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	name := strings.ToLower(rr.Header().Name)
+	key := name + "/" + dns.TypeToString[rr.Header().Rrtype]
+	u.records[key] = append(u.records[key], rr)
+	u.names[name] = true
+}
+
+// SetMode changes how the upstream behaves; delay is used by Slow.
+func (u *Upstream) SetMode(m Mode, delay time.Duration) {
+	u.mu.Lock()
+	u.mode, u.delay = m, delay
+	u.mu.Unlock()
+}
+
+// Count is how many queries for name arrived over network ("udp" or "tcp").
+func (u *Upstream) Count(name, network string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.counts[strings.ToLower(dns.Fqdn(name))+"/"+network]
+}
+
+// Total is how many queries arrived in all.
+func (u *Upstream) Total() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, c := range u.counts {
+		n += c
+	}
+	return n
+}
+
+// Asked returns copies of the queries received, oldest first.
+func (u *Upstream) Asked() []*dns.Msg {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]*dns.Msg(nil), u.asked...)
+}
+
+func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	network := w.LocalAddr().Network()
+	u.mu.Lock()
+	mode, delay := u.mode, u.delay
+	if len(req.Question) == 1 {
+		u.counts[strings.ToLower(req.Question[0].Name)+"/"+network]++
+	}
+	u.asked = append(u.asked, req.Copy())
+	u.mu.Unlock()
+
+	resp := u.reply(req)
+	switch mode {
+	case Silent:
+		return
+	case Slow:
+		time.Sleep(delay)
+	case Servfail:
+		resp = new(dns.Msg)
+		resp.SetRcode(req, dns.RcodeServerFailure)
+	case Refused:
+		resp = new(dns.Msg)
+		resp.SetRcode(req, dns.RcodeRefused)
+	case Truncate, TruncateNoTCP:
+		if network == "udp" {
+			resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
+			resp.Truncated = true
+		}
+	case WrongID:
+		resp.Id = req.Id + 1
+	case WrongQuestion:
+		resp.Question[0].Name = "other.example."
+	case Garbage:
+		_, _ = w.Write([]byte{0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02})
+		return
+	}
+	_ = w.WriteMsg(resp)
+}
+
+// reply answers from the zone: records, else NODATA or NXDOMAIN with SOA.
+func (u *Upstream) reply(req *dns.Msg) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.RecursionAvailable = true
+	if len(req.Question) != 1 {
+		resp.Rcode = dns.RcodeFormatError
+		return resp
+	}
+	q := req.Question[0]
+	name := strings.ToLower(q.Name)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, rr := range u.records[name+"/"+dns.TypeToString[q.Qtype]] {
+		resp.Answer = append(resp.Answer, dns.Copy(rr))
+	}
+	if len(resp.Answer) == 0 {
+		if !u.names[name] {
+			resp.Rcode = dns.RcodeNameError
+		}
+		soa, _ := dns.NewRR(Soa)
+		resp.Ns = []dns.RR{soa}
+	}
+	if opt := req.IsEdns0(); opt != nil {
+		resp.SetEdns0(dns.DefaultMsgSize, opt.Do())
+	}
+	return resp
+}
+
+// closingListener closes TCP connections at once in TruncateNoTCP mode.
+type closingListener struct {
+	net.Listener
+	u *Upstream
+}
+
+func (l *closingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		l.u.mu.Lock()
+		closeIt := l.u.mode == TruncateNoTCP
+		l.u.mu.Unlock()
+		if !closeIt {
+			return c, nil
+		}
+		c.Close()
+	}
+}

@@ -1,0 +1,178 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+const record = "www.example. 300 IN A 192.0.2.1"
+
+func askA(name string) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	m.SetEdns0(1232, false)
+	return m
+}
+
+// fakeClock is a settable clock for health back-off.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestFailover(t *testing.T) {
+	timeout := 200 * time.Millisecond
+	modes := []struct {
+		name string
+		mode dnstest.Mode
+	}{
+		{"silent", dnstest.Silent},
+		{"slower than the timeout", dnstest.Slow},
+		{"servfail", dnstest.Servfail},
+		{"refused", dnstest.Refused},
+		{"garbage", dnstest.Garbage},
+		{"wrong id", dnstest.WrongID},
+		{"wrong question", dnstest.WrongQuestion},
+		{"truncated, tcp closed", dnstest.TruncateNoTCP},
+	}
+	for _, tc := range modes {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := dnstest.NewUpstream(t, record)
+			bad.SetMode(tc.mode, 3*timeout)
+			good := dnstest.NewUpstream(t, record)
+			f := New([]string{bad.Addr, good.Addr}, timeout)
+			start := time.Now()
+			resp, from, err := f.Exchange(context.Background(), askA("www.example."))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if from != good.Addr || len(resp.Answer) != 1 {
+				t.Fatalf("answer from %s: %v", from, resp)
+			}
+			if bad.Count("www.example.", "udp") != 1 {
+				t.Errorf("bad upstream asked %d times over udp", bad.Count("www.example.", "udp"))
+			}
+			// A bound against hangs, not a performance assertion.
+			if elapsed := time.Since(start); elapsed > 2*timeout+time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+		})
+	}
+}
+
+func TestTruncatedRetriedOverTCP(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.Truncate, 0)
+	resp, _, err := New([]string{u.Addr}, time.Second).Exchange(context.Background(), askA("www.example."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Truncated || len(resp.Answer) != 1 {
+		t.Fatalf("resp %v", resp)
+	}
+	if u.Count("www.example.", "udp") != 1 || u.Count("www.example.", "tcp") != 1 {
+		t.Fatalf("udp %d tcp %d", u.Count("www.example.", "udp"), u.Count("www.example.", "tcp"))
+	}
+}
+
+func TestAllFail(t *testing.T) {
+	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t)
+	a.SetMode(dnstest.Silent, 0)
+	b.SetMode(dnstest.Servfail, 0)
+	timeout := 150 * time.Millisecond
+	start := time.Now()
+	_, _, err := New([]string{a.Addr, b.Addr}, timeout).Exchange(context.Background(), askA("www.example."))
+	if !errors.Is(err, ErrAllFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > 2*timeout+time.Second {
+		t.Errorf("took %v, want about %v", elapsed, 2*timeout)
+	}
+}
+
+func TestNXDOMAINIsAnAnswer(t *testing.T) {
+	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t, record)
+	resp, from, err := New([]string{a.Addr, b.Addr}, time.Second).Exchange(context.Background(), askA("www.example."))
+	if err != nil || resp.Rcode != dns.RcodeNameError || from != a.Addr {
+		t.Fatalf("resp %v from %s err %v", resp, from, err)
+	}
+}
+
+func TestFreshIDsAndQueryUnchanged(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	f := New([]string{u.Addr}, time.Second)
+	q := askA("www.example.")
+	q.Id = 4242
+	for range 5 {
+		if _, _, err := f.Exchange(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Id != 4242 {
+		t.Fatal("the caller's query was modified")
+	}
+	ids := map[uint16]bool{}
+	for _, m := range u.Asked() {
+		ids[m.Id] = true
+	}
+	if ids[4242] || len(ids) < 4 {
+		t.Fatalf("upstream saw IDs %v", ids)
+	}
+}
+
+func TestFailingUpstreamSkippedThenProbed(t *testing.T) {
+	bad, good := dnstest.NewUpstream(t, record), dnstest.NewUpstream(t, record)
+	bad.SetMode(dnstest.Refused, 0)
+	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	f := New([]string{bad.Addr, good.Addr}, time.Second, WithClock(clock.Now))
+	ask := func() {
+		t.Helper()
+		if _, from, err := f.Exchange(context.Background(), askA("www.example.")); err != nil || from != good.Addr {
+			t.Fatalf("from %s err %v", from, err)
+		}
+	}
+	for range failThreshold {
+		ask()
+	}
+	if n := bad.Total(); n != failThreshold {
+		t.Fatalf("bad asked %d times", n)
+	}
+	ask()
+	ask()
+	if n := bad.Total(); n != failThreshold {
+		t.Fatalf("bad upstream not skipped: asked %d times", n)
+	}
+	clock.Add(minBackoff)
+	bad.SetMode(dnstest.Normal, 0)
+	if _, from, err := f.Exchange(context.Background(), askA("www.example.")); err != nil || from != bad.Addr {
+		t.Fatalf("after the back-off the recovered upstream should be probed and used: from %s err %v", from, err)
+	}
+}
+
+func TestAllDownStillTried(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.Refused, 0)
+	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	f := New([]string{u.Addr}, time.Second, WithClock(clock.Now))
+	for range failThreshold {
+		f.Exchange(context.Background(), askA("www.example."))
+	}
+	u.SetMode(dnstest.Normal, 0)
+	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); err != nil {
+		t.Fatalf("with every upstream resting, they are still tried: %v", err)
+	}
+}
