@@ -39,6 +39,7 @@ type Upstream struct {
 	records map[string][]dns.RR // key: lower-case name + "/" + type
 	names   map[string]bool     // names that exist (for NODATA vs NXDOMAIN)
 	counts  map[string]int      // key: lower-case name + "/" + net
+	failing map[string]bool     // lower-case names answered with SERVFAIL
 	asked   []*dns.Msg
 }
 
@@ -48,7 +49,7 @@ const Soa = "example. 300 IN SOA ns.example. hostmaster.example. 1 3600 600 8640
 // NewUpstream starts a fake upstream that stops when the test ends.
 func NewUpstream(t testing.TB, records ...string) *Upstream {
 	t.Helper()
-	u := &Upstream{records: map[string][]dns.RR{}, names: map[string]bool{}, counts: map[string]int{}}
+	u := &Upstream{records: map[string][]dns.RR{}, names: map[string]bool{}, counts: map[string]int{}, failing: map[string]bool{}}
 	for _, r := range records {
 		u.Add(t, r)
 	}
@@ -106,6 +107,13 @@ func (u *Upstream) SetMode(m Mode, delay time.Duration) {
 	u.mu.Unlock()
 }
 
+// FailName makes queries for one name get SERVFAIL, whatever the mode.
+func (u *Upstream) FailName(name string) {
+	u.mu.Lock()
+	u.failing[strings.ToLower(dns.Fqdn(name))] = true
+	u.mu.Unlock()
+}
+
 // Count is how many queries for name arrived over network ("udp" or "tcp").
 func (u *Upstream) Count(name, network string) int {
 	u.mu.Lock()
@@ -136,7 +144,11 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	u.mu.Lock()
 	mode, delay := u.mode, u.delay
 	if len(req.Question) == 1 {
-		u.counts[strings.ToLower(req.Question[0].Name)+"/"+network]++
+		name := strings.ToLower(req.Question[0].Name)
+		u.counts[name+"/"+network]++
+		if u.failing[name] && mode == Normal {
+			mode = Servfail
+		}
 	}
 	u.asked = append(u.asked, req.Copy())
 	u.mu.Unlock()

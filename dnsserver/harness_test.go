@@ -1,0 +1,146 @@
+package dnsserver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/upstream"
+)
+
+const (
+	vpce     = "vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com."
+	listed   = "myspecificbucket.s3.eu-west-2.amazonaws.com."
+	unlisted = "otherbucket.s3.eu-west-2.amazonaws.com."
+)
+
+// publicZone is what the fake public DNS serves.
+var publicZone = []string{
+	vpce + " 60 IN A 10.1.0.10",
+	vpce + " 60 IN A 10.1.0.11",
+	vpce + " 60 IN AAAA fd00::10",
+	unlisted + " 300 IN A 192.0.2.5",
+	"myspecificbucket.s3-fips.eu-west-2.amazonaws.com. 300 IN A 192.0.2.6",
+	listed + " 300 IN A 192.0.2.7", // the public answer a listed bucket must not get
+}
+
+const baseEndpoint = `
+endpoints:
+  - region: eu-west-2
+    hostname: ` + vpce + `
+    buckets: ["myspecificbucket", "logs-*"]
+`
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type harness struct {
+	srv   *Server
+	addr  string
+	up    *dnstest.Upstream
+	clock *fakeClock
+	cache *cache.Cache
+}
+
+// start runs a server on 127.0.0.1:0 with yaml (its upstreams set to one
+// fake upstream serving publicZone) and a settable clock.
+func start(t *testing.T, yaml string) *harness {
+	t.Helper()
+	up := dnstest.NewUpstream(t, publicZone...)
+	return startWith(t, yaml, up)
+}
+
+func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
+	t.Helper()
+	addrs := ""
+	for i, u := range ups {
+		if i > 0 {
+			addrs += ", "
+		}
+		addrs += fmt.Sprintf("%q", u.Addr)
+	}
+	if !strings.Contains(yaml, "upstream_timeout:") {
+		yaml += "\nupstream_timeout: 300ms\n"
+	}
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	if !strings.HasPrefix(yaml, "listen:") && !strings.Contains(yaml, "\nlisten:") {
+		yaml = "listen: [\"127.0.0.1:0\"]\n" + yaml
+	}
+	if err := os.WriteFile(file, []byte(fmt.Sprintf("upstreams: [%s]\n%s", addrs, yaml)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Load(config.Options{File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	c := cache.New(cache.Config{
+		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
+		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
+	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
+	srv := New(NewState(cfg, c), nil)
+	if err := srv.Start(cfg.Listen); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	var up *dnstest.Upstream
+	if len(ups) > 0 {
+		up = ups[0]
+	}
+	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, cache: c}
+}
+
+func question(name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	return m
+}
+
+// ask sends m over network ("udp" or "tcp") and fails the test on error.
+func (h *harness) ask(t *testing.T, network string, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: 65535}
+	resp, _, err := c.Exchange(m, h.addr)
+	if err != nil {
+		t.Fatalf("%s query for %s: %v", network, m.Question[0].Name, err)
+	}
+	return resp
+}
+
+func (h *harness) query(t *testing.T, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	return h.ask(t, "udp", question(name, qtype))
+}
+
+func rrsOfType(rrs []dns.RR, t uint16) []dns.RR {
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == t {
+			out = append(out, rr)
+		}
+	}
+	return out
+}

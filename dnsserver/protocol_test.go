@@ -1,0 +1,259 @@
+package dnsserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+const big = "big.example."
+
+func startBig(t *testing.T) *harness {
+	t.Helper()
+	up := dnstest.NewUpstream(t, publicZone...)
+	for i := range 100 {
+		up.Add(t, fmt.Sprintf("%s 300 IN A 192.0.2.%d", big, i+1))
+	}
+	return startWith(t, baseEndpoint, up)
+}
+
+func withEDNS(m *dns.Msg, size uint16, do bool) *dns.Msg {
+	m.SetEdns0(size, do)
+	return m
+}
+
+func packedLen(t *testing.T, m *dns.Msg) int {
+	t.Helper()
+	m.Compress = true // as the server sent it
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
+}
+
+func TestEDNSEchoedOnlyWhenSent(t *testing.T) {
+	h := start(t, baseEndpoint)
+	resp := h.query(t, unlisted, dns.TypeA)
+	if resp.IsEdns0() != nil {
+		t.Fatal("OPT in a reply to a query without one")
+	}
+	for _, name := range []string{unlisted, listed} {
+		resp = h.ask(t, "udp", withEDNS(question(name, dns.TypeA), 4096, true))
+		opt := resp.IsEdns0()
+		if opt == nil || opt.UDPSize() != maxUDPSize || !opt.Do() || opt.Version() != 0 {
+			t.Fatalf("%s OPT: %v", name, opt)
+		}
+	}
+}
+
+func TestUDPSizeHonouredAndCapped(t *testing.T) {
+	h := startBig(t)
+	cases := []struct {
+		name  string
+		query *dns.Msg
+		limit int
+	}{
+		{"no EDNS", question(big, dns.TypeA), 512},
+		{"EDNS 4096 is capped", withEDNS(question(big, dns.TypeA), 4096, false), maxUDPSize},
+		{"EDNS 800", withEDNS(question(big, dns.TypeA), 800, false), 800},
+		{"EDNS below 512 means 512", withEDNS(question(big, dns.TypeA), 100, false), 512},
+	}
+	for _, tc := range cases {
+		resp := h.ask(t, "udp", tc.query)
+		if !resp.Truncated || packedLen(t, resp) > tc.limit || resp.Rcode != dns.RcodeSuccess {
+			t.Errorf("%s: TC %v, %d bytes, limit %d", tc.name, resp.Truncated, packedLen(t, resp), tc.limit)
+		}
+		if resp.Question[0].Name != big {
+			t.Errorf("%s: question lost in truncation", tc.name)
+		}
+	}
+	resp := h.ask(t, "tcp", question(big, dns.TypeA))
+	if resp.Truncated || len(resp.Answer) != 100 {
+		t.Fatalf("TCP: TC %v, %d records", resp.Truncated, len(resp.Answer))
+	}
+}
+
+func TestMalformedQueries(t *testing.T) {
+	h := start(t, baseEndpoint)
+	noQuestion := new(dns.Msg)
+	noQuestion.Id = 7
+	two := question(unlisted, dns.TypeA)
+	two.Question = append(two.Question, dns.Question{Name: listed, Qtype: dns.TypeA, Qclass: dns.ClassINET})
+	withAnswer := question(unlisted, dns.TypeA)
+	rr, _ := dns.NewRR(unlisted + " 1 IN A 192.0.2.1")
+	withAnswer.Answer = []dns.RR{rr}
+	notify := question(unlisted, dns.TypeSOA)
+	notify.Opcode = dns.OpcodeNotify
+	update := question(unlisted, dns.TypeSOA)
+	update.Opcode = dns.OpcodeUpdate
+	twoOPT := withEDNS(question(unlisted, dns.TypeA), 1232, false)
+	twoOPT.Extra = append(twoOPT.Extra, twoOPT.Extra[0])
+	badVersion := withEDNS(question(unlisted, dns.TypeA), 1232, false)
+	badVersion.IsEdns0().SetVersion(1)
+	cases := []struct {
+		name  string
+		msg   *dns.Msg
+		rcode int
+	}{
+		{"no question", noQuestion, dns.RcodeFormatError},
+		{"two questions", two, dns.RcodeFormatError},
+		{"answer section in a query", withAnswer, dns.RcodeFormatError},
+		{"NOTIFY", notify, dns.RcodeNotImplemented},
+		{"UPDATE", update, dns.RcodeNotImplemented},
+		{"two OPT records", twoOPT, dns.RcodeFormatError},
+		{"EDNS version 1", badVersion, dns.RcodeBadVers},
+		{"QTYPE OPT", question(unlisted, dns.TypeOPT), dns.RcodeFormatError},
+		{"AXFR", question("s3.eu-west-2.amazonaws.com.", dns.TypeAXFR), dns.RcodeRefused},
+	}
+	for _, tc := range cases {
+		for _, network := range []string{"udp", "tcp"} {
+			resp := h.ask(t, network, tc.msg)
+			if resp.Rcode != tc.rcode || resp.Id != tc.msg.Id {
+				t.Errorf("%s over %s: rcode %s id %d, want %s id %d", tc.name, network,
+					dns.RcodeToString[resp.Rcode], resp.Id, dns.RcodeToString[tc.rcode], tc.msg.Id)
+			}
+		}
+	}
+}
+
+func TestGarbageDoesNotStopServer(t *testing.T) {
+	h := start(t, baseEndpoint)
+	conn, err := net.Dial("udp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	valid, _ := question(unlisted, dns.TypeA).Pack()
+	inputs := [][]byte{
+		{},
+		{0x01},
+		{0x12, 0x34, 0x01, 0x00, 0x00, 0x01}, // header cut short
+		append(valid[:12:12], 0xc0, 0x0c, 0, 1, 0, 1), // compression pointer loop
+		append([]byte{}, valid[:len(valid)-2]...),     // question cut short
+		valid[:len(valid)-1],
+	}
+	for _, in := range inputs {
+		if _, err := conn.Write(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A truncated question gets FORMERR, others are dropped: either way the
+	// next real query is answered.
+	resp := h.query(t, unlisted, dns.TypeA)
+	if len(resp.Answer) != 1 {
+		t.Fatalf("server stopped answering: %v", resp)
+	}
+}
+
+func TestClientOutsideAllowRefused(t *testing.T) {
+	h := start(t, baseEndpoint+"access: {allow: [10.0.0.0/8]}\n")
+	for _, name := range []string{listed, unlisted} {
+		resp := h.query(t, name, dns.TypeA)
+		if resp.Rcode != dns.RcodeRefused || len(resp.Answer) != 0 {
+			t.Fatalf("%s: %v", name, resp)
+		}
+	}
+	if h.up.Total() != 0 {
+		t.Fatal("a refused client's query went upstream")
+	}
+}
+
+func TestEDNSOptionsNotCopied(t *testing.T) {
+	h := start(t, baseEndpoint)
+	q := withEDNS(question(unlisted, dns.TypeA), 1232, false)
+	q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+	resp := h.ask(t, "udp", q)
+	if opt := resp.IsEdns0(); opt == nil || len(opt.Option) != 0 {
+		t.Fatalf("reply OPT: %v", opt)
+	}
+	for _, up := range h.up.Asked() {
+		if opt := up.IsEdns0(); opt != nil && len(opt.Option) != 0 {
+			t.Fatalf("client option sent upstream: %v", opt.Option)
+		}
+	}
+}
+
+func TestQuestionEchoedExactly(t *testing.T) {
+	h := start(t, baseEndpoint)
+	for _, name := range []string{"MySpEcIfIcBuCkEt.S3.Eu-WeSt-2.AmAzOnAwS.CoM.", "oThErBuCkEt.s3.EU-WEST-2.amazonaws.com."} {
+		resp := h.query(t, name, dns.TypeA)
+		if resp.Question[0].Name != name || resp.Answer[0].Header().Name != name {
+			t.Fatalf("asked %s, question %s, owner %s", name, resp.Question[0].Name, resp.Answer[0].Header().Name)
+		}
+	}
+}
+
+type panickingResolver struct{}
+
+func (panickingResolver) Resolve(context.Context, string, uint16, uint16, bool) (cache.Result, error) {
+	panic("boom")
+}
+
+func TestPanicRecovered(t *testing.T) {
+	h := start(t, baseEndpoint)
+	good := h.srv.State()
+	h.srv.Swap(&State{Config: good.Config, Matcher: good.Matcher, Resolver: panickingResolver{}, budget: time.Second})
+	for _, network := range []string{"udp", "tcp"} {
+		if resp := h.ask(t, network, question(unlisted, dns.TypeA)); resp.Rcode != dns.RcodeServerFailure {
+			t.Fatalf("%s: %v", network, resp)
+		}
+	}
+	h.srv.Swap(good)
+	if resp := h.query(t, unlisted, dns.TypeA); len(resp.Answer) != 1 {
+		t.Fatalf("after a panic: %v", resp)
+	}
+}
+
+func TestIPv6Listener(t *testing.T) {
+	ln, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback on this machine:", err)
+	}
+	ln.Close()
+	h := startWith(t, baseEndpoint+"listen: [\"[::1]:0\"]\n", dnstest.NewUpstream(t, publicZone...))
+	if !strings.HasPrefix(h.addr, "[::1]:") {
+		t.Fatalf("bound %s", h.addr)
+	}
+	resp := h.query(t, listed, dns.TypeA)
+	if len(resp.Answer) != 3 {
+		t.Fatalf("resp: %v", resp)
+	}
+}
+
+func TestTCPPipelined(t *testing.T) {
+	h := start(t, baseEndpoint)
+	conn, err := dns.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	names := []string{listed, unlisted, listed}
+	for i, n := range names {
+		m := question(n, dns.TypeA)
+		m.Id = uint16(100 + i)
+		if err := conn.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[uint16]bool{}
+	for range names {
+		resp, err := conn.ReadMsg()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[resp.Id] = len(resp.Answer) > 0
+	}
+	if len(seen) != 3 || !seen[100] || !seen[101] || !seen[102] {
+		t.Fatalf("answers: %v", seen)
+	}
+}
