@@ -19,6 +19,8 @@ type IO struct {
 	Stdout, Stderr io.Writer
 	// Ctx ends serve when cancelled, as SIGINT/SIGTERM do.
 	Ctx context.Context
+	// Reload makes serve reload its configuration, as SIGHUP does.
+	Reload <-chan struct{}
 }
 
 const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|version] [flags]
@@ -92,5 +94,5 @@ func load(fs *pflag.FlagSet, io IO) (*config.Config, bool) {
 func Main() {
 	ctx, stop := signalContext()
 	defer stop()
-	os.Exit(Run(os.Args[1:], IO{Stdout: os.Stdout, Stderr: os.Stderr, Ctx: ctx}))
+	os.Exit(Run(os.Args[1:], IO{Stdout: os.Stdout, Stderr: os.Stderr, Ctx: ctx, Reload: hangups()}))
 }

@@ -2,16 +2,18 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
-	"github.com/s3dns/s3dns/upstream"
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/ops"
 )
 
 // shutdownGrace bounds how long queries in flight may take at shutdown.
@@ -19,43 +21,100 @@ const shutdownGrace = 5 * time.Second
 
 func serve(fs *pflag.FlagSet, io IO) int {
 	if fs.NArg() > 0 {
-		io.Stderr.Write([]byte("s3dns serve: unexpected arguments\n"))
+		fmt.Fprintf(io.Stderr, "s3dns serve: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
 	cfg, ok := load(fs, io)
 	if !ok {
 		return 1
 	}
-	log := newLogger(cfg.Log, io.Stderr)
-	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout, upstream.WithLogger(log))
-	resolver := cache.New(cache.Config{
-		MaxEntries:     cfg.Cache.MaxEntries,
-		MaxTTL:         cfg.Cache.MaxTTL,
-		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL,
-		ServeStale:     cfg.Cache.ServeStale,
-	}, fwd)
-	srv := dnsserver.New(dnsserver.NewState(cfg, resolver), log)
-	if err := srv.Start(cfg.Listen); err != nil {
+	level := new(slog.LevelVar)
+	level.Set(cfg.Log.Level)
+	log := newLogger(cfg.Log.Format, level, io.Stderr)
+	reg := prometheus.NewRegistry()
+	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg}
+	if cfg.File == "" {
+		d.opts.SearchPaths = []string{}
+	}
+	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
+	resolver := d.resolverFor(cfg)
+	d.resolver.Store(resolver)
+	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver), dnsserver.Options{Log: log, Metrics: d.metrics})
+
+	var ready ops.Readiness
+	var httpSrv *ops.Server
+	if cfg.HTTPListen != "" {
+		var err error
+		if httpSrv, err = ops.Start(cfg.HTTPListen, ops.Handler(reg, &ready), log); err != nil {
+			log.Error("cannot listen", "error", err)
+			return 1
+		}
+	}
+	if err := d.srv.Start(cfg.Listen); err != nil {
 		log.Error("cannot listen", "error", err)
+		shutdownHTTP(httpSrv, log)
 		return 1
 	}
-	log.Info("s3dns serving", "version", BuildVersion(), "listen", srv.Addrs(), "upstreams", cfg.Upstreams,
-		"endpoints", len(cfg.Endpoints), "config", cfg.File)
+	ready.Set(true)
+	logStart(log, cfg, d.srv.Addrs(), httpSrv)
 
-	<-io.Ctx.Done()
+	ctx, stopWatching := context.WithCancel(io.Ctx)
+	defer stopWatching()
+	if cfg.File != "" {
+		if err := config.Watch(ctx, cfg.File, func() { d.reload("file changed") }); err != nil {
+			log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", cfg.File, "error", err)
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-io.Ctx.Done():
+			running = false
+		case <-io.Reload:
+			d.reload("SIGHUP")
+		}
+	}
+
+	ready.Set(false)
 	log.Info("shutting down: finishing queries in flight", "grace", shutdownGrace)
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := d.srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "error", err)
 	}
+	shutdownHTTP(httpSrv, log)
 	log.Info("stopped")
 	return 0
 }
 
-func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.Level}
-	if cfg.Format == "json" {
+func shutdownHTTP(s *ops.Server, log *slog.Logger) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		log.Warn("HTTP shutdown", "error", err)
+	}
+}
+
+// logStart writes the one start-up line that says what is served.
+func logStart(log *slog.Logger, cfg *config.Config, dnsAddrs []string, httpSrv *ops.Server) {
+	httpAddr := "off"
+	if httpSrv != nil {
+		httpAddr = httpSrv.Addr()
+	}
+	buckets := 0
+	for _, e := range cfg.Endpoints {
+		buckets += len(e.Buckets)
+	}
+	log.Info("s3dns serving", "version", BuildVersion(), "listen", dnsAddrs, "http", httpAddr,
+		"upstreams", cfg.Upstreams, "endpoints", len(cfg.Endpoints), "bucket_patterns", buckets,
+		"cache_entries", cfg.Cache.MaxEntries, "config", cfg.File)
+}
+
+func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))

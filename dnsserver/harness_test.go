@@ -97,7 +97,7 @@ func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
 		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
-	srv := New(NewState(cfg, c), nil)
+	srv := New(NewState(cfg, c), Options{})
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)
 	}

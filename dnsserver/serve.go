@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/metrics"
 )
 
 // ServeDNS answers one query: recover, EDNS check, answer, finish, one write.
@@ -18,22 +21,43 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(resp)
 		}
 	}()
-	udp := w.LocalAddr().Network() == "udp"
+	start := time.Now()
+	s.metrics.InFlight.Inc()
+	defer s.metrics.InFlight.Dec()
+	proto := w.LocalAddr().Network()
 	if len(req.Question) != 1 {
-		_ = w.WriteMsg(rcodeReply(req, dns.RcodeFormatError))
+		s.write(w, rcodeReply(req, dns.RcodeFormatError))
 		return
 	}
 	opt, bad := ednsOf(req)
 	if bad != nil {
-		_ = w.WriteMsg(bad)
+		s.write(w, bad)
 		return
 	}
 	st := s.state.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), st.budget)
 	defer cancel()
-	o := s.answer(ctx, st, req, clientAddr(w), opt != nil && opt.Do())
-	finish(o.resp, req, opt, udp)
-	if err := w.WriteMsg(o.resp); err != nil {
+	client := clientAddr(w)
+	o := s.answer(ctx, st, req, client, opt != nil && opt.Do())
+	finish(o.resp, req, opt, proto == "udp")
+	s.write(w, o.resp)
+
+	q := req.Question[0]
+	elapsed := time.Since(start)
+	if o.action != ActionInvalid {
+		s.metrics.Requests.WithLabelValues(proto, metrics.QtypeLabel(q.Qtype), o.action).Inc()
+		s.metrics.RequestDuration.WithLabelValues(o.action).Observe(elapsed.Seconds())
+	}
+	if st.Config.Log.Queries {
+		s.log.Info("query", "client", client.String(), "proto", proto, "name", q.Name, "type", dns.TypeToString[q.Qtype],
+			"action", o.action, "rcode", dns.RcodeToString[o.resp.Rcode], "duration", elapsed, "upstream", o.upstream)
+	}
+}
+
+// write sends one reply and counts its rcode.
+func (s *Server) write(w dns.ResponseWriter, resp *dns.Msg) {
+	s.metrics.Responses.WithLabelValues(metrics.RcodeLabel(resp.Rcode)).Inc()
+	if err := w.WriteMsg(resp); err != nil {
 		s.log.Debug("writing reply failed", "client", w.RemoteAddr().String(), "error", err)
 	}
 }
@@ -41,15 +65,17 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 // acceptQuery is the server's first look at a header: responses are
 // dropped, opcodes other than QUERY get NOTIMP, anything but one question
 // (or records where a query has none) gets FORMERR.
-func acceptQuery(dh dns.Header) dns.MsgAcceptAction {
+func (s *Server) acceptQuery(dh dns.Header) dns.MsgAcceptAction {
 	const qrBit = 1 << 15
 	if dh.Bits&qrBit != 0 {
 		return dns.MsgIgnore
 	}
 	if opcode := int(dh.Bits>>11) & 0xF; opcode != dns.OpcodeQuery {
+		s.metrics.Responses.WithLabelValues("NOTIMP").Inc()
 		return dns.MsgRejectNotImplemented
 	}
 	if dh.Qdcount != 1 || dh.Ancount != 0 || dh.Nscount != 0 || dh.Arcount > 2 {
+		s.metrics.Responses.WithLabelValues("FORMERR").Inc()
 		return dns.MsgReject
 	}
 	return dns.MsgAccept

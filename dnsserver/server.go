@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/s3dns/s3dns/metrics"
 )
 
 // TCP connection limits: a slow or idle client must not hold a connection.
@@ -23,6 +26,7 @@ const (
 // Server serves DNS on every listen address.
 type Server struct {
 	log     *slog.Logger
+	metrics *metrics.Metrics
 	state   atomic.Pointer[State]
 	mu      sync.Mutex
 	servers []*dns.Server
@@ -30,12 +34,21 @@ type Server struct {
 	done    sync.WaitGroup
 }
 
+// Options are the server's collaborators; nil fields get quiet defaults.
+type Options struct {
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+}
+
 // New returns a server that answers from st.
-func New(st *State, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func New(st *State, opts Options) *Server {
+	s := &Server{log: opts.Log, metrics: opts.Metrics}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{log: log}
+	if s.metrics == nil {
+		s.metrics = metrics.New(prometheus.NewRegistry(), "test", func() float64 { return 0 })
+	}
 	s.state.Store(st)
 	return s
 }
@@ -69,8 +82,8 @@ func (s *Server) Start(listen []string) error {
 	defer s.mu.Unlock()
 	for _, p := range pairs {
 		s.addrs = append(s.addrs, p.pc.LocalAddr().String())
-		s.serve(&dns.Server{PacketConn: p.pc, Handler: s, MsgAcceptFunc: acceptQuery})
-		s.serve(&dns.Server{Listener: p.ln, Handler: s, MsgAcceptFunc: acceptQuery,
+		s.serve(&dns.Server{PacketConn: p.pc, Handler: s, MsgAcceptFunc: s.acceptQuery})
+		s.serve(&dns.Server{Listener: p.ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
 			ReadTimeout: tcpReadTimeout, IdleTimeout: func() time.Duration { return tcpIdleTimeout }})
 	}
 	return nil

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/dnsserver"
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/upstream"
+)
+
+// daemon is a running server and what it needs to reload its configuration.
+type daemon struct {
+	opts     config.Options
+	log      *slog.Logger
+	level    *slog.LevelVar
+	metrics  *metrics.Metrics
+	srv      *dnsserver.Server
+	resolver atomic.Pointer[cache.Cache]
+
+	mu  sync.Mutex // serialises reloads
+	cfg *config.Config
+}
+
+// resolverFor builds the forwarder and cache for cfg.
+func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
+	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
+		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream))
+	c := cache.New(cache.Config{
+		MaxEntries:     cfg.Cache.MaxEntries,
+		MaxTTL:         cfg.Cache.MaxTTL,
+		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL,
+		ServeStale:     cfg.Cache.ServeStale,
+	}, fwd)
+	c.OnLookup = func(s cache.Source) {
+		d.metrics.CacheRequests.WithLabelValues(cacheResult(s)).Inc()
+	}
+	return c
+}
+
+func cacheResult(s cache.Source) string {
+	switch s {
+	case cache.FromCache:
+		return "hit"
+	case cache.FromStale:
+		return "stale"
+	}
+	return "miss"
+}
+
+func (d *daemon) cacheEntries() float64 {
+	if c := d.resolver.Load(); c != nil {
+		return float64(c.Len())
+	}
+	return 0
+}
+
+// reload reads the configuration again and swaps it in whole; a bad file
+// leaves the running configuration untouched.
+func (d *daemon) reload(reason string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cfg, warnings, err := config.Load(d.opts)
+	for _, w := range warnings {
+		d.log.Warn("configuration warning", "warning", w)
+	}
+	if err != nil {
+		d.metrics.Reloads.WithLabelValues("failure").Inc()
+		d.metrics.LastReloadOK.Set(0)
+		d.log.Error("reload failed: the running configuration stays", "trigger", reason,
+			"errors", strings.Split(err.Error(), "\n"))
+		return
+	}
+	old := d.cfg
+	if !slices.Equal(cfg.Listen, old.Listen) || cfg.HTTPListen != old.HTTPListen {
+		d.log.Warn("listen or http_listen changed: a restart is needed to apply it; still serving on the old addresses",
+			"listen", old.Listen, "http_listen", old.HTTPListen)
+	}
+	if cfg.Log.Format != old.Log.Format {
+		d.log.Warn("log.format changed: a restart is needed to apply it")
+	}
+	resolver := d.resolver.Load()
+	if !sameResolver(cfg, old) {
+		resolver = d.resolverFor(cfg)
+		d.resolver.Store(resolver)
+		d.log.Info("upstreams or cache settings changed: new upstream set, cache emptied")
+	}
+	d.level.Set(cfg.Log.Level)
+	d.srv.Swap(dnsserver.NewState(cfg, resolver))
+	d.cfg = cfg
+	d.metrics.Reloads.WithLabelValues("success").Inc()
+	d.metrics.LastReloadOK.Set(1)
+	d.log.Info("configuration reloaded", "trigger", reason, "endpoints", len(cfg.Endpoints), "upstreams", cfg.Upstreams)
+}
+
+// sameResolver reports whether the upstream and cache settings are unchanged,
+// so that the cache can be kept across a reload.
+func sameResolver(a, b *config.Config) bool {
+	return slices.Equal(a.Upstreams, b.Upstreams) && a.UpstreamTimeout == b.UpstreamTimeout && a.Cache == b.Cache
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watchDebounce lets an editor or a ConfigMap update finish its writes,
+// renames and symlink swaps before the file is read.
+const watchDebounce = 150 * time.Millisecond
+
+// Watch calls onChange when the content of file changes, until ctx ends.
+// It watches the file's directory (and its symlink target's), so that
+// editors that write a new file and rename it, and Kubernetes ConfigMap
+// updates (which swap a symlink), are seen like writes in place. Events
+// that leave the content as it was are ignored.
+func Watch(ctx context.Context, file string, onChange func()) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	dirs := map[string]bool{filepath.Dir(file): true}
+	if real, err := filepath.EvalSymlinks(file); err == nil {
+		dirs[filepath.Dir(real)] = true
+	}
+	for d := range dirs {
+		if err := w.Add(d); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	last := digest(file)
+	go func() {
+		defer w.Close()
+		var fire <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				fire = time.After(watchDebounce)
+			case <-w.Errors:
+			case <-fire:
+				fire = nil
+				if now := digest(file); now != nil && !bytes.Equal(now, last) {
+					last = now
+					onChange()
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// digest hashes the file's content through any symlinks; nil when unreadable.
+func digest(file string) []byte {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(data)
+	return sum[:]
+}

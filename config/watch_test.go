@@ -1,0 +1,81 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// waitChange waits for one change notification, failing after a generous bound.
+func waitChange(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: no change seen", what)
+	}
+}
+
+func startWatch(t *testing.T, file string) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ch := make(chan struct{}, 10)
+	if err := Watch(ctx, file, func() { ch <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func TestWatchWriteAndRename(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s3dns.yaml")
+	os.WriteFile(file, []byte("log: {level: info}\n"), 0o600)
+	ch := startWatch(t, file)
+
+	os.WriteFile(file, []byte("log: {level: debug}\n"), 0o600)
+	waitChange(t, ch, "write in place")
+
+	// Editors such as vim write a new file and rename it over the old one.
+	tmp := filepath.Join(dir, ".s3dns.yaml.swp")
+	os.WriteFile(tmp, []byte("log: {level: warn}\n"), 0o600)
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	waitChange(t, ch, "rename over")
+
+	// Touching without changing the content is not a change.
+	now := time.Now().Add(time.Minute)
+	os.Chtimes(file, now, now)
+	select {
+	case <-ch:
+		t.Fatal("change reported for an unchanged file")
+	case <-time.After(3 * watchDebounce):
+	}
+}
+
+func TestWatchConfigMapSymlinkSwap(t *testing.T) {
+	// The layout kubelet makes: file -> ..data/file, ..data -> ..<timestamp>.
+	dir := t.TempDir()
+	mk := func(name, content string) {
+		os.MkdirAll(filepath.Join(dir, name), 0o700)
+		os.WriteFile(filepath.Join(dir, name, "s3dns.yaml"), []byte(content), 0o600)
+	}
+	mk("..2026_01", "log: {level: info}\n")
+	if err := os.Symlink("..2026_01", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "s3dns.yaml")
+	os.Symlink(filepath.Join("..data", "s3dns.yaml"), file)
+	ch := startWatch(t, file)
+
+	mk("..2026_02", "log: {level: debug}\n")
+	os.Symlink("..2026_02", filepath.Join(dir, "..data_tmp"))
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "..2026_01"))
+	waitChange(t, ch, "symlink swap")
+}

@@ -1,0 +1,121 @@
+// Package metrics defines every Prometheus metric of s3dns, registered on a
+// registry the caller provides (never the global one).
+package metrics
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds the collectors the packages update.
+type Metrics struct {
+	Requests        *prometheus.CounterVec   // proto, qtype, action
+	Responses       *prometheus.CounterVec   // rcode
+	RequestDuration *prometheus.HistogramVec // action
+	InFlight        prometheus.Gauge
+	Upstream        *prometheus.CounterVec   // upstream, result
+	UpstreamLatency *prometheus.HistogramVec // upstream
+	CacheRequests   *prometheus.CounterVec   // result
+	Reloads         *prometheus.CounterVec   // result
+	LastReloadOK    prometheus.Gauge
+}
+
+// New registers every s3dns metric, plus the Go and process collectors, on
+// reg. cacheEntries is read at each scrape.
+func New(reg prometheus.Registerer, version string, cacheEntries func() float64) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_requests_total",
+			Help: "DNS queries received, by transport, query type and how they were answered.",
+		}, []string{"proto", "qtype", "action"}),
+		Responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_responses_total",
+			Help: "DNS responses sent, by response code.",
+		}, []string{"rcode"}),
+		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "s3dns_request_duration_seconds",
+			Help:    "Time from receiving a query to writing its answer.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"action"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "s3dns_inflight_queries",
+			Help: "Queries being answered right now.",
+		}),
+		Upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_upstream_requests_total",
+			Help: "Attempts to ask an upstream, by upstream and result (success, timeout, servfail, refused, mismatch, truncated, error).",
+		}, []string{"upstream", "result"}),
+		UpstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "s3dns_upstream_request_duration_seconds",
+			Help:    "Duration of attempts to ask an upstream.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"upstream"}),
+		CacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_cache_requests_total",
+			Help: "Cache lookups, by result (hit, miss, stale).",
+		}, []string{"result"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_config_reloads_total",
+			Help: "Configuration reloads, by result (success, failure).",
+		}, []string{"result"}),
+		LastReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "s3dns_config_last_reload_successful",
+			Help: "1 if the last configuration reload succeeded (or none was tried), 0 if it failed.",
+		}),
+	}
+	m.LastReloadOK.Set(1)
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "s3dns_build_info",
+		Help:        "Always 1; labels give the version and the Go version it was built with.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
+	})
+	buildInfo.Set(1)
+	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "s3dns_cache_entries",
+		Help: "Answers held in the cache.",
+	}, cacheEntries)
+	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
+		m.CacheRequests, m.Reloads, m.LastReloadOK, buildInfo, entries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Show every reload result from the start, so alerts on failures see 0.
+	m.Reloads.WithLabelValues("success")
+	m.Reloads.WithLabelValues("failure")
+	return m
+}
+
+// ObserveUpstream records one upstream attempt.
+func (m *Metrics) ObserveUpstream(upstream, result string, d time.Duration) {
+	m.Upstream.WithLabelValues(upstream, result).Inc()
+	m.UpstreamLatency.WithLabelValues(upstream).Observe(d.Seconds())
+}
+
+// knownTypes are the query types with a label of their own; others are "other".
+var knownTypes = map[uint16]string{}
+
+func init() {
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns.TypeNS, dns.TypePTR,
+		dns.TypeSOA, dns.TypeSRV, dns.TypeTXT, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeDS, dns.TypeDNSKEY,
+		dns.TypeCAA, dns.TypeANY} {
+		knownTypes[t] = dns.TypeToString[t]
+	}
+}
+
+// QtypeLabel bounds the qtype label to a fixed list.
+func QtypeLabel(t uint16) string {
+	if s, ok := knownTypes[t]; ok {
+		return s
+	}
+	return "other"
+}
+
+// RcodeLabel names a response code, "other" for codes without a name.
+func RcodeLabel(rcode int) string {
+	if s, ok := dns.RcodeToString[rcode]; ok {
+		return s
+	}
+	return "other"
+}
