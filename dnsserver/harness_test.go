@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/upstream"
 )
 
@@ -54,11 +56,12 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 type harness struct {
-	srv   *Server
-	addr  string
-	up    *dnstest.Upstream
-	clock *fakeClock
-	cache *cache.Cache
+	srv     *Server
+	addr    string
+	up      *dnstest.Upstream
+	clock   *fakeClock
+	cache   *cache.Cache
+	metrics *metrics.Metrics
 }
 
 // start runs a server on 127.0.0.1:0 with yaml (its upstreams set to one
@@ -97,7 +100,8 @@ func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
 		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
-	srv := New(NewState(cfg, c), Options{})
+	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
+	srv := New(NewState(cfg, c), Options{Metrics: m})
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,7 @@ func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
 	if len(ups) > 0 {
 		up = ups[0]
 	}
-	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, cache: c}
+	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, cache: c, metrics: m}
 }
 
 func question(name string, qtype uint16) *dns.Msg {

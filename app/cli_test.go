@@ -1,0 +1,128 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Run(args, IO{Stdout: &out, Stderr: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func configFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "s3dns.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const sample = `
+upstreams: ["127.0.0.1:53"]
+endpoints:
+  - region: eu-west-2
+    hostname: vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com
+    buckets: ["myspecificbucket", "logs-*", "my.dotted.bucket"]
+  - region: us-east-1
+    addresses: [10.0.0.5]
+    buckets: ["*"]
+    answer: alias
+`
+
+func TestValidateSummary(t *testing.T) {
+	code, out, errOut := run(t, "validate", "--config", configFile(t, sample))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"[0] region eu-west-2: CNAME to vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com. with its records",
+		"takes myspecificbucket.s3.eu-west-2.amazonaws.com",
+		"takes logs-*.s3.eu-west-2.amazonaws.com",
+		"[1] region us-east-1: answers its static addresses under the asked name",
+		"takes s3.us-east-1.amazonaws.com (path-style requests)",
+		"configuration OK",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, `warning: endpoints[0].buckets[2]: "my.dotted.bucket" contains a dot`) {
+		t.Errorf("no dotted-bucket warning: %s", errOut)
+	}
+}
+
+func TestValidateListsEveryError(t *testing.T) {
+	code, out, errOut := run(t, "validate", "--config", configFile(t,
+		"upstreams: [nope]\nendpoints: [{region: eu-west-2, hostname: vpce_bad, buckets: [ok-bucket]}, {region: eu-west-2, buckets: [ok-bucket]}]\n"))
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	for _, want := range []string{
+		`upstreams[0]: "nope" is not an IP address or IP:port`,
+		`endpoints[0].hostname: "vpce_bad" is not a valid DNS name`,
+		`endpoints[1]: needs a hostname, addresses, or both`,
+		`endpoints[1].buckets[0]: "ok-bucket" is already listed on endpoints[0]`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	file := configFile(t, sample)
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"MySpecificBucket.s3.eu-west-2.amazonaws.com"}, []string{
+			"endpoint: endpoints[0] (region eu-west-2)", `rule: buckets: "myspecificbucket" (exact)`,
+			"CNAME vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com.", "the A records of vpce-0a1b"}},
+		{[]string{"logs-1.s3.eu-west-2.amazonaws.com", "AAAA"}, []string{`rule: buckets: "logs-*" (glob)`, "AAAA records"}},
+		{[]string{"x.s3-fips.eu-west-2.amazonaws.com"}, []string{"FIPS names are not served by PrivateLink", "forwarded to the upstreams"}},
+		{[]string{"other.s3.eu-west-2.amazonaws.com"}, []string{"bucket other is not listed for region eu-west-2", "forwarded"}},
+		{[]string{"anything.s3.us-east-1.amazonaws.com", "MX"}, []string{`rule: buckets: "*"`, "NOERROR with no records and the SOA of s3.us-east-1.amazonaws.com."}},
+		{[]string{"anything.s3.us-east-1.amazonaws.com", "A"}, []string{"the static A addresses"}},
+	}
+	for _, tc := range cases {
+		code, out, errOut := run(t, append(append([]string{"explain"}, tc.args...), "--config", file)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", tc.args, code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
+	if code, _, _ := run(t, "explain", "--config", file); code != 2 {
+		t.Errorf("explain without a name: exit %d", code)
+	}
+	if code, _, _ := run(t, "explain", "a.example", "NOTATYPE", "--config", file); code != 2 {
+		t.Errorf("explain with a bad type: exit %d", code)
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "s3dns ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errOut := run(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %d %s", code, errOut)
+	}
+}
+
+func TestServeRefusesBadConfigBeforeBinding(t *testing.T) {
+	code, _, errOut := run(t, "serve", "--config", configFile(t, "upstreams: [127.0.0.1]\ncache: {max_ttl: forever}\n"))
+	if code != 1 || !strings.Contains(errOut, `cache.max_ttl: "forever" is not a duration`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

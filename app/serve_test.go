@@ -1,0 +1,263 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type running struct {
+	dns, http string
+	logs      *syncBuffer
+	cancel    context.CancelFunc
+	reload    chan struct{}
+	exit      chan int
+}
+
+// serveInProcess runs `s3dns serve --config file` on free loopback ports.
+func serveInProcess(t *testing.T, file string) *running {
+	t.Helper()
+	r := &running{dns: dnstest.FreeAddr(t), http: dnstest.FreeAddr(t), logs: &syncBuffer{},
+		reload: make(chan struct{}, 1), exit: make(chan int, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		r.exit <- Run([]string{"serve", "--config", file, "--listen", r.dns, "--http-listen", r.http},
+			IO{Stdout: io.Discard, Stderr: r.logs, Ctx: ctx, Reload: r.reload})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.exit:
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if code, _ := r.get(t, "/readyz"); code == http.StatusOK {
+			return r
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("not ready; logs:\n%s", r.logs)
+	return nil
+}
+
+func (r *running) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + r.http + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// metric returns the line of a sample in /metrics, "" when absent.
+func (r *running) metric(t *testing.T, sample string) string {
+	t.Helper()
+	_, body := r.get(t, "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, sample+" ") {
+			return line
+		}
+	}
+	return ""
+}
+
+func writeAtomically(t *testing.T, file, body string) {
+	t.Helper()
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func endpointConfig(up, hostname string) string {
+	return fmt.Sprintf("upstreams: [%q]\nupstream_timeout: 1s\nendpoints:\n  - region: eu-west-2\n    hostname: %s\n    buckets: [stable, \"logs-*\"]\n", up, hostname)
+}
+
+const stable = "stable.s3.eu-west-2.amazonaws.com."
+
+func ask(addr, network, name string) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	c := &dns.Client{Net: network, Timeout: 3 * time.Second}
+	resp, _, err := c.Exchange(m, addr)
+	return resp, err
+}
+
+func TestReloadUnderLoad(t *testing.T) {
+	hosts := []string{"vpce-a.s3.eu-west-2.vpce.amazonaws.com.", "vpce-b.s3.eu-west-2.vpce.amazonaws.com."}
+	up := dnstest.NewUpstream(t, hosts[0]+" 60 IN A 10.0.0.1", hosts[1]+" 60 IN A 10.0.0.2")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	os.WriteFile(file, []byte(endpointConfig(up.Addr, hosts[0])), 0o600)
+	r := serveInProcess(t, file)
+
+	const total, workers = 5000, 10
+	var answered, wrong atomic.Int64
+	var firstWrong atomic.Value
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			network := "udp"
+			if w%3 == 0 {
+				network = "tcp"
+			}
+			for range total / workers {
+				resp, err := ask(r.dns, network, stable)
+				if err == nil && validStableAnswer(resp, hosts) {
+					answered.Add(1)
+					continue
+				}
+				wrong.Add(1)
+				firstWrong.CompareAndSwap(nil, fmt.Sprintf("err %v resp %v", err, resp))
+			}
+		}()
+	}
+	// 20 rewrites: invalid and valid alternately, the last one valid.
+	last := ""
+	for i := range 20 {
+		if i%2 == 0 {
+			writeAtomically(t, file, endpointConfig(up.Addr, hosts[i%4/2])+"bogus_key: 1\n")
+		} else {
+			last = hosts[(i/2)%2]
+			writeAtomically(t, file, endpointConfig(up.Addr, last))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	wg.Wait()
+	if wrong.Load() != 0 || answered.Load() != total {
+		t.Fatalf("%d of %d queries wrong or failed; first: %v", wrong.Load(), total, firstWrong.Load())
+	}
+	waitFor(t, "the last valid file to be served", func() bool {
+		resp, err := ask(r.dns, "udp", stable)
+		return err == nil && len(resp.Answer) > 0 && resp.Answer[0].(*dns.CNAME).Target == last
+	})
+	if r.metric(t, `s3dns_config_reloads_total{result="failure"}`) == `s3dns_config_reloads_total{result="failure"} 0` ||
+		r.metric(t, `s3dns_config_reloads_total{result="success"}`) == `s3dns_config_reloads_total{result="success"} 0` {
+		t.Fatalf("reload counters did not move:\n%s", r.logs)
+	}
+	if !strings.Contains(r.logs.String(), "bogus_key: unknown key") {
+		t.Fatal("the failed reload's error is not logged")
+	}
+}
+
+func validStableAnswer(resp *dns.Msg, hosts []string) bool {
+	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 2 {
+		return false
+	}
+	cname, ok := resp.Answer[0].(*dns.CNAME)
+	return ok && (cname.Target == hosts[0] || cname.Target == hosts[1]) && resp.Answer[1].Header().Name == cname.Target
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
+	up := dnstest.NewUpstream(t, "vpce-a.example. 60 IN A 10.0.0.1", "newbucket.s3.eu-west-2.amazonaws.com. 60 IN A 192.0.2.9")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s3dns.yaml")
+	os.WriteFile(file, []byte(endpointConfig(up.Addr, "vpce-a.example.")), 0o600)
+	r := serveInProcess(t, file)
+	newbucket := "newbucket.s3.eu-west-2.amazonaws.com."
+
+	// A bad file is refused: the running configuration stays.
+	os.WriteFile(file, []byte("endpoints: [{region: nowhere}]\n"), 0o600)
+	waitFor(t, "the failed reload", func() bool {
+		return r.metric(t, `s3dns_config_reloads_total{result="failure"}`) != `s3dns_config_reloads_total{result="failure"} 0`
+	})
+	if resp, err := ask(r.dns, "udp", stable); err != nil || len(resp.Answer) != 2 {
+		t.Fatalf("after a bad file: %v %v", resp, err)
+	}
+	if r.metric(t, "s3dns_config_last_reload_successful") != "s3dns_config_last_reload_successful 0" {
+		t.Fatal("last reload not marked failed")
+	}
+
+	// SIGHUP reloads a file whose change the watcher may not see.
+	body := strings.Replace(endpointConfig(up.Addr, "vpce-a.example."), "stable,", "stable, newbucket,", 1)
+	os.WriteFile(file, []byte(body), 0o600)
+	r.reload <- struct{}{}
+	waitFor(t, "newbucket to be served by the endpoint", func() bool {
+		resp, err := ask(r.dns, "udp", newbucket)
+		return err == nil && len(resp.Answer) > 0 && resp.Answer[0].Header().Rrtype == dns.TypeCNAME
+	})
+}
+
+func TestShutdownFinishesQueriesInFlight(t *testing.T) {
+	up := dnstest.NewUpstream(t)
+	for i := range 20 {
+		up.Add(t, fmt.Sprintf("name%d.example. 60 IN A 192.0.2.%d", i, i+1))
+	}
+	up.SetMode(dnstest.Slow, 400*time.Millisecond)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf("upstreams: [%q]\n", up.Addr)), 0o600)
+	r := serveInProcess(t, file)
+
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			network := []string{"udp", "tcp"}[i%2]
+			resp, err := ask(r.dns, network, fmt.Sprintf("name%d.example.", i))
+			if err == nil && len(resp.Answer) == 1 {
+				ok.Add(1)
+			}
+		}()
+	}
+	waitFor(t, "queries to reach the upstream", func() bool { return up.Total() == 20 })
+	r.cancel()
+	wg.Wait()
+	if n := ok.Load(); n != 20 {
+		t.Fatalf("%d of 20 queries in flight were answered", n)
+	}
+	select {
+	case code := <-r.exit:
+		r.exit <- code // for the cleanup
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return")
+	}
+}

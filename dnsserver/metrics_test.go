@@ -1,0 +1,74 @@
+package dnsserver
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/metrics"
+)
+
+func TestMetricNamesLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, "v0", func() float64 { return 0 })
+	// Touch every vector so that each family is gathered.
+	m.Requests.WithLabelValues("udp", "A", "forward").Inc()
+	m.Responses.WithLabelValues("NOERROR").Inc()
+	m.RequestDuration.WithLabelValues("forward").Observe(0.001)
+	m.ObserveUpstream("127.0.0.1:53", "success", 0)
+	m.CacheRequests.WithLabelValues("hit").Inc()
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestQueriesMoveTheRightCounters(t *testing.T) {
+	h := start(t, baseEndpoint)
+
+	h.query(t, listed, dns.TypeA)
+	h.ask(t, "tcp", question(unlisted, dns.TypeAAAA))
+	h.query(t, unlisted, 65280) // a private-use type: counted as "other"
+
+	h.srv.Swap(NewState(withAllow(h.srv.State().Config, "10.0.0.0/8"), h.cache))
+	h.query(t, listed, dns.TypeA)
+	m := h.metrics
+
+	for _, c := range []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"udp", "A", "endpoint"}, 1},
+		{[]string{"tcp", "AAAA", "forward"}, 1},
+		{[]string{"udp", "other", "forward"}, 1},
+		{[]string{"udp", "A", "refused"}, 1},
+		{[]string{"udp", "A", "forward"}, 0},
+	} {
+		if got := testutil.ToFloat64(m.Requests.WithLabelValues(c.labels...)); got != c.want {
+			t.Errorf("s3dns_requests_total%v = %v, want %v", c.labels, got, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(m.Responses.WithLabelValues("REFUSED")); got != 1 {
+		t.Errorf("REFUSED responses = %v", got)
+	}
+	if got := testutil.ToFloat64(m.Responses.WithLabelValues("NOERROR")); got != 3 {
+		t.Errorf("NOERROR responses = %v", got)
+	}
+	if got := testutil.CollectAndCount(m.RequestDuration); got != 3 {
+		t.Errorf("duration series = %d, want endpoint, forward, refused", got)
+	}
+}
+
+// withAllow copies cfg with a different access list.
+func withAllow(cfg *config.Config, prefix string) *config.Config {
+	c := *cfg
+	c.Access.Allow = []netip.Prefix{netip.MustParsePrefix(prefix)}
+	return &c
+}
