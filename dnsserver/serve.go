@@ -40,14 +40,15 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	client := clientAddr(w)
 	o := s.answer(ctx, st, req, client, opt != nil && opt.Do())
 	finish(o.resp, req, opt, proto == "udp")
-	s.write(w, o.resp)
 
+	// Counted before the write, so that whoever sees the answer sees the count.
 	q := req.Question[0]
 	elapsed := time.Since(start)
 	if o.action != ActionInvalid {
 		s.metrics.Requests.WithLabelValues(proto, metrics.QtypeLabel(q.Qtype), o.action).Inc()
 		s.metrics.RequestDuration.WithLabelValues(o.action).Observe(elapsed.Seconds())
 	}
+	s.write(w, o.resp)
 	if st.Config.Log.Queries {
 		s.log.Info("query", "client", client.String(), "proto", proto, "name", q.Name, "type", dns.TypeToString[q.Qtype],
 			"action", o.action, "rcode", dns.RcodeToString[o.resp.Rcode], "duration", elapsed, "upstream", o.upstream)

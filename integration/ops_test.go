@@ -1,0 +1,92 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+func query(t *testing.T, server, name string) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	resp, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestMetricsHealthReloadAndTerm(t *testing.T) {
+	up := publicDNS(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	write := func(buckets string) {
+		body := fmt.Sprintf("upstreams: [%q]\nendpoints:\n  - region: eu-west-2\n    hostname: %s\n    buckets: [%s]\n", up.Addr, sampleVPCE, buckets)
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("myspecificbucket")
+	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+
+	query(t, p.dns, "myspecificbucket.s3.eu-west-2.amazonaws.com")
+	query(t, p.dns, "otherbucket.s3.eu-west-2.amazonaws.com")
+	query(t, p.dns, "otherbucket.s3.eu-west-2.amazonaws.com")
+
+	if code, _ := p.get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	code, body := p.get("/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		`s3dns_requests_total{action="endpoint",proto="udp",qtype="A"} 1`,
+		`s3dns_requests_total{action="forward",proto="udp",qtype="A"} 2`,
+		`s3dns_responses_total{rcode="NOERROR"} 3`,
+		`s3dns_cache_requests_total{result="hit"} 1`,
+		`s3dns_upstream_requests_total{result="success",upstream="` + up.Addr + `"} 2`,
+		`s3dns_cache_entries 2`,
+		`s3dns_build_info{goversion="go`,
+		`go_goroutines `,
+		`process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// The bucket list changes without a restart: SIGHUP.
+	write("myspecificbucket, otherbucket")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := query(t, p.dns, "otherbucket.s3.eu-west-2.amazonaws.com")
+		if len(resp.Answer) > 0 && resp.Answer[0].Header().Rrtype == dns.TypeCNAME {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reload not applied:\n%s", p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, body := p.get("/metrics"); !strings.Contains(body, `s3dns_config_reloads_total{result="success"}`) {
+		t.Error("no reload counted")
+	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d after SIGTERM", code)
+	}
+	if !strings.Contains(p.stderr.String(), "stopped") {
+		t.Errorf("no shutdown log:\n%s", p.stderr)
+	}
+}
