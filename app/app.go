@@ -23,11 +23,12 @@ type IO struct {
 	Reload <-chan struct{}
 }
 
-const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|version] [flags]
+const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|healthcheck|version] [flags]
 
   serve      serve DNS on UDP and TCP (the default)
   validate   check the configuration and summarise what would be served
   explain    say which endpoint and rule answer NAME, and what would be answered
+  healthcheck  exit 0 if the running server's /readyz answers 200, else 1
   version    print version, commit and Go version
 
 flags:
@@ -62,6 +63,8 @@ func Run(args []string, io IO) int {
 		return validate(fs, io)
 	case "explain":
 		return explain(fs, io)
+	case "healthcheck":
+		return healthcheck(fs, io)
 	case "version":
 		fmt.Fprintln(io.Stdout, VersionString())
 		return 0

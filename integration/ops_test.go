@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -88,5 +89,22 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "stopped") {
 		t.Errorf("no shutdown log:\n%s", p.stderr)
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	up := publicDNS(t)
+	httpAddr := dnstest.FreeAddr(t)
+	check := func() int {
+		cmd := exec.Command(binary, "healthcheck", "--config", repoFile("s3dns.yaml"), "--http-listen", httpAddr)
+		cmd.Run()
+		return cmd.ProcessState.ExitCode()
+	}
+	if code := check(); code != 1 {
+		t.Fatalf("healthcheck with no server: exit %d", code)
+	}
+	startBinary(t, dnstest.FreeAddr(t), httpAddr, "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)
+	if code := check(); code != 0 {
+		t.Fatalf("healthcheck with a ready server: exit %d", code)
 	}
 }
