@@ -77,20 +77,29 @@ func Run(args []string, io IO) int {
 	return 2
 }
 
-// load reads the configuration and reports warnings and errors on stderr.
+// load reads the configuration and reports errors on stderr. The
+// warnings are printed there too unless the caller logs them itself.
 func load(fs *pflag.FlagSet, io IO) (*config.Config, bool) {
-	cfg, warnings, err := config.Load(config.Options{Flags: fs})
+	cfg, warnings, ok := loadQuietly(fs, io)
 	for _, w := range warnings {
 		fmt.Fprintf(io.Stderr, "warning: %s\n", w)
 	}
+	return cfg, ok
+}
+
+func loadQuietly(fs *pflag.FlagSet, io IO) (*config.Config, []string, bool) {
+	cfg, warnings, err := config.Load(config.Options{Flags: fs})
 	if err != nil {
+		for _, w := range warnings {
+			fmt.Fprintf(io.Stderr, "warning: %s\n", w)
+		}
 		fmt.Fprintf(io.Stderr, "configuration errors:\n")
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(io.Stderr, "  %s\n", line)
 		}
-		return nil, false
+		return nil, nil, false
 	}
-	return cfg, true
+	return cfg, warnings, true
 }
 
 // Main is cmd/s3dns's whole body.

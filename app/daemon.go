@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/ops"
 	"github.com/s3dns/s3dns/upstream"
 )
 
@@ -23,8 +25,29 @@ type daemon struct {
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
 
+	ready    *ops.Readiness
+
 	mu  sync.Mutex // serialises reloads
 	cfg *config.Config
+}
+
+const loopBlocker = "forwarding loop detected"
+
+// checkLoop probes the upstreams for a forwarding loop in the background and
+// holds readiness at 503 while one exists.
+func (d *daemon) checkLoop(ctx context.Context) {
+	st := d.srv.State()
+	go func() {
+		if d.srv.ProbeForLoop(ctx, st) {
+			d.ready.Block(loopBlocker)
+			d.log.Error("forwarding loop detected: a query s3dns sent to its upstreams came back to it. "+
+				"An on-prem resolver forwards S3 names to s3dns and s3dns forwards them back to that resolver. "+
+				"Point upstreams at resolvers that resolve S3 names themselves; /readyz stays 503 until a reload fixes it",
+				"upstreams", st.Config.Upstreams)
+			return
+		}
+		d.ready.Unblock(loopBlocker)
+	}()
 }
 
 // resolverFor builds the forwarder and cache for cfg.
@@ -62,7 +85,7 @@ func (d *daemon) cacheEntries() float64 {
 
 // reload reads the configuration again and swaps it in whole; a bad file
 // leaves the running configuration untouched.
-func (d *daemon) reload(reason string) {
+func (d *daemon) reload(ctx context.Context, reason string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cfg, warnings, err := config.Load(d.opts)
@@ -85,13 +108,17 @@ func (d *daemon) reload(reason string) {
 		d.log.Warn("log.format changed: a restart is needed to apply it")
 	}
 	resolver := d.resolver.Load()
-	if !sameResolver(cfg, old) {
+	changed := !sameResolver(cfg, old)
+	if changed {
 		resolver = d.resolverFor(cfg)
 		d.resolver.Store(resolver)
 		d.log.Info("upstreams or cache settings changed: new upstream set, cache emptied")
 	}
 	d.level.Set(cfg.Log.Level)
 	d.srv.Swap(dnsserver.NewState(cfg, resolver))
+	if changed {
+		d.checkLoop(ctx)
+	}
 	d.cfg = cfg
 	d.metrics.Reloads.WithLabelValues("success").Inc()
 	d.metrics.LastReloadOK.Set(1)

@@ -24,13 +24,16 @@ func serve(fs *pflag.FlagSet, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns serve: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
-	cfg, ok := load(fs, io)
+	cfg, warnings, ok := loadQuietly(fs, io)
 	if !ok {
 		return 1
 	}
 	level := new(slog.LevelVar)
 	level.Set(cfg.Log.Level)
 	log := newLogger(cfg.Log.Format, level, io.Stderr)
+	for _, w := range warnings {
+		log.Warn("configuration warning", "warning", w)
+	}
 	reg := prometheus.NewRegistry()
 	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg}
 	if cfg.File == "" {
@@ -55,13 +58,15 @@ func serve(fs *pflag.FlagSet, io IO) int {
 		shutdownHTTP(httpSrv, log)
 		return 1
 	}
-	ready.Set(true)
+	ready.Unblock("starting")
 	logStart(log, cfg, d.srv.Addrs(), httpSrv)
 
 	ctx, stopWatching := context.WithCancel(io.Ctx)
 	defer stopWatching()
+	d.ready = &ready
+	d.checkLoop(ctx)
 	if cfg.File != "" {
-		if err := config.Watch(ctx, cfg.File, func() { d.reload("file changed") }); err != nil {
+		if err := config.Watch(ctx, cfg.File, func() { d.reload(ctx, "file changed") }); err != nil {
 			log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", cfg.File, "error", err)
 		}
 	}
@@ -70,11 +75,11 @@ func serve(fs *pflag.FlagSet, io IO) int {
 		case <-io.Ctx.Done():
 			running = false
 		case <-io.Reload:
-			d.reload("SIGHUP")
+			d.reload(ctx, "SIGHUP")
 		}
 	}
 
-	ready.Set(false)
+	ready.Block("shutting down")
 	log.Info("shutting down: finishing queries in flight", "grace", shutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -249,7 +249,13 @@ func TestShutdownFinishesQueriesInFlight(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "queries to reach the upstream", func() bool { return up.Total() == 20 })
+	waitFor(t, "queries to reach the upstream", func() bool {
+		n := 0
+		for i := range 20 {
+			n += up.Count(fmt.Sprintf("name%d.example.", i), "udp")
+		}
+		return n == 20
+	})
 	r.cancel()
 	wg.Wait()
 	if n := ok.Load(); n != 20 {

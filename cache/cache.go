@@ -132,6 +132,15 @@ func (c *Cache) Resolve(ctx context.Context, name string, qtype, qclass uint16, 
 	return Result{Msg: e.msg.Copy(), Source: FromUpstream, Upstream: e.upstream}, nil
 }
 
+// Probe asks the upstreams directly, bypassing the cache and coalescing:
+// for queries whose answers must not be stored, such as loop probes.
+func (c *Cache) Probe(ctx context.Context, name string, qtype uint16) error {
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), qtype)
+	_, _, err := c.up.Exchange(ctx, q)
+	return err
+}
+
 func (c *Cache) note(s Source) {
 	if c.OnLookup != nil {
 		c.OnLookup(s)

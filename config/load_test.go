@@ -209,3 +209,26 @@ func TestDottedBucketWarns(t *testing.T) {
 		t.Fatalf("warnings = %q", warnings)
 	}
 }
+
+func TestOpenResolverWarning(t *testing.T) {
+	cases := []struct {
+		listen, allow string
+		warn          bool
+	}{
+		{`["0.0.0.0:53"]`, `["0.0.0.0/0"]`, true},
+		{`[":53"]`, `["::/0"]`, true},
+		{`["203.0.113.5:53"]`, `["0.0.0.0/0", "10.0.0.0/8"]`, true},
+		{`["10.1.2.3:53", "127.0.0.1:53"]`, `["0.0.0.0/0"]`, false},
+		{`["0.0.0.0:53"]`, `["10.0.0.0/8"]`, false},
+	}
+	for _, tc := range cases {
+		_, warnings, err := load(t, "upstreams: [127.0.0.1]\nlisten: "+tc.listen+"\naccess: {allow: "+tc.allow+"}\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := len(warnings) > 0 && strings.Contains(warnings[0], "OPEN RESOLVER")
+		if got != tc.warn {
+			t.Errorf("listen %s allow %s: warnings %q", tc.listen, tc.allow, warnings)
+		}
+	}
+}

@@ -39,6 +39,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 			p.errorf(fmt.Sprintf("access.allow[%d]", i), "%q is not a CIDR prefix or IP address", s)
 		}
 	}
+	warnOpenResolver(p, cfg.Listen, cfg.Access.Allow)
 	cfg.Access.RateLimitQPS = raw.Access.RateLimitQPS
 	if raw.Access.RateLimitQPS < 0 {
 		p.errorf("access.rate_limit_qps", "%v must not be negative", raw.Access.RateLimitQPS)

@@ -15,6 +15,7 @@ const (
 	ActionEndpoint = "endpoint"
 	ActionForward  = "forward"
 	ActionRefused  = "refused"
+	ActionLimited  = "ratelimited"
 	ActionInvalid  = "invalid"
 )
 
@@ -28,8 +29,16 @@ type outcome struct {
 // answer decides the reply to a well-formed single-question query.
 func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client netip.Addr, do bool) outcome {
 	q := req.Question[0]
+	if s.loop.seen(q.Name) {
+		// Our own probe came back: answer at once so that the loop ends here.
+		s.log.Debug("loop probe came back", "client", client.String(), "name", q.Name)
+		return outcome{resp: rcodeReply(req, dns.RcodeServerFailure), action: ActionForward}
+	}
 	if !st.allowed(client) {
 		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionRefused}
+	}
+	if !st.limiter.allow(client) {
+		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionLimited}
 	}
 	switch q.Qtype {
 	case dns.TypeAXFR, dns.TypeIXFR:

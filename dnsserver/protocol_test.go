@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/internal/dnstest"
@@ -194,6 +196,8 @@ func TestQuestionEchoedExactly(t *testing.T) {
 
 type panickingResolver struct{}
 
+func (panickingResolver) Probe(context.Context, string, uint16) error { return nil }
+
 func (panickingResolver) Resolve(context.Context, string, uint16, uint16, bool) (cache.Result, error) {
 	panic("boom")
 }
@@ -255,5 +259,39 @@ func TestTCPPipelined(t *testing.T) {
 	}
 	if len(seen) != 3 || !seen[100] || !seen[101] || !seen[102] {
 		t.Fatalf("answers: %v", seen)
+	}
+}
+
+func TestRateLimitPerClient(t *testing.T) {
+	h := start(t, baseEndpoint+"access: {rate_limit_qps: 5}\n")
+	refused := 0
+	for range 30 {
+		if resp := h.query(t, listed, dns.TypeA); resp.Rcode == dns.RcodeRefused {
+			refused++
+		}
+	}
+	// Burst 5 at 5 qps: most of 30 quick queries are over the rate.
+	if refused < 15 {
+		t.Fatalf("only %d of 30 queries refused at 5 qps", refused)
+	}
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "A", ActionLimited)); got != float64(refused) {
+		t.Fatalf("ratelimited counter %v, refused %d", got, refused)
+	}
+	// Another client address has its own bucket.
+	c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.2")}}}
+	resp, _, err := c.Exchange(question(listed, dns.TypeA), h.addr)
+	if err != nil || resp.Rcode != dns.RcodeSuccess {
+		t.Fatalf("second client: %v %v", resp, err)
+	}
+}
+
+func TestRateLimiterTableBounded(t *testing.T) {
+	r := newRateLimiter(1)
+	for i := range 3 * maxRateClients {
+		r.allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+	}
+	r.clients.CleanUp()
+	if n := r.clients.EstimatedSize(); n > maxRateClients {
+		t.Fatalf("%d clients tracked, max %d", n, maxRateClients)
 	}
 }

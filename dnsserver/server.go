@@ -28,6 +28,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	state   atomic.Pointer[State]
+	loop    loopDetector
 	mu      sync.Mutex
 	servers []*dns.Server
 	addrs   []string

@@ -13,6 +13,8 @@ import (
 // Resolver answers names through the cache and the upstreams.
 type Resolver interface {
 	Resolve(ctx context.Context, name string, qtype, qclass uint16, do bool) (cache.Result, error)
+	// Probe asks the upstreams without caching the answer.
+	Probe(ctx context.Context, name string, qtype uint16) error
 }
 
 // State is everything a query is answered from. A reload builds a new State
@@ -23,7 +25,8 @@ type State struct {
 	Resolver Resolver
 	// budget bounds one query: every upstream may take its timeout once, for
 	// the endpoint target and then for a public fallback.
-	budget time.Duration
+	budget  time.Duration
+	limiter *rateLimiter
 }
 
 // NewState prepares cfg for serving with resolver.
@@ -34,6 +37,7 @@ func NewState(cfg *config.Config, resolver Resolver) *State {
 		Matcher:  zones.New(cfg.Endpoints),
 		Resolver: resolver,
 		budget:   2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
+		limiter:  newRateLimiter(cfg.Access.RateLimitQPS),
 	}
 }
 

@@ -54,7 +54,7 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 		`s3dns_requests_total{action="forward",proto="udp",qtype="A"} 2`,
 		`s3dns_responses_total{rcode="NOERROR"} 3`,
 		`s3dns_cache_requests_total{result="hit"} 1`,
-		`s3dns_upstream_requests_total{result="success",upstream="` + up.Addr + `"} 2`,
+		`s3dns_upstream_requests_total{result="success",upstream="` + up.Addr + `"} `,
 		`s3dns_cache_entries 2`,
 		`s3dns_build_info{goversion="go`,
 		`go_goroutines `,
@@ -106,5 +106,31 @@ func TestHealthcheckCommand(t *testing.T) {
 	startBinary(t, dnstest.FreeAddr(t), httpAddr, "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)
 	if code := check(); code != 0 {
 		t.Fatalf("healthcheck with a ready server: exit %d", code)
+	}
+}
+
+func TestForwardingLoopKeepsReadyzUnavailable(t *testing.T) {
+	dnsAddr, httpAddr := dnstest.FreeAddr(t), dnstest.FreeAddr(t)
+	args := []string{"serve", "--config", repoFile("s3dns.yaml"), "--listen", dnsAddr, "--http-listen", httpAddr,
+		"--upstream", dnsAddr, "--upstream-timeout", "500ms"}
+	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	defer p.stop(t, syscall.SIGTERM)
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(p.stderr.String(), "forwarding loop detected") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no loop reported:\n%s", p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body := p.get("/readyz"); code != 503 || !strings.Contains(body, "forwarding loop") {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	if code, _ := p.get("/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d", code)
 	}
 }

@@ -9,22 +9,60 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Readiness is 200 on /readyz only while set: once the listeners are bound
-// and the configuration is loaded, and not while shutting down.
-type Readiness struct{ ready atomic.Bool }
+// Readiness makes /readyz 200 only while nothing blocks it: the server is
+// blocked while starting, while a forwarding loop is detected and while
+// shutting down. The zero value is blocked by "starting".
+type Readiness struct {
+	mu       sync.Mutex
+	started  bool
+	blockers map[string]bool
+}
 
-// Set marks the server ready or not.
-func (r *Readiness) Set(ready bool) { r.ready.Store(ready) }
+// Block adds a reason not to be ready.
+func (r *Readiness) Block(reason string) { r.set(reason, true) }
 
-// Ready reports the current readiness.
-func (r *Readiness) Ready() bool { return r.ready.Load() }
+// Unblock removes a reason; "starting" is the one that Start-up removes.
+func (r *Readiness) Unblock(reason string) { r.set(reason, false) }
+
+func (r *Readiness) set(reason string, blocked bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.init()
+	if blocked {
+		r.blockers[reason] = true
+	} else {
+		delete(r.blockers, reason)
+	}
+}
+
+func (r *Readiness) init() {
+	if !r.started {
+		r.started = true
+		r.blockers = map[string]bool{"starting": true}
+	}
+}
+
+// Ready reports whether nothing blocks readiness, and the reasons if some do.
+func (r *Readiness) Ready() (bool, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.init()
+	reasons := make([]string, 0, len(r.blockers))
+	for k := range r.blockers {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	return len(reasons) == 0, reasons
+}
 
 // Handler returns the mux for the HTTP endpoints.
 func Handler(gatherer prometheus.Gatherer, ready *Readiness) http.Handler {
@@ -34,8 +72,8 @@ func Handler(gatherer prometheus.Gatherer, ready *Readiness) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		if ok, reasons := ready.Ready(); !ok {
+			http.Error(w, "not ready: "+strings.Join(reasons, ", "), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

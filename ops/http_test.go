@@ -40,11 +40,16 @@ func TestEndpoints(t *testing.T) {
 	if code, _ := get(t, base+"/readyz"); code != 503 {
 		t.Errorf("/readyz before ready = %d", code)
 	}
-	ready.Set(true)
+	ready.Unblock("starting")
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz when ready = %d", code)
 	}
-	ready.Set(false) // shutting down
+	ready.Block("forwarding loop")
+	ready.Block("shutting down")
+	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, "forwarding loop, shutting down") {
+		t.Errorf("/readyz while blocked = %d %q", code, body)
+	}
+	ready.Unblock("forwarding loop")
 	if code, _ := get(t, base+"/readyz"); code != 503 {
 		t.Errorf("/readyz while shutting down = %d", code)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -16,6 +15,13 @@ import (
 // ErrAllFailed wraps the last error when no upstream gave a usable answer.
 var ErrAllFailed = errors.New("every upstream failed")
 
+// ErrOverloaded is returned at once when too many upstream queries are in
+// flight: a queue that grows would only turn overload into timeouts.
+var ErrOverloaded = errors.New("too many upstream queries in flight")
+
+// DefaultMaxInFlight caps concurrent upstream exchanges.
+const DefaultMaxInFlight = 1000
+
 // Forwarder sends queries to a list of upstream resolvers.
 type Forwarder struct {
 	upstreams []*server
@@ -23,6 +29,7 @@ type Forwarder struct {
 	now       func() time.Time
 	log       *slog.Logger
 	observe   func(upstream, result string, d time.Duration)
+	slots     chan struct{}
 }
 
 type server struct {
@@ -46,6 +53,9 @@ func WithObserver(fn func(upstream, result string, d time.Duration)) Option {
 	return func(f *Forwarder) { f.observe = fn }
 }
 
+// WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
+func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.slots = make(chan struct{}, n) } }
+
 // New returns a Forwarder for host:port addresses, each attempt bounded by timeout.
 func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 	f := &Forwarder{timeout: timeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
@@ -55,6 +65,9 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 	for _, o := range opts {
 		o(f)
 	}
+	if f.slots == nil {
+		f.slots = make(chan struct{}, DefaultMaxInFlight)
+	}
 	return f
 }
 
@@ -63,6 +76,12 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 // uses a copy with a fresh random ID. It returns the reply and the upstream
 // that gave it; the whole call takes at most about timeout × upstreams.
 func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error) {
+	select {
+	case f.slots <- struct{}{}:
+		defer func() { <-f.slots }()
+	default:
+		return nil, "", ErrOverloaded
+	}
 	var lastErr error
 	for _, s := range f.order() {
 		if err := ctx.Err(); err != nil {
@@ -109,9 +128,17 @@ func (f *Forwarder) order() []*server {
 func (f *Forwarder) attempt(ctx context.Context, addr string, q *dns.Msg) (*dns.Msg, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	resp, err := exchange(ctx, "udp", addr, q)
+	m := q.Copy()
+	m.Id = dns.Id()
+	onSpoof := func() {
+		if f.observe != nil {
+			f.observe(addr, "mismatch", 0)
+		}
+	}
+	resp, err := exchange(ctx, "udp", addr, m, onSpoof)
 	if err == nil && resp.Truncated {
-		resp, err = exchange(ctx, "tcp", addr, q)
+		m.Id = dns.Id()
+		resp, err = exchange(ctx, "tcp", addr, m, onSpoof)
 		if err == nil && resp.Truncated {
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)
 		}
@@ -126,36 +153,6 @@ func (f *Forwarder) attempt(ctx context.Context, addr string, q *dns.Msg) (*dns.
 		return nil, "refused", fmt.Errorf("%s answered REFUSED", addr)
 	}
 	return resp, "success", nil
-}
-
-// errMismatch marks a reply whose question is not the one asked.
-var errMismatch = errors.New("reply does not match the question")
-
-func exchange(ctx context.Context, network, addr string, q *dns.Msg) (*dns.Msg, error) {
-	m := q.Copy()
-	m.Id = dns.Id()
-	c := &dns.Client{Net: network, UDPSize: dns.DefaultMsgSize}
-	if deadline, ok := ctx.Deadline(); ok {
-		c.Timeout = time.Until(deadline)
-	}
-	// miekg's client drops UDP replies with another ID and only accepts
-	// datagrams from the dialled address (a connected socket).
-	resp, _, err := c.ExchangeContext(ctx, m, addr)
-	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
-	}
-	if !sameQuestion(m, resp) {
-		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, errMismatch)
-	}
-	return resp, nil
-}
-
-func sameQuestion(q, r *dns.Msg) bool {
-	if len(r.Question) != 1 || len(q.Question) != 1 {
-		return false
-	}
-	a, b := q.Question[0], r.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
 }
 
 func classify(err error) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ func TestFailover(t *testing.T) {
 		{"garbage", dnstest.Garbage},
 		{"wrong id", dnstest.WrongID},
 		{"wrong question", dnstest.WrongQuestion},
+		{"reply from another port", dnstest.OtherAddress},
 		{"truncated, tcp closed", dnstest.TruncateNoTCP},
 	}
 	for _, tc := range modes {
@@ -174,5 +176,54 @@ func TestAllDownStillTried(t *testing.T) {
 	u.SetMode(dnstest.Normal, 0)
 	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); err != nil {
 		t.Fatalf("with every upstream resting, they are still tried: %v", err)
+	}
+}
+
+func TestForgedRepliesDroppedAndCounted(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.WrongIDFirst, 0)
+	var mismatches atomic.Int64
+	f := New([]string{u.Addr}, time.Second, WithObserver(func(_, result string, _ time.Duration) {
+		if result == "mismatch" {
+			mismatches.Add(1)
+		}
+	}))
+	resp, _, err := f.Exchange(context.Background(), askA("www.example."))
+	if err != nil || len(resp.Answer) != 1 {
+		t.Fatalf("the real reply after a forged one was not taken: %v %v", resp, err)
+	}
+	if mismatches.Load() != 1 {
+		t.Fatalf("forged replies counted: %d", mismatches.Load())
+	}
+}
+
+func TestReplyFromAnotherAddressIgnored(t *testing.T) {
+	spoofer, good := dnstest.NewUpstream(t, record), dnstest.NewUpstream(t, record)
+	spoofer.SetMode(dnstest.OtherAddress, 0)
+	resp, from, err := New([]string{spoofer.Addr, good.Addr}, 200*time.Millisecond).Exchange(context.Background(), askA("www.example."))
+	if err != nil || from != good.Addr || len(resp.Answer) != 1 {
+		t.Fatalf("a reply from another port was accepted or failover failed: from %s err %v", from, err)
+	}
+}
+
+func TestOverloadFailsFast(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.Slow, 300*time.Millisecond)
+	f := New([]string{u.Addr}, time.Second, WithMaxInFlight(2))
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); f.Exchange(context.Background(), askA("www.example.")) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for u.Total() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("third concurrent exchange: %v, want ErrOverloaded", err)
+	}
+	wg.Wait()
+	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); err != nil {
+		t.Fatalf("after the load: %v", err)
 	}
 }

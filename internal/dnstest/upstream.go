@@ -27,6 +27,8 @@ const (
 	WrongID            // replies carry another ID
 	WrongQuestion      // replies carry another question
 	Garbage            // replies are random bytes
+	WrongIDFirst       // a reply with the wrong ID, then the right one
+	OtherAddress       // replies come from another port (a spoofer's)
 )
 
 // Upstream is a fake resolver.
@@ -177,6 +179,16 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	case Garbage:
 		_, _ = w.Write([]byte{0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02})
 		return
+	case WrongIDFirst:
+		forged := resp.Copy()
+		forged.Id = req.Id ^ 0x5a5a
+		forged.Answer = nil
+		_ = w.WriteMsg(forged)
+	case OtherAddress:
+		if network == "udp" {
+			sendFromOtherPort(w.RemoteAddr(), resp)
+			return
+		}
 	}
 	_ = w.WriteMsg(resp)
 }
@@ -230,4 +242,18 @@ func (l *closingListener) Accept() (net.Conn, error) {
 		}
 		c.Close()
 	}
+}
+
+// sendFromOtherPort sends resp to addr from a fresh socket, as a forger would.
+func sendFromOtherPort(addr net.Addr, resp *dns.Msg) {
+	b, err := resp.Pack()
+	if err != nil {
+		return
+	}
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_, _ = c.WriteTo(b, addr)
 }

@@ -1,0 +1,53 @@
+package dnsserver
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/upstream"
+)
+
+func TestLoopDetected(t *testing.T) {
+	addr := dnstest.FreeAddr(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	// The server's upstream is the server itself: the shortest forwarding loop.
+	os.WriteFile(file, []byte("listen: [\""+addr+"\"]\nupstreams: [\""+addr+"\"]\nupstream_timeout: 500ms\n"+baseEndpoint), 0o600)
+	cfg, _, err := config.Load(config.Options{File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState(cfg, cache.New(cache.Config{MaxEntries: 10}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout)))
+	srv := New(st, Options{})
+	if err := srv.Start(cfg.Listen); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	if !srv.ProbeForLoop(context.Background(), st) {
+		t.Fatal("loop not detected")
+	}
+}
+
+func TestNoLoopWithARealUpstream(t *testing.T) {
+	h := start(t, baseEndpoint)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if h.srv.ProbeForLoop(ctx, h.srv.State()) {
+		t.Fatal("loop reported without one")
+	}
+	asked := h.up.Asked()
+	if len(asked) != 2 { // the region, and the one exact bucket
+		t.Fatalf("%d probes sent", len(asked))
+	}
+	for _, q := range asked {
+		if !strings.HasPrefix(q.Question[0].Name, "s3dns-loop-probe-") || !strings.HasSuffix(q.Question[0].Name, ".s3.eu-west-2.amazonaws.com.") {
+			t.Fatalf("probe name %s", q.Question[0].Name)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// errMismatch marks a reply whose ID or question is not the one asked.
+var errMismatch = errors.New("reply does not match the query")
+
+// exchange sends q (whose ID the caller made fresh) to addr over network
+// and returns the first reply matching the ID and question. Over UDP the
+// socket is connected, so the kernel drops datagrams from any other address
+// or port, and each query gets a new socket: a random source port. Replies
+// with the wrong ID or question are dropped, counted by onSpoof, and the
+// wait goes on until ctx ends, so an off-path forger cannot end the exchange.
+func exchange(ctx context.Context, network, addr string, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(2 * time.Second)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(deadline)
+	co := &dns.Conn{Conn: conn, UDPSize: dns.DefaultMsgSize}
+	if err := co.WriteMsg(q); err != nil {
+		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
+	}
+	for {
+		resp, err := co.ReadMsg()
+		if err != nil {
+			var netErr net.Error
+			if network == "udp" && !errors.As(err, &netErr) {
+				// Garbage on a connected socket: keep waiting for the real reply.
+				if onSpoof != nil {
+					onSpoof()
+				}
+				continue
+			}
+			return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
+		}
+		if resp.Id == q.Id && sameQuestion(q, resp) {
+			return resp, nil
+		}
+		if onSpoof != nil {
+			onSpoof()
+		}
+		if network != "udp" {
+			// A stream carries one answer per query: a wrong one ends it.
+			return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, errMismatch)
+		}
+	}
+}
+
+func sameQuestion(q, r *dns.Msg) bool {
+	if len(r.Question) != 1 || len(q.Question) != 1 {
+		return false
+	}
+	a, b := q.Question[0], r.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+}
