@@ -25,7 +25,7 @@ type daemon struct {
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
 
-	ready    *ops.Readiness
+	ready *ops.Readiness
 
 	mu  sync.Mutex // serialises reloads
 	cfg *config.Config
