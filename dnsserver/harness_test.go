@@ -74,6 +74,12 @@ func start(t *testing.T, yaml string) *harness {
 
 func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
+	return startOpts(t, yaml, Options{}, ups...)
+}
+
+// startOpts is startWith with server options (its metrics are always fresh).
+func startOpts(t *testing.T, yaml string, opts Options, ups ...*dnstest.Upstream) *harness {
+	t.Helper()
 	addrs := ""
 	for i, u := range ups {
 		if i > 0 {
@@ -101,7 +107,8 @@ func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
 		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
 	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
-	srv := New(NewState(cfg, c), Options{Metrics: m})
+	opts.Metrics = m
+	srv := New(NewState(cfg, c), opts)
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)
 	}

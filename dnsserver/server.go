@@ -17,16 +17,18 @@ import (
 	"github.com/s3dns/s3dns/metrics"
 )
 
-// TCP connection limits: a slow or idle client must not hold a connection.
+// TCP defaults: a slow or idle client must not hold a connection for long.
 const (
-	tcpReadTimeout = 5 * time.Second
-	tcpIdleTimeout = 10 * time.Second
+	DefaultTCPReadTimeout = 5 * time.Second
+	DefaultTCPIdleTimeout = 10 * time.Second
+	DefaultMaxTCPConns    = 1000
 )
 
 // Server serves DNS on every listen address.
 type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	opts    Options
 	state   atomic.Pointer[State]
 	loop    loopDetector
 	mu      sync.Mutex
@@ -39,11 +41,24 @@ type Server struct {
 type Options struct {
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
+	// TCP limits; zero values take the defaults above.
+	TCPReadTimeout time.Duration
+	TCPIdleTimeout time.Duration
+	MaxTCPConns    int
 }
 
 // New returns a server that answers from st.
 func New(st *State, opts Options) *Server {
-	s := &Server{log: opts.Log, metrics: opts.Metrics}
+	s := &Server{log: opts.Log, metrics: opts.Metrics, opts: opts}
+	if s.opts.TCPReadTimeout == 0 {
+		s.opts.TCPReadTimeout = DefaultTCPReadTimeout
+	}
+	if s.opts.TCPIdleTimeout == 0 {
+		s.opts.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if s.opts.MaxTCPConns == 0 {
+		s.opts.MaxTCPConns = DefaultMaxTCPConns
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -84,8 +99,11 @@ func (s *Server) Start(listen []string) error {
 	for _, p := range pairs {
 		s.addrs = append(s.addrs, p.pc.LocalAddr().String())
 		s.serve(&dns.Server{PacketConn: p.pc, Handler: s, MsgAcceptFunc: s.acceptQuery})
-		s.serve(&dns.Server{Listener: p.ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
-			ReadTimeout: tcpReadTimeout, IdleTimeout: func() time.Duration { return tcpIdleTimeout }})
+		ln := &limitListener{Listener: p.ln, max: int64(s.opts.MaxTCPConns),
+			onDrop: func() { s.log.Debug("TCP connection limit reached: connection closed") }}
+		s.serve(&dns.Server{Listener: ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
+			ReadTimeout: s.opts.TCPReadTimeout, WriteTimeout: s.opts.TCPReadTimeout,
+			IdleTimeout: func() time.Duration { return s.opts.TCPIdleTimeout }})
 	}
 	return nil
 }

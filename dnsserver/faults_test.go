@@ -1,0 +1,115 @@
+package dnsserver
+
+import (
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+// TestFaultMatrix breaks the only upstream in one way at a time and checks
+// what SPEC promises: unlisted names get SERVFAIL within the bound, listed
+// buckets are answered per on_unresolved, other clients keep being served,
+// and no goroutine is left behind.
+func TestFaultMatrix(t *testing.T) {
+	faults := []struct {
+		name string
+		mode dnstest.Mode
+	}{
+		{"silent", dnstest.Silent},
+		{"slower than the timeout", dnstest.Slow},
+		{"SERVFAIL", dnstest.Servfail},
+		{"REFUSED", dnstest.Refused},
+		{"garbage bytes", dnstest.Garbage},
+		{"TC, then TCP closed", dnstest.TruncateNoTCP},
+		{"wrong ID", dnstest.WrongID},
+		{"wrong question", dnstest.WrongQuestion},
+		{"reply from another address", dnstest.OtherAddress},
+	}
+	const timeout = 200 * time.Millisecond
+	bound := timeout + 2*time.Second // the slack is for a loaded machine
+	yaml := baseEndpoint + "  - region: us-east-1\n    hostname: vpce-9.s3.us-east-1.vpce.amazonaws.com\n    buckets: [closed]\n    on_unresolved: servfail\n" +
+		"  - region: us-west-2\n    hostname: vpce-8.s3.us-west-2.vpce.amazonaws.com\n    addresses: [10.8.0.1]\n    buckets: [static]\n" +
+		"upstream_timeout: 200ms\n"
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			up := dnstest.NewUpstream(t, publicZone...)
+			h := startWith(t, yaml, up)
+			up.SetMode(f.mode, 3*timeout)
+			baseline := runtime.NumGoroutine()
+
+			checks := []struct {
+				name  string
+				check func(*dns.Msg) bool
+			}{
+				{unlisted, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeServerFailure }},
+				{listed, func(r *dns.Msg) bool { // on_unresolved: cname
+					return r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 && r.Answer[0].Header().Rrtype == dns.TypeCNAME
+				}},
+				{"closed.s3.us-east-1.amazonaws.com.", func(r *dns.Msg) bool { return r.Rcode == dns.RcodeServerFailure }},
+				{"static.s3.us-west-2.amazonaws.com.", func(r *dns.Msg) bool { // addresses before on_unresolved
+					return len(r.Answer) == 2 && r.Answer[1].(*dns.A).A.String() == "10.8.0.1"
+				}},
+			}
+			var wg sync.WaitGroup
+			for _, c := range checks {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					start := time.Now()
+					resp, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(question(c.name, dns.TypeA), h.addr)
+					if err != nil || !c.check(resp) {
+						t.Errorf("%s: %v %v", c.name, err, resp)
+					}
+					if elapsed := time.Since(start); elapsed > bound {
+						t.Errorf("%s: answered after %v", c.name, elapsed)
+					}
+				}()
+			}
+			// Meanwhile another client is served at once (no upstream needed).
+			other := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.2")}}}
+			resp, rtt, err := other.Exchange(question(listed, dns.TypeCNAME), h.addr)
+			if err != nil || len(resp.Answer) != 1 || rtt > bound {
+				t.Errorf("other client: %v %v after %v", resp, err, rtt)
+			}
+			wg.Wait()
+
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > baseline {
+				if time.Now().After(deadline) {
+					t.Fatalf("goroutines: %d, baseline %d", runtime.NumGoroutine(), baseline)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func TestServeStaleForForwardedNamesAndTargets(t *testing.T) {
+	h := start(t, baseEndpoint+"    on_unresolved: servfail\ncache: {serve_stale: 1h}\n")
+	h.query(t, unlisted, dns.TypeA)
+	h.query(t, listed, dns.TypeA)
+	h.clock.Add(10 * time.Minute) // both expired
+	h.up.SetMode(dnstest.Servfail, 0)
+
+	resp := h.query(t, unlisted, dns.TypeA)
+	if len(resp.Answer) != 1 || resp.Answer[0].Header().Ttl != 30 {
+		t.Fatalf("forwarded name not served stale: %v", resp)
+	}
+	resp = h.query(t, listed, dns.TypeA)
+	if len(resp.Answer) != 3 || resp.Answer[0].Header().Ttl != 60 || resp.Answer[1].Header().Ttl != 30 {
+		t.Fatalf("CNAME target not served stale: %v", resp)
+	}
+	if resp.Rcode != dns.RcodeSuccess {
+		t.Fatalf("rcode %d", resp.Rcode)
+	}
+	h.clock.Add(time.Hour)
+	if resp := h.query(t, unlisted, dns.TypeA); resp.Rcode != dns.RcodeServerFailure {
+		t.Fatalf("stale beyond serve_stale: %v", resp)
+	}
+}
