@@ -35,7 +35,7 @@ func closedWithin(conn net.Conn, d time.Duration) bool {
 func TestSlowAndLyingTCPClientsDoNotBlockOthers(t *testing.T) {
 	h := startOpts(t, baseEndpoint, tcpOpts(), dnstest.NewUpstream(t, publicZone...))
 	cases := map[string][]byte{
-		"half a length prefix": {0x00},
+		"half a length prefix":        {0x00},
 		"length longer than the data": {0x01, 0xf4, 0x12, 0x34}, // says 500 bytes, sends 2
 		"zero length":                 {0x00, 0x00},
 	}
