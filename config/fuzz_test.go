@@ -19,8 +19,9 @@ func FuzzLoad(f *testing.F) {
 	dir := f.TempDir()
 	resolv := filepath.Join(dir, "resolv.conf")
 	os.WriteFile(resolv, []byte("nameserver 127.0.0.1\n"), 0o600)
+	// Each fuzzing worker is its own process with its own f.TempDir.
+	file := filepath.Join(dir, "s3dns.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file := filepath.Join(t.TempDir(), "s3dns.yaml")
 		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
