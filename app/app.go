@@ -23,11 +23,12 @@ type IO struct {
 	Reload <-chan struct{}
 }
 
-const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|healthcheck|version] [flags]
+const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|healthcheck|version] [flags]
 
   serve      serve DNS on UDP and TCP (the default)
   validate   check the configuration and summarise what would be served
   explain    say which endpoint and rule answer NAME, and what would be answered
+  export     print the on-prem side: --format bind|unbound|windows|rpz [--server IP[:PORT]] [--per-bucket]
   healthcheck  exit 0 if the running server's /readyz answers 200, else 1
   version    print version, commit and Go version
 
@@ -43,6 +44,11 @@ func Run(args []string, io IO) int {
 	fs := pflag.NewFlagSet("s3dns", pflag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	config.RegisterFlags(fs)
+	if cmd == "export" {
+		fs.String("format", "", "bind | unbound | windows | rpz")
+		fs.String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
+		fs.Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
+	}
 	fs.Usage = func() {
 		fmt.Fprint(io.Stderr, usage)
 		fs.PrintDefaults()
@@ -63,6 +69,8 @@ func Run(args []string, io IO) int {
 		return validate(fs, io)
 	case "explain":
 		return explain(fs, io)
+	case "export":
+		return export(fs, io)
 	case "healthcheck":
 		return healthcheck(fs, io)
 	case "version":

@@ -1,0 +1,122 @@
+// Package onprem generates the on-prem side of a configuration: conditional
+// forwarders for BIND, Unbound and Windows DNS, or an equivalent BIND RPZ.
+package onprem
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// Server is where the on-prem resolvers reach s3dns.
+type Server struct {
+	Addr netip.Addr
+	Port int
+}
+
+// ParseServer reads IP or IP:PORT (port 53 by default).
+func ParseServer(s string) (Server, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return Server{Addr: a, Port: 53}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return Server{}, fmt.Errorf("--server: %q is not IP or IP:PORT", s)
+	}
+	a, err := netip.ParseAddr(host)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || p < 1 || p > 65535 {
+		return Server{}, fmt.Errorf("--server: %q is not IP or IP:PORT", s)
+	}
+	return Server{Addr: a, Port: p}, nil
+}
+
+// DefaultServer is the first listen address when it names one host.
+func DefaultServer(cfg *config.Config) (Server, error) {
+	for _, l := range cfg.Listen {
+		if s, err := ParseServer(l); err == nil && !s.Addr.IsUnspecified() {
+			return s, nil
+		}
+	}
+	return Server{}, fmt.Errorf("the listen addresses %v name no single host: give --server IP[:PORT]", cfg.Listen)
+}
+
+// Zone is one name the on-prem resolvers forward to s3dns.
+type Zone struct {
+	Name   string // without the final dot
+	Reason string // a comment for the generated file
+}
+
+// ForwardZones lists the zones to forward: one per served region and kind of
+// name, or with perBucket each exact bucket on its own where the region's
+// endpoints list only exact buckets (split access without s3dns deciding).
+func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
+	var zones []Zone
+	seen := map[string]bool{}
+	add := func(name, reason string) {
+		if !seen[name] {
+			seen[name] = true
+			zones = append(zones, Zone{name, reason})
+		}
+	}
+	exactOnly := map[string]bool{}
+	for _, e := range cfg.Endpoints {
+		if _, ok := exactOnly[e.Region]; !ok {
+			exactOnly[e.Region] = true
+		}
+		if e.ServesApex() {
+			exactOnly[e.Region] = false
+		}
+		for _, b := range e.Buckets {
+			if config.IsGlob(b) {
+				exactOnly[e.Region] = false
+			}
+		}
+	}
+	for _, e := range cfg.Endpoints {
+		r := e.Region
+		if perBucket && exactOnly[r] {
+			for _, b := range e.Buckets {
+				add(b+".s3."+r+".amazonaws.com", "bucket "+b)
+				if e.Dualstack {
+					add(b+".s3.dualstack."+r+".amazonaws.com", "bucket "+b+", dualstack")
+				}
+			}
+		} else if len(e.Buckets) > 0 || e.PathStyle {
+			add("s3."+r+".amazonaws.com", "buckets of "+r+" (s3dns answers the listed ones, forwards the rest)")
+			if e.Dualstack {
+				add("s3.dualstack."+r+".amazonaws.com", "dualstack buckets of "+r)
+			}
+		}
+		if len(e.AccessPoints) > 0 {
+			add("s3-accesspoint."+r+".amazonaws.com", "access points of "+r)
+		}
+		if e.Control {
+			add("s3-control."+r+".amazonaws.com", "S3 control of "+r)
+		}
+	}
+	return zones
+}
+
+// privateDomains are the names whose answers hold the endpoint's private
+// addresses, which DNS-rebind protection would otherwise strip.
+func privateDomains(cfg *config.Config, zones []Zone) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, z := range zones {
+		if !seen[z.Name] {
+			seen[z.Name] = true
+			out = append(out, z.Name)
+		}
+	}
+	for _, e := range cfg.Endpoints {
+		if e.Hostname != "" && !seen["vpce.amazonaws.com"] {
+			seen["vpce.amazonaws.com"] = true
+			out = append(out, "vpce.amazonaws.com")
+		}
+	}
+	return out
+}
