@@ -43,4 +43,3 @@ func WriteWindows(w io.Writer, cfg *config.Config, srv Server, perBucket bool) {
 			z.Reason, z.Name, srv.Addr)
 	}
 }
-
