@@ -1,0 +1,24 @@
+package integration
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+func TestSmokeScript(t *testing.T) {
+	requireTool(t, "dig", "dnsutils")
+	up := publicDNS(t)
+	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)
+	out, err := exec.Command("./smoke.sh", p.dns, "eu-west-2", "myspecificbucket", "otherbucket").CombinedOutput()
+	if err != nil || strings.Contains(string(out), "FAIL") || strings.Count(string(out), "PASS") != 7 {
+		t.Fatalf("smoke.sh: %v\n%s", err, out)
+	}
+	// It must be able to fail: a bucket that is not listed is no endpoint answer.
+	out, err = exec.Command("./smoke.sh", p.dns, "eu-west-2", "otherbucket").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "FAIL listed bucket") {
+		t.Fatalf("smoke.sh passed for an unlisted bucket:\n%s", out)
+	}
+}
