@@ -148,7 +148,14 @@ func dig(t *testing.T, digPath, server string, args ...string) string {
 	return string(out)
 }
 
-func repoFile(name string) string { return filepath.Join("..", name) }
+// repoFile is the absolute path of a file in the repository.
+func repoFile(name string) string {
+	p, err := filepath.Abs(filepath.Join("..", name))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 func mustAddrPort(t *testing.T, s string) netip.AddrPort {
 	t.Helper()

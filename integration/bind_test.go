@@ -37,7 +37,7 @@ func TestBINDForwardZone(t *testing.T) {
 	bind := startNamed(t, public.Addr, "", zones)
 
 	resp := ask(t, bind.addr, listedName, dns.TypeA)
-	if got := addrs(resp); !slices.Equal(got, private) || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
+	if got := addrs(resp); !slices.Equal(sorted(got), private) || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
 		t.Fatalf("listed bucket through BIND: %v", resp)
 	}
 	resp = ask(t, bind.addr, unlistedName, dns.TypeA)
@@ -54,7 +54,7 @@ func TestBINDPerBucketZone(t *testing.T) {
 		t.Fatalf("export:\n%s", zones)
 	}
 	bind := startNamed(t, public.Addr, "", zones)
-	if got := addrs(ask(t, bind.addr, listedName, dns.TypeA)); !slices.Equal(got, private) {
+	if got := addrs(ask(t, bind.addr, listedName, dns.TypeA)); !slices.Equal(sorted(got), private) {
 		t.Fatalf("listed bucket through a per-bucket zone: %v", got)
 	}
 	if got := addrs(ask(t, bind.addr, unlistedName, dns.TypeA)); !slices.Equal(got, []string{"192.0.2.80"}) {
