@@ -59,7 +59,6 @@ func TestParseServer(t *testing.T) {
 	}
 }
 
-
 func TestWindowsWarnsAboutPort(t *testing.T) {
 	var b bytes.Buffer
 	WriteWindows(&b, &config.Config{Endpoints: []config.Endpoint{endpoint("eu-west-2", "a-bucket")}}, Server{Port: 5353}, false)
