@@ -1,0 +1,100 @@
+// Command runner benchmarks s3dns against Unbound doing the same job, with
+// dnsperf, and prints one table. bench/run.sh builds and starts it pinned
+// to CPU 1; the servers run pinned to CPU 0. Everything stays on loopback.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+const vpce = "vpce-0a1b2c3d4e5f67890-abcdefgh.s3.eu-west-2.vpce.amazonaws.com."
+
+func main() {
+	out := flag.String("out", "bench/out", "working directory for configs, query files and results")
+	bin := flag.String("s3dns", "bench/out/s3dns", "the s3dns binary")
+	duration := flag.Duration("duration", 10*time.Second, "length of each dnsperf run")
+	reps := flag.Int("runs", 2, "runs per workload and server")
+	fill := flag.Int("fill", 1_000_000, "names to fill s3dns's cache with for the memory check (0: skip)")
+	serverCPU := flag.String("server-cpu", "0", "CPU the servers are pinned to")
+	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
+	flag.Parse()
+	if err := run(*out, *bin, *duration, *reps, *fill, *serverCPU, *clientCPU); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	out, _ = filepath.Abs(out)
+	fake, err := startFakeDNS(vpce)
+	if err != nil {
+		return err
+	}
+	defer fake.stop()
+	files, err := writeQueryFiles(out)
+	if err != nil {
+		return err
+	}
+	s3dns, err := startS3dns(out, bin, fake.addr, serverCPU)
+	if err != nil {
+		return err
+	}
+	defer s3dns.stop()
+	unbound, err := startUnbound(out, fake.addr, serverCPU)
+	if err != nil {
+		return err
+	}
+	defer unbound.stop()
+	servers := []*server{s3dns, unbound}
+	for _, s := range servers {
+		if err := s.checkAnswers(); err != nil {
+			return fmt.Errorf("%s gives wrong answers: %w", s.name, err)
+		}
+		for _, w := range workloads {
+			if w.name == "miss-heavy" {
+				continue
+			}
+			if _, err := dnsperf(s.addr, files[w.file], w.mode, 0, 1, clientCPU); err != nil {
+				return fmt.Errorf("warming %s: %w", s.name, err)
+			}
+		}
+	}
+	var rows []row
+	missRun := 0
+	for _, w := range workloads {
+		for rep := 1; rep <= reps; rep++ {
+			for _, s := range servers {
+				file := files[w.file]
+				if w.name == "miss-heavy" {
+					missRun++
+					if file, err = writeMissFile(out, missRun); err != nil {
+						return err
+					}
+				}
+				r, err := measure(s, w, file, duration, clientCPU)
+				if err != nil {
+					return err
+				}
+				r.run = rep
+				rows = append(rows, r)
+				fmt.Fprintf(os.Stderr, "%-12s %-8s run %d: %8.0f qps, %5.2f µs CPU/query\n", w.name, s.name, rep, r.qps, r.cpuPerQuery)
+			}
+		}
+	}
+	mem := ""
+	if fill > 0 {
+		if mem, err = fillCache(out, s3dns, fill, clientCPU); err != nil {
+			return err
+		}
+	}
+	table := render(rows, mem, duration, reps)
+	fmt.Print(table)
+	return os.WriteFile(filepath.Join(out, "results.md"), []byte(table), 0o644)
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// render prints every run and then, per workload, s3dns's CPU per query as
+// a ratio to Unbound's (averaged over the runs).
+func render(rows []row, mem string, duration time.Duration, reps int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Results\n\n%s; %d runs of %v per workload and server; servers pinned to one CPU, dnsperf to the other.\n\n",
+		machine(), reps, duration)
+	fmt.Fprintf(&b, "| workload | server | run | QPS | server CPU µs/query | avg latency µs | p99 latency µs | lost | RSS MB |\n")
+	fmt.Fprintf(&b, "|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.2f | %.0f | %.0f | %d | %.0f |\n",
+			r.workload, r.server, r.run, r.qps, r.cpuPerQuery, r.avg, r.p99, r.lost, r.rssMB)
+	}
+	fmt.Fprintf(&b, "\n| workload | s3dns CPU µs/query | Unbound CPU µs/query | s3dns ÷ Unbound | s3dns lost | s3dns p99 µs | Unbound p99 µs |\n")
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range workloads {
+		s, u := mean(rows, w.name, "s3dns"), mean(rows, w.name, "unbound")
+		ratio := 0.0
+		if u.cpuPerQuery > 0 {
+			ratio = s.cpuPerQuery / u.cpuPerQuery
+		}
+		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f× | %d | %.0f | %.0f |\n", w.name, s.cpuPerQuery, u.cpuPerQuery, ratio, s.lost, s.p99, u.p99)
+	}
+	if mem != "" {
+		fmt.Fprintf(&b, "\n%s\n", mem)
+	}
+	return b.String()
+}
+
+func mean(rows []row, workload, server string) row {
+	var m row
+	n := 0
+	for _, r := range rows {
+		if r.workload == workload && r.server == server {
+			m.cpuPerQuery += r.cpuPerQuery
+			m.p99 += r.p99
+			m.lost += r.lost
+			n++
+		}
+	}
+	if n > 0 {
+		m.cpuPerQuery /= float64(n)
+		m.p99 /= float64(n)
+	}
+	return m
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if out, err := exec.Command("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").Output(); err == nil {
+		model = strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s", model, runtime.NumCPU(), runtime.Version())
+}

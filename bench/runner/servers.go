@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// server is a DNS server under test, pinned to one CPU.
+type server struct {
+	name string
+	addr string
+	http string
+	cmd  *exec.Cmd
+}
+
+func freePort() (int, error) {
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		pc.Close()
+		if err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port")
+}
+
+func fillTemplate(tmpl string, vars map[string]string) (string, error) {
+	b, err := os.ReadFile(tmpl)
+	if err != nil {
+		return "", err
+	}
+	s := string(b)
+	for k, v := range vars {
+		s = strings.ReplaceAll(s, "{{"+k+"}}", v)
+	}
+	return s, nil
+}
+
+func startS3dns(dir, bin, upstream, cpu string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	var buckets []string
+	for i := range listedBuckets {
+		buckets = append(buckets, fmt.Sprintf("bucket-%d", i))
+	}
+	cfg, err := fillTemplate("bench/s3dns.yaml.tmpl", map[string]string{
+		"PORT": strconv.Itoa(port), "HTTP": strconv.Itoa(httpPort), "UPSTREAM": upstream,
+		"VPCE": vpce, "BUCKETS": strings.Join(buckets, ", "),
+	})
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "s3dns.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	s := &server{name: "s3dns", addr: fmt.Sprintf("127.0.0.1:%d", port), http: fmt.Sprintf("127.0.0.1:%d", httpPort),
+		cmd: exec.Command("taskset", "-c", cpu, bin, "serve", "--config", file)}
+	return s, s.start()
+}
+
+func startUnbound(dir, upstream, cpu string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	var local strings.Builder
+	// A CNAME in a redirect zone is chased by the iterator (and the
+	// target cached), as s3dns does; in a transparent zone it is not.
+	for i := range listedBuckets {
+		fmt.Fprintf(&local, "\tlocal-zone: \"%s.\" redirect\n", bucket(i))
+		fmt.Fprintf(&local, "\tlocal-data: \"%s. 60 IN CNAME %s\"\n", bucket(i), vpce)
+	}
+	host, upPort, _ := net.SplitHostPort(upstream)
+	cfg, err := fillTemplate("bench/unbound.conf.tmpl", map[string]string{
+		"PORT": strconv.Itoa(port), "DIR": dir, "UPSTREAM": host + "@" + upPort, "LOCALDATA": local.String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "unbound.conf")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	s := &server{name: "unbound", addr: fmt.Sprintf("127.0.0.1:%d", port),
+		cmd: exec.Command("taskset", "-c", cpu, "unbound", "-d", "-c", file)}
+	return s, s.start()
+}
+
+func (s *server) start() error {
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", s.name, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		m := new(dns.Msg)
+		m.SetQuestion("localhost.", dns.TypeA)
+		if _, _, err := (&dns.Client{Timeout: 200 * time.Millisecond}).Exchange(m, s.addr); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return fmt.Errorf("%s did not start", s.name)
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+}
+
+// checkAnswers makes sure both servers do the job before they are timed.
+func (s *server) checkAnswers() error {
+	ask := func(name string) (*dns.Msg, error) {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, s.addr)
+		return r, err
+	}
+	r, err := ask(bucket(7) + ".")
+	if err != nil {
+		return err
+	}
+	if len(r.Answer) != 3 || r.Answer[0].Header().Rrtype != dns.TypeCNAME {
+		return fmt.Errorf("listed bucket: %v", r.Answer)
+	}
+	r, err = ask("unlisted-1.s3.eu-west-2.amazonaws.com.")
+	if err != nil {
+		return err
+	}
+	if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.80" {
+		return fmt.Errorf("unlisted bucket: %v", r.Answer)
+	}
+	return nil
+}
+
+// cpuSeconds is the server's user+system CPU time so far.
+func (s *server) cpuSeconds() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid()))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100, nil // USER_HZ is 100 on Linux
+}
+
+// rssMB is the server's resident memory.
+func (s *server) rssMB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid()))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// pid is the server's own process: taskset execs it, so the PID is the same.
+func (s *server) pid() int { return s.cmd.Process.Pid }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+const listedBuckets = 100
+
+type workload struct {
+	name, file, mode string
+}
+
+var workloads = []workload{
+	{"local", "local.txt", "udp"},
+	{"forward-hit", "forward-hit.txt", "udp"},
+	{"mixed", "mixed.txt", "udp"},
+	{"miss-heavy", "", "udp"},
+	{"tcp", "local.txt", "tcp"},
+}
+
+func bucket(i int) string { return fmt.Sprintf("bucket-%d.s3.eu-west-2.amazonaws.com", i) }
+
+// writeQueryFiles writes the dnsperf inputs shared by both servers.
+func writeQueryFiles(dir string) (map[string]string, error) {
+	files := map[string]func(w *bufio.Writer){
+		"local.txt": func(w *bufio.Writer) {
+			for i := range listedBuckets {
+				fmt.Fprintf(w, "%s A\n", bucket(i))
+			}
+		},
+		"forward-hit.txt": func(w *bufio.Writer) {
+			for i := range 1000 {
+				fmt.Fprintf(w, "host-%d.example.com A\n", i)
+			}
+		},
+		"mixed.txt": func(w *bufio.Writer) {
+			for i := range 1000 {
+				switch i % 4 {
+				case 0, 1:
+					fmt.Fprintf(w, "%s A\n", bucket(i%listedBuckets))
+				case 2:
+					fmt.Fprintf(w, "host-%d.example.com A\n", i)
+				case 3:
+					fmt.Fprintf(w, "unlisted-%d.s3.eu-west-2.amazonaws.com A\n", i%200)
+				}
+			}
+		},
+	}
+	paths := map[string]string{}
+	for name, fill := range files {
+		p := filepath.Join(dir, name)
+		if err := writeLines(p, fill); err != nil {
+			return nil, err
+		}
+		paths[name] = p
+	}
+	return paths, nil
+}
+
+// writeMissFile writes names no server has seen: every run gets its own.
+func writeMissFile(dir string, run int) (string, error) {
+	p := filepath.Join(dir, fmt.Sprintf("miss-%d.txt", run))
+	return p, writeLines(p, func(w *bufio.Writer) {
+		for i := range 1_500_000 {
+			fmt.Fprintf(w, "m%d-%d.miss.example.com A\n", run, i)
+		}
+	})
+}
+
+func writeLines(p string, fill func(w *bufio.Writer)) error {
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fill(w)
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
