@@ -30,7 +30,7 @@ func New(endpoints []config.Endpoint) *Matcher {
 		e := &endpoints[i]
 		r, ok := m.regions[e.Region]
 		if !ok {
-			r = newRegion()
+			r = newRegion(e.Region)
 			m.regions[e.Region] = r
 		}
 		r.add(e, i)
@@ -45,18 +45,26 @@ func New(endpoints []config.Endpoint) *Matcher {
 // Match returns the endpoint that answers qname, if any. qname may be in any
 // letter case, with or without the final dot.
 func (m *Matcher) Match(qname string) (Match, bool) {
-	match, _, ok := m.decide(qname)
+	match, _, ok := m.decide(qname, false)
 	return match, ok
 }
 
 // Explain is Match with the reason a name is not answered.
 func (m *Matcher) Explain(qname string) (Match, string, bool) {
-	return m.decide(qname)
+	return m.decide(qname, true)
 }
 
 const suffix = ".amazonaws.com"
 
-func (m *Matcher) decide(qname string) (Match, string, bool) {
+// decide matches qname; the reason for no match is only worded when
+// explain is set, so that Match allocates nothing.
+func (m *Matcher) decide(qname string, explain bool) (Match, string, bool) {
+	why := func(parts ...string) string {
+		if !explain {
+			return ""
+		}
+		return strings.Join(parts, "")
+	}
 	name := strings.TrimSuffix(lower(qname), ".")
 	rest, ok := strings.CutSuffix(name, suffix)
 	if !ok {
@@ -75,9 +83,8 @@ func (m *Matcher) decide(qname string) (Match, string, bool) {
 	}
 	r := m.regions[regionName]
 	if r == nil {
-		return Match{}, "no endpoint is configured for region " + regionName, false
+		return Match{}, why("no endpoint is configured for region ", regionName), false
 	}
-	zone := func(z string) string { return z + "." + regionName + suffix + "." }
 	var (
 		idx  int
 		rule string
@@ -85,37 +92,37 @@ func (m *Matcher) decide(qname string) (Match, string, bool) {
 	)
 	switch {
 	case service == "s3":
-		idx, rule, zn = r.apex, r.apexRule, zone("s3")
+		idx, rule, zn = r.apex, r.apexRule, r.zoneS3
 		if idx < 0 {
 			return Match{}, "the regional apex (path-style requests) is served only with path_style: true or buckets: \"*\"", false
 		}
 	case service == "s3.dualstack":
-		idx, rule, zn = r.dualstackApex, r.dualstackApexRule, zone("s3.dualstack")
+		idx, rule, zn = r.dualstackApex, r.dualstackApexRule, r.zoneDualstack
 		if idx < 0 {
 			return Match{}, "no endpoint with dualstack: true serves the dualstack apex", false
 		}
 	case strings.HasSuffix(service, ".s3.dualstack"):
 		bucket := strings.TrimSuffix(service, ".s3.dualstack")
 		if idx, rule, ok = r.dualstackBuckets.match(bucket); !ok {
-			return Match{}, "bucket " + bucket + " is not listed on an endpoint with dualstack: true", false
+			return Match{}, why("bucket ", bucket, " is not listed on an endpoint with dualstack: true"), false
 		}
-		zn = zone("s3.dualstack")
+		zn = r.zoneDualstack
 	case strings.HasSuffix(service, ".s3"):
 		bucket := strings.TrimSuffix(service, ".s3")
 		if idx, rule, ok = r.buckets.match(bucket); !ok {
-			return Match{}, "bucket " + bucket + " is not listed for region " + regionName, false
+			return Match{}, why("bucket ", bucket, " is not listed for region ", regionName), false
 		}
-		zn = zone("s3")
+		zn = r.zoneS3
 	case strings.HasSuffix(service, ".s3-accesspoint") && strings.Count(service, ".") == 1:
 		ap := strings.TrimSuffix(service, ".s3-accesspoint")
 		if idx, rule, ok = r.accessPoints.match(ap); !ok {
-			return Match{}, "access point " + ap + " is not listed for region " + regionName, false
+			return Match{}, why("access point ", ap, " is not listed for region ", regionName), false
 		}
-		zn = zone("s3-accesspoint")
+		zn = r.zoneAccessPoint
 	case service == "s3-control" || strings.HasSuffix(service, ".s3-control") && strings.Count(service, ".") == 1:
-		idx, rule, zn = r.control, "control: true", zone("s3-control")
+		idx, rule, zn = r.control, "control: true", r.zoneControl
 		if idx < 0 {
-			return Match{}, "no endpoint in region " + regionName + " sets control: true", false
+			return Match{}, why("no endpoint in region ", regionName, " sets control: true"), false
 		}
 	default:
 		return Match{}, unservedReason(service), false

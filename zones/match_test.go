@@ -142,3 +142,25 @@ func TestApexNeedsPathStyle(t *testing.T) {
 		t.Fatal("apex not matched with path_style: true")
 	}
 }
+
+func TestMatchDoesNotAllocate(t *testing.T) {
+	m := New(testEndpoints())
+	for _, name := range []string{"myspecificbucket.s3.eu-west-2.amazonaws.com.", "logs-1.s3.eu-west-2.amazonaws.com.",
+		"other.s3.us-east-1.amazonaws.com.", "www.example.com."} {
+		if n := testing.AllocsPerRun(100, func() { m.Match(name) }); n != 0 {
+			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	m := New(testEndpoints())
+	for _, name := range []string{"myspecificbucket.s3.eu-west-2.amazonaws.com.", "logs-2024.s3.eu-west-2.amazonaws.com.", "www.example.com."} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Match(name)
+			}
+		})
+	}
+}

@@ -14,53 +14,60 @@ const (
 	classStar
 )
 
-type globRule struct {
-	pattern  string
+// rule is one pattern's decision, its explanation built once.
+type rule struct {
 	endpoint int
+	text     string // e.g. `buckets: "logs-*" (glob)`
+}
+
+type globRule struct {
+	pattern string
+	rule
 }
 
 // ruleSet holds one kind of pattern (buckets or access points) of the
 // endpoints of one region, indexed for precedence.
 type ruleSet struct {
 	kind  string // "buckets" or "access_points", for explanations
-	exact map[string]int
+	exact map[string]rule
 	globs []globRule
-	star  int // first endpoint with "*", -1 for none
+	star  *rule // first endpoint with "*"
 }
 
 func newRuleSet(kind string) *ruleSet {
-	return &ruleSet{kind: kind, exact: map[string]int{}, star: -1}
+	return &ruleSet{kind: kind, exact: map[string]rule{}}
 }
 
 func (r *ruleSet) add(patterns []string, endpoint int) {
 	for _, p := range patterns {
 		switch {
 		case p == "*":
-			if r.star < 0 {
-				r.star = endpoint
+			if r.star == nil {
+				r.star = &rule{endpoint, fmt.Sprintf(`%s: "*"`, r.kind)}
 			}
 		case config.IsGlob(p):
-			r.globs = append(r.globs, globRule{p, endpoint})
+			r.globs = append(r.globs, globRule{p, rule{endpoint, fmt.Sprintf("%s: %q (glob)", r.kind, p)}})
 		default:
 			if _, dup := r.exact[p]; !dup {
-				r.exact[p] = endpoint
+				r.exact[p] = rule{endpoint, fmt.Sprintf("%s: %q (exact)", r.kind, p)}
 			}
 		}
 	}
 }
 
-// match returns the endpoint index for name and the rule that chose it.
+// match returns the endpoint index for name and the rule that chose it,
+// without allocating: it is on the path of every query.
 func (r *ruleSet) match(name string) (int, string, bool) {
-	if i, ok := r.exact[name]; ok {
-		return i, fmt.Sprintf("%s: %q (exact)", r.kind, name), true
+	if x, ok := r.exact[name]; ok {
+		return x.endpoint, x.text, true
 	}
 	for _, g := range r.globs {
 		if ok, _ := path.Match(g.pattern, name); ok {
-			return g.endpoint, fmt.Sprintf("%s: %q (glob)", r.kind, g.pattern), true
+			return g.endpoint, g.text, true
 		}
 	}
-	if r.star >= 0 {
-		return r.star, fmt.Sprintf(`%s: "*"`, r.kind), true
+	if r.star != nil {
+		return r.star.endpoint, r.star.text, true
 	}
 	return 0, "", false
 }
@@ -75,10 +82,17 @@ type region struct {
 	dualstackApex     int
 	dualstackApexRule string
 	control           int
+	// Served zone names, lower case and fully qualified.
+	zoneS3, zoneDualstack, zoneAccessPoint, zoneControl string
 }
 
-func newRegion() *region {
+func newRegion(name string) *region {
+	z := func(service string) string { return service + "." + name + ".amazonaws.com." }
 	return &region{
+		zoneS3:           z("s3"),
+		zoneDualstack:    z("s3.dualstack"),
+		zoneAccessPoint:  z("s3-accesspoint"),
+		zoneControl:      z("s3-control"),
 		buckets:          newRuleSet("buckets"),
 		dualstackBuckets: newRuleSet("buckets"),
 		accessPoints:     newRuleSet("access_points"),
