@@ -1,6 +1,8 @@
 // Package cache decorates the upstream forwarder with a bounded answer cache
 // (TTL countdown, RFC 2308 negative caching, RFC 8767 serve-stale) and
-// coalesces identical concurrent misses into one upstream query.
+// coalesces identical concurrent misses into one upstream query. Answers are
+// kept packed (package wire), so that the server's fast path can answer a
+// hit without unpacking anything.
 package cache
 
 import (
@@ -12,6 +14,8 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/s3dns/s3dns/wire"
 )
 
 // StaleTTL is the TTL of records served stale (RFC 8767 recommends 30 s).
@@ -35,21 +39,6 @@ type Exchanger interface {
 	Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error)
 }
 
-// Key identifies a cached answer. Name is lower case.
-type Key struct {
-	Name   string
-	Qtype  uint16
-	Qclass uint16
-	DO     bool
-}
-
-type entry struct {
-	msg      *dns.Msg
-	stored   time.Time
-	lifetime time.Duration
-	upstream string
-}
-
 // Config bounds the cache.
 type Config struct {
 	MaxEntries     int // 0 turns caching off (coalescing stays)
@@ -59,10 +48,16 @@ type Config struct {
 	Now            func() time.Time // nil: time.Now
 }
 
+// entry is a cached answer and the upstream that gave it.
+type entry struct {
+	*wire.Entry
+	upstream string
+}
+
 // Cache answers from memory and asks the upstream on a miss.
 type Cache struct {
 	cfg   Config
-	store *otter.Cache[Key, *entry]
+	store *otter.Cache[uint64, *entry]
 	up    Exchanger
 	group singleflight.Group
 	// OnLookup, when set, is told whether each lookup was a hit, miss or stale.
@@ -76,7 +71,7 @@ func New(cfg Config, up Exchanger) *Cache {
 	}
 	c := &Cache{cfg: cfg, up: up}
 	if cfg.MaxEntries > 0 {
-		c.store = otter.Must(&otter.Options[Key, *entry]{MaximumSize: cfg.MaxEntries})
+		c.store = otter.Must(&otter.Options[uint64, *entry]{MaximumSize: cfg.MaxEntries})
 	}
 	return c
 }
@@ -87,6 +82,23 @@ func (c *Cache) Len() int {
 		return 0
 	}
 	return c.store.EstimatedSize()
+}
+
+// NowNano is the cache's clock in unix nanoseconds.
+func (c *Cache) NowNano() int64 { return c.cfg.Now().UnixNano() }
+
+// Hit returns the fresh packed answer for a question given by its lower-case
+// wire name, or nil. It is the server's fast path: it allocates nothing.
+func (c *Cache) Hit(key uint64, lname []byte, qtype, qclass uint16, do bool, now int64) *wire.Entry {
+	if c.store == nil {
+		return nil
+	}
+	e, ok := c.store.GetIfPresent(key)
+	if !ok || now >= e.Expires || !e.Matches(lname, qtype, qclass, do) {
+		return nil
+	}
+	c.note(FromCache)
+	return e.Entry
 }
 
 // Result is an answer with its provenance. Msg is the caller's own copy.
@@ -100,36 +112,95 @@ type Result struct {
 // query sent upstream is in lower case with recursion desired and EDNS0
 // (DO as asked); no client EDNS option is ever passed on.
 func (c *Cache) Resolve(ctx context.Context, name string, qtype, qclass uint16, do bool) (Result, error) {
-	key := Key{Name: strings.ToLower(name), Qtype: qtype, Qclass: qclass, DO: do}
-	now := c.cfg.Now()
+	name = strings.ToLower(dns.Fqdn(name))
+	lname, err := wire.PackName(name)
+	if err != nil {
+		return Result{}, err
+	}
+	key := wire.Key(lname, qtype, qclass, do)
+	now := c.NowNano()
 	var stale *entry
 	if c.store != nil {
-		if e, ok := c.store.GetIfPresent(key); ok {
-			age := now.Sub(e.stored)
-			if age < e.lifetime {
-				c.note(FromCache)
-				elapsed := uint32(age / time.Second)
-				return Result{Msg: withTTLs(e.msg, func(t uint32) uint32 { return t - min(t, elapsed) }), Source: FromCache, Upstream: e.upstream}, nil
-			}
-			if age < e.lifetime+c.cfg.ServeStale {
+		if e, ok := c.store.GetIfPresent(key); ok && e.Matches(lname, qtype, qclass, do) {
+			if now < e.Expires {
+				if m, err := e.Msg(now); err == nil {
+					c.note(FromCache)
+					return Result{Msg: m, Source: FromCache, Upstream: e.upstream}, nil
+				}
+			} else if now < e.Expires+int64(c.cfg.ServeStale) {
 				stale = e
 			}
 		}
 	}
 	c.note(FromUpstream)
-	v, err, _ := c.group.Do(groupKey(key), func() (any, error) {
+	v, err, _ := c.group.Do(groupKey(name, qtype, qclass, do), func() (any, error) {
 		// Shared by every waiter: it must not end with the first caller's context.
-		return c.fetch(context.WithoutCancel(ctx), key)
+		return c.fetch(context.WithoutCancel(ctx), key, name, qtype, qclass, do)
 	})
 	if err != nil {
 		if stale != nil {
-			c.note(FromStale)
-			return Result{Msg: withTTLs(stale.msg, func(uint32) uint32 { return StaleTTL }), Source: FromStale, Upstream: stale.upstream}, nil
+			if m, uerr := stale.Msg(now); uerr == nil {
+				c.note(FromStale)
+				setTTLs(m, StaleTTL)
+				return Result{Msg: m, Source: FromStale, Upstream: stale.upstream}, nil
+			}
 		}
 		return Result{}, err
 	}
-	e := v.(*entry)
-	return Result{Msg: e.msg.Copy(), Source: FromUpstream, Upstream: e.upstream}, nil
+	f := v.(fetched)
+	return Result{Msg: f.msg.Copy(), Source: FromUpstream, Upstream: f.upstream}, nil
+}
+
+type fetched struct {
+	msg      *dns.Msg
+	upstream string
+}
+
+func (c *Cache) fetch(ctx context.Context, key uint64, name string, qtype, qclass uint16, do bool) (fetched, error) {
+	q := new(dns.Msg)
+	q.SetQuestion(name, qtype)
+	q.Question[0].Qclass = qclass
+	q.SetEdns0(dns.DefaultMsgSize, do)
+	resp, upstream, err := c.up.Exchange(ctx, q)
+	if err != nil {
+		return fetched{}, err
+	}
+	canonical(resp, name)
+	if c.store != nil {
+		if life := lifetime(resp, c.cfg.MaxTTL, c.cfg.NegativeMaxTTL); life > 0 {
+			now := c.NowNano()
+			if e, err := wire.Build(resp, 0, now, now+int64(life)); err == nil {
+				e.DO = do
+				c.store.Set(key, &entry{Entry: e, upstream: upstream})
+			}
+		}
+	}
+	return fetched{msg: resp, upstream: upstream}, nil
+}
+
+// canonical makes an upstream reply the form the cache keeps: the question
+// and the owner names equal to it in lower case, no OPT, plain reply flags.
+func canonical(m *dns.Msg, name string) {
+	m.Question[0].Name = name
+	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range s {
+			if h := rr.Header(); strings.EqualFold(h.Name, name) {
+				h.Name = name
+			}
+		}
+	}
+	stripOPT(m)
+	m.Authoritative, m.RecursionAvailable, m.Response = false, true, true
+}
+
+func setTTLs(m *dns.Msg, ttl uint32) {
+	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range s {
+			if rr.Header().Rrtype != dns.TypeOPT {
+				rr.Header().Ttl = ttl
+			}
+		}
+	}
 }
 
 // Probe asks the upstreams directly, bypassing the cache and coalescing:
@@ -147,25 +218,6 @@ func (c *Cache) note(s Source) {
 	}
 }
 
-func (c *Cache) fetch(ctx context.Context, key Key) (*entry, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(key.Name), key.Qtype)
-	q.Question[0].Qclass = key.Qclass
-	q.SetEdns0(dns.DefaultMsgSize, key.DO)
-	resp, upstream, err := c.up.Exchange(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	stripOPT(resp)
-	e := &entry{msg: resp, stored: c.cfg.Now(), upstream: upstream}
-	if c.store != nil {
-		if e.lifetime = lifetime(resp, c.cfg.MaxTTL, c.cfg.NegativeMaxTTL); e.lifetime > 0 {
-			c.store.Set(key, e)
-		}
-	}
-	return e, nil
-}
-
 // stripOPT drops the upstream's OPT record: the client gets its own.
 func stripOPT(m *dns.Msg) {
 	extra := m.Extra[:0]
@@ -177,10 +229,10 @@ func stripOPT(m *dns.Msg) {
 	m.Extra = extra
 }
 
-func groupKey(k Key) string {
-	do := "0"
-	if k.DO {
-		do = "1"
+func groupKey(name string, qtype, qclass uint16, do bool) string {
+	d := "0"
+	if do {
+		d = "1"
 	}
-	return k.Name + "/" + strconv.Itoa(int(k.Qtype)) + "/" + strconv.Itoa(int(k.Qclass)) + "/" + do
+	return name + "/" + strconv.Itoa(int(qtype)) + "/" + strconv.Itoa(int(qclass)) + "/" + d
 }

@@ -43,18 +43,4 @@ func minTTL(sections ...[]dns.RR) (uint32, bool) {
 	return ttl, found
 }
 
-// withTTLs copies m with every record's TTL set by adjust (OPT excluded:
-// its TTL field carries flags).
-func withTTLs(m *dns.Msg, adjust func(uint32) uint32) *dns.Msg {
-	c := m.Copy()
-	for _, s := range [][]dns.RR{c.Answer, c.Ns, c.Extra} {
-		for _, rr := range s {
-			if rr.Header().Rrtype != dns.TypeOPT {
-				rr.Header().Ttl = adjust(rr.Header().Ttl)
-			}
-		}
-	}
-	return c
-}
-
 func seconds(s uint32) time.Duration { return time.Duration(s) * time.Second }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -61,18 +62,28 @@ func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client net
 func (s *Server) endpointAnswer(ctx context.Context, st *State, req *dns.Msg, m zones.Match, do bool) (outcome, bool) {
 	var target *zones.Target
 	var upstream string
+	// Only answers from fresh data (or needing none) are kept for the fast path.
+	keep := true
 	if name, qtype, need := zones.Lookup(req, m); need {
 		res, err := st.Resolver.Resolve(ctx, name, qtype, dns.ClassINET, do)
-		if err == nil && res.Msg.Rcode != dns.RcodeServerFailure && res.Msg.Rcode != dns.RcodeRefused {
+		switch {
+		case err != nil:
+			s.log.Debug("endpoint hostname unresolved", "hostname", name, "error", err)
+			keep = false
+		case res.Msg.Rcode == dns.RcodeServerFailure || res.Msg.Rcode == dns.RcodeRefused:
+			keep = false
+		default:
 			target = &zones.Target{Rcode: res.Msg.Rcode, Answer: res.Msg.Answer, Ns: res.Msg.Ns}
 			upstream = res.Upstream
-		} else if err != nil {
-			s.log.Debug("endpoint hostname unresolved", "hostname", name, "error", err)
+			keep = res.Source != cache.FromStale && res.Msg.Rcode == dns.RcodeSuccess && len(res.Msg.Answer) > 0
 		}
 	}
 	resp, forward := zones.Answer(req, m, target)
 	if forward {
 		return outcome{}, false
+	}
+	if keep && resp.Rcode == dns.RcodeSuccess {
+		st.keepEndpointAnswer(req, resp, m, do, target)
 	}
 	return outcome{resp: resp, action: ActionEndpoint, upstream: upstream}, true
 }

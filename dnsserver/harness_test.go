@@ -66,19 +66,19 @@ type harness struct {
 
 // start runs a server on 127.0.0.1:0 with yaml (its upstreams set to one
 // fake upstream serving publicZone) and a settable clock.
-func start(t *testing.T, yaml string) *harness {
+func start(t testing.TB, yaml string) *harness {
 	t.Helper()
 	up := dnstest.NewUpstream(t, publicZone...)
 	return startWith(t, yaml, up)
 }
 
-func startWith(t *testing.T, yaml string, ups ...*dnstest.Upstream) *harness {
+func startWith(t testing.TB, yaml string, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
 	return startOpts(t, yaml, Options{}, ups...)
 }
 
 // startOpts is startWith with server options (its metrics are always fresh).
-func startOpts(t *testing.T, yaml string, opts Options, ups ...*dnstest.Upstream) *harness {
+func startOpts(t testing.TB, yaml string, opts Options, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
 	addrs := ""
 	for i, u := range ups {
@@ -131,7 +131,7 @@ func question(name string, qtype uint16) *dns.Msg {
 }
 
 // ask sends m over network ("udp" or "tcp") and fails the test on error.
-func (h *harness) ask(t *testing.T, network string, m *dns.Msg) *dns.Msg {
+func (h *harness) ask(t testing.TB, network string, m *dns.Msg) *dns.Msg {
 	t.Helper()
 	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: 65535}
 	resp, _, err := c.Exchange(m, h.addr)
@@ -141,7 +141,7 @@ func (h *harness) ask(t *testing.T, network string, m *dns.Msg) *dns.Msg {
 	return resp
 }
 
-func (h *harness) query(t *testing.T, name string, qtype uint16) *dns.Msg {
+func (h *harness) query(t testing.TB, name string, qtype uint16) *dns.Msg {
 	t.Helper()
 	return h.ask(t, "udp", question(name, qtype))
 }

@@ -1,15 +1,21 @@
 package dnsserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // listenPair binds UDP and TCP on the same address. With port 0 it picks a
-// port free for both, retrying a few times when TCP finds it taken.
-func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+// port free for both, retrying a few times when TCP finds it taken. With
+// sockets > 1 it binds that many UDP sockets with SO_REUSEPORT, so that the
+// kernel spreads queries over one reader per CPU.
+func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
@@ -18,19 +24,41 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 	if port == "0" {
 		tries = 10
 	}
+	lc := net.ListenConfig{Control: reusePort}
 	var lastErr error
 	for range tries {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("listening on %s/udp: %w", addr, err)
 		}
 		bound := net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
 		ln, err := net.Listen("tcp", bound)
-		if err == nil {
-			return pc, ln, nil
+		if err != nil {
+			pc.Close()
+			lastErr = fmt.Errorf("listening on %s/tcp: %w", bound, err)
+			continue
 		}
-		pc.Close()
-		lastErr = fmt.Errorf("listening on %s/tcp: %w", bound, err)
+		conns := []net.PacketConn{pc}
+		for len(conns) < sockets {
+			extra, err := lc.ListenPacket(context.Background(), "udp", bound)
+			if err != nil {
+				break // one socket still serves
+			}
+			conns = append(conns, extra)
+		}
+		return conns, ln, nil
 	}
 	return nil, nil, errors.Join(lastErr)
+}
+
+// reusePort sets SO_REUSEPORT on a socket before it is bound.
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var sockErr error
+	err := c.Control(func(fd uintptr) {
+		sockErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return sockErr
 }

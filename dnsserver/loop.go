@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 
@@ -19,9 +20,12 @@ const maxBucketProbes = 8
 // loopDetector recognises the server's own probe queries when an upstream
 // sends them back, as CoreDNS's loop plugin does.
 type loopDetector struct {
-	mu     sync.Mutex
-	probes map[string]bool // lower-case names in flight
-	hits   int
+	// probing is set while probes are out: the fast path then steps aside
+	// so that every query is checked against them.
+	probing atomic.Bool
+	mu      sync.Mutex
+	probes  map[string]bool // lower-case names in flight
+	hits    int
 }
 
 // seen reports whether name is one of our probes coming back, counting it.
@@ -49,6 +53,7 @@ func (s *Server) ProbeForLoop(ctx context.Context, st *State) bool {
 		s.loop.probes[n] = true
 	}
 	before := s.loop.hits
+	s.loop.probing.Store(true)
 	s.loop.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -66,6 +71,7 @@ func (s *Server) ProbeForLoop(ctx context.Context, st *State) bool {
 	for _, n := range names {
 		delete(s.loop.probes, n)
 	}
+	s.loop.probing.Store(len(s.loop.probes) > 0)
 	return s.loop.hits > before
 }
 

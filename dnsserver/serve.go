@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/s3dns/s3dns/metrics"
 )
 
 // ServeDNS answers one query: recover, EDNS check, answer, finish, one write.
@@ -45,8 +43,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	q := req.Question[0]
 	elapsed := time.Since(start)
 	if o.action != ActionInvalid {
-		s.metrics.Requests.WithLabelValues(proto, metrics.QtypeLabel(q.Qtype), o.action).Inc()
-		s.metrics.RequestDuration.WithLabelValues(o.action).Observe(elapsed.Seconds())
+		s.metrics.CountRequest(proto, q.Qtype, o.action)
+		s.metrics.ObserveDuration(o.action, elapsed.Seconds())
 	}
 	s.write(w, o.resp)
 	if st.Config.Log.Queries {
@@ -57,7 +55,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 
 // write sends one reply and counts its rcode.
 func (s *Server) write(w dns.ResponseWriter, resp *dns.Msg) {
-	s.metrics.Responses.WithLabelValues(metrics.RcodeLabel(resp.Rcode)).Inc()
+	s.metrics.CountResponse(resp.Rcode)
 	if err := w.WriteMsg(resp); err != nil {
 		s.log.Debug("writing reply failed", "client", w.RemoteAddr().String(), "error", err)
 	}

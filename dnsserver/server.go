@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +35,12 @@ type Server struct {
 	loop    loopDetector
 	mu      sync.Mutex
 	servers []*dns.Server
+	udp     []*net.UDPConn // sockets served by serveUDP
 	addrs   []string
-	done    sync.WaitGroup
+	done    sync.WaitGroup // listener goroutines
+	slow    sync.WaitGroup // full-path UDP queries in flight
+
+	stopping atomic.Bool
 }
 
 // Options are the server's collaborators; nil fields get quiet defaults.
@@ -77,35 +83,73 @@ func (s *Server) State() *State { return s.state.Load() }
 
 // Start binds UDP and TCP on every address and serves them in the
 // background. It binds everything or nothing.
+//
+// On an address with a specific IP, UDP is served by serveUDP (one socket
+// per CPU, the fast path first). On a wildcard address (":53",
+// "0.0.0.0:53") miekg/dns's server answers instead: it replies from the
+// address each query was sent to, which a multi-homed host needs.
 func (s *Server) Start(listen []string) error {
-	type pair struct {
-		pc net.PacketConn
-		ln net.Listener
+	type bound struct {
+		pcs      []net.PacketConn
+		ln       net.Listener
+		wildcard bool
 	}
-	var pairs []pair
+	var all []bound
 	for _, addr := range listen {
-		pc, ln, err := listenPair(addr)
+		wildcard := isWildcard(addr)
+		sockets := runtime.GOMAXPROCS(0)
+		if wildcard {
+			sockets = 1
+		}
+		pcs, ln, err := listenPair(addr, sockets)
 		if err != nil {
-			for _, p := range pairs {
-				p.pc.Close()
-				p.ln.Close()
+			for _, b := range all {
+				closeAll(b.pcs, b.ln)
 			}
 			return err
 		}
-		pairs = append(pairs, pair{pc, ln})
+		all = append(all, bound{pcs, ln, wildcard})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, p := range pairs {
-		s.addrs = append(s.addrs, p.pc.LocalAddr().String())
-		s.serve(&dns.Server{PacketConn: p.pc, Handler: s, MsgAcceptFunc: s.acceptQuery})
-		ln := &limitListener{Listener: p.ln, max: int64(s.opts.MaxTCPConns),
+	for _, b := range all {
+		s.addrs = append(s.addrs, b.pcs[0].LocalAddr().String())
+		if b.wildcard {
+			s.serve(&dns.Server{PacketConn: b.pcs[0], Handler: s, MsgAcceptFunc: s.acceptQuery})
+		} else {
+			for _, pc := range b.pcs {
+				conn := pc.(*net.UDPConn)
+				s.udp = append(s.udp, conn)
+				s.done.Add(1)
+				go func() {
+					defer s.done.Done()
+					s.serveUDP(conn)
+				}()
+			}
+		}
+		ln := &limitListener{Listener: b.ln, max: int64(s.opts.MaxTCPConns),
 			onDrop: func() { s.log.Debug("TCP connection limit reached: connection closed") }}
 		s.serve(&dns.Server{Listener: ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
 			ReadTimeout: s.opts.TCPReadTimeout, WriteTimeout: s.opts.TCPReadTimeout,
 			IdleTimeout: func() time.Duration { return s.opts.TCPIdleTimeout }})
 	}
 	return nil
+}
+
+func isWildcard(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return host == "" || err == nil && ip.IsUnspecified()
+}
+
+func closeAll(pcs []net.PacketConn, ln net.Listener) {
+	for _, pc := range pcs {
+		pc.Close()
+	}
+	ln.Close()
 }
 
 // serve runs srv in the background and returns once it is accepting.
@@ -138,9 +182,14 @@ func (s *Server) Addrs() []string {
 // Shutdown stops the listeners and waits, within ctx, for queries in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	servers := s.servers
-	s.servers = nil
+	servers, udp := s.servers, s.udp
+	s.servers, s.udp = nil, nil
 	s.mu.Unlock()
+	s.stopping.Store(true)
+	// Stop reading, but keep the sockets open until the answers in flight are written.
+	for _, c := range udp {
+		_ = c.SetReadDeadline(time.Unix(1, 0))
+	}
 	var errs []error
 	for _, srv := range servers {
 		if err := srv.ShutdownContext(ctx); err != nil {
@@ -148,11 +197,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	finished := make(chan struct{})
-	go func() { s.done.Wait(); close(finished) }()
+	go func() { s.done.Wait(); s.slow.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-ctx.Done():
 		errs = append(errs, ctx.Err())
+	}
+	for _, c := range udp {
+		c.Close()
 	}
 	return errors.Join(errs...)
 }

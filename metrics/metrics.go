@@ -22,6 +22,8 @@ type Metrics struct {
 	CacheRequests   *prometheus.CounterVec   // result
 	Reloads         *prometheus.CounterVec   // result
 	LastReloadOK    prometheus.Gauge
+
+	fast fastTables
 }
 
 // New registers every s3dns metric, plus the Go and process collectors, on

@@ -48,6 +48,8 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (*Entry, error) {
 	}
 	m := *resp
 	m.Id = 0
+	// Per query these come from the request (Append).
+	m.RecursionDesired, m.CheckingDisabled = false, false
 	m.Compress = true
 	m.Extra = withoutOPT(m.Extra)
 	b, err := m.Pack()

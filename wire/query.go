@@ -4,7 +4,11 @@
 // patched per query.
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/miekg/dns"
+)
 
 // Header flag bits.
 const (
@@ -114,4 +118,55 @@ func LowerName(dst, name []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// AppendPresentation appends the dotted form of a lower-case wire name
+// ("a.example.") to dst. ok is false for a name with characters other than
+// letters, digits, '-' and '_', which would need escaping: the full path
+// handles those.
+func AppendPresentation(dst, lname []byte) ([]byte, bool) {
+	if len(lname) == 1 {
+		return append(dst, '.'), true
+	}
+	for off := 0; off < len(lname) && lname[off] != 0; {
+		l := int(lname[off])
+		for _, c := range lname[off+1 : off+1+l] {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return dst, false
+			}
+		}
+		dst = append(dst, lname[off+1:off+1+l]...)
+		dst = append(dst, '.')
+		off += l + 1
+	}
+	return dst, true
+}
+
+// AppendError writes a reply to q with no records and rcode (below 16).
+func AppendError(dst []byte, q *Query, rcode int) []byte {
+	start := len(dst)
+	dst = binary.BigEndian.AppendUint16(dst, q.ID)
+	dst = binary.BigEndian.AppendUint16(dst, bitQR|bitRA|q.Flags&(bitRD|bitCD)|uint16(rcode&0xf))
+	dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 0)
+	dst = append(dst, q.Name...)
+	dst = binary.BigEndian.AppendUint16(dst, q.Qtype)
+	dst = binary.BigEndian.AppendUint16(dst, q.Qclass)
+	if q.HasOPT {
+		dst = append(dst, optRR[:]...)
+		if q.DO {
+			dst[len(dst)-4] = 0x80
+		}
+		dst[start+11] = 1
+	}
+	return dst
+}
+
+// PackName packs a presentation name into lower-case wire form.
+func PackName(name string) ([]byte, error) {
+	buf := make([]byte, 256)
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return LowerName(buf[:0], buf[:n]), nil
 }

@@ -1,0 +1,57 @@
+package dnsserver
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// BenchmarkServer measures whole queries over a loopback UDP socket: the
+// client's cost is included, so compare the cases with each other.
+func BenchmarkServer(b *testing.B) {
+	cases := []struct{ name, qname string }{
+		{"endpoint", "MySpecificBucket.s3.eu-west-2.amazonaws.com."},
+		{"forward-hit", unlisted},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			h := start(b, baseEndpoint)
+			conn, err := dns.Dial("udp", h.addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			q := withEDNS(question(c.qname, dns.TypeA), 1232, false)
+			h.query(b, c.qname, dns.TypeA)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := conn.WriteMsg(q); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := conn.ReadMsg(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFastAnswer is the server's side of a hit alone.
+func BenchmarkFastAnswer(b *testing.B) {
+	h := start(b, baseEndpoint)
+	h.query(b, listed, dns.TypeA)
+	h.query(b, unlisted, dns.TypeA)
+	st, sc := h.srv.State(), newScratch()
+	for _, name := range []string{listed, unlisted} {
+		b.Run(name, func(b *testing.B) {
+			pkt, _ := withEDNS(question(name, dns.TypeA), 1232, false).Pack()
+			client := clientLoopback
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc); !ok {
+					b.Fatal("missed")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,63 @@
+package dnsserver
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// A reload that lists a bucket must win over its cached public answer, even
+// on the fast path.
+func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
+	h := start(t, baseEndpoint)
+	if resp := h.query(t, unlisted, dns.TypeA); resp.Authoritative || len(resp.Answer) != 1 {
+		t.Fatalf("before: %v", resp)
+	}
+	h.query(t, unlisted, dns.TypeA) // now a cache hit
+	cfg := *h.srv.State().Config
+	cfg.Endpoints = append([]config.Endpoint(nil), cfg.Endpoints...)
+	cfg.Endpoints[0].Buckets = append([]string{"otherbucket"}, cfg.Endpoints[0].Buckets...)
+	h.srv.Swap(NewState(&cfg, h.cache))
+	resp := h.query(t, unlisted, dns.TypeA)
+	if !resp.Authoritative || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
+		t.Fatalf("after listing it: %v", resp)
+	}
+}
+
+func TestFastPathEchoesFlags(t *testing.T) {
+	h := start(t, baseEndpoint)
+	for _, name := range []string{listed, unlisted} {
+		h.query(t, name, dns.TypeA) // fill
+		q := question(name, dns.TypeA)
+		q.RecursionDesired = false
+		q.CheckingDisabled = true
+		resp := h.ask(t, "udp", q)
+		if resp.RecursionDesired || !resp.CheckingDisabled || !resp.RecursionAvailable || resp.Id != q.Id {
+			t.Fatalf("%s: header %v", name, resp.MsgHdr)
+		}
+	}
+}
+
+var clientLoopback = netip.MustParseAddr("127.0.0.1")
+
+func TestFastPathAllocatesNothing(t *testing.T) {
+	h := start(t, baseEndpoint)
+	h.query(t, listed, dns.TypeA)
+	h.query(t, unlisted, dns.TypeA)
+	st, sc := h.srv.State(), newScratch()
+	client := netip.MustParseAddr("127.0.0.1")
+	for _, name := range []string{"MySpecificBucket.s3.eu-west-2.amazonaws.com.", unlisted} {
+		q := withEDNS(question(name, dns.TypeA), 1232, false)
+		pkt, _ := q.Pack()
+		if _, ok := h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc); !ok {
+			t.Fatalf("%s: not answered on the fast path", name)
+		}
+		if n := testing.AllocsPerRun(200, func() { h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc) }); n != 0 {
+			t.Errorf("%s: %v allocations per query", name, n)
+		}
+	}
+}
+
