@@ -60,4 +60,3 @@ func TestFastPathAllocatesNothing(t *testing.T) {
 		}
 	}
 }
-

@@ -119,6 +119,8 @@ func (s *Server) Start(listen []string) error {
 		} else {
 			for _, pc := range b.pcs {
 				conn := pc.(*net.UDPConn)
+				// Room for bursts while the reader is busy (capped by net.core.rmem_max).
+				_ = conn.SetReadBuffer(4 << 20)
 				s.udp = append(s.udp, conn)
 				s.done.Add(1)
 				go func() {
@@ -130,7 +132,8 @@ func (s *Server) Start(listen []string) error {
 		ln := &limitListener{Listener: b.ln, max: int64(s.opts.MaxTCPConns),
 			onDrop: func() { s.log.Debug("TCP connection limit reached: connection closed") }}
 		s.serve(&dns.Server{Listener: ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
-			ReadTimeout: s.opts.TCPReadTimeout, WriteTimeout: s.opts.TCPReadTimeout,
+			MaxTCPQueries: -1, // pipelining clients keep their connection (miekg's default closes after 128)
+			ReadTimeout:   s.opts.TCPReadTimeout, WriteTimeout: s.opts.TCPReadTimeout,
 			IdleTimeout: func() time.Duration { return s.opts.TCPIdleTimeout }})
 	}
 	return nil

@@ -16,9 +16,13 @@ var (
 	qtypes  = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "SVCB", "DS", "DNSKEY", "CAA", "ANY", "other"}
 )
 
-type counterSlot struct{ c atomic.Pointer[prometheus.Counter] }
+type counterSlot struct {
+	c atomic.Pointer[prometheus.Counter]
+}
 
-type observerSlot struct{ o atomic.Pointer[prometheus.Observer] }
+type observerSlot struct {
+	o atomic.Pointer[prometheus.Observer]
+}
 
 type fastTables struct {
 	requests  [2][16][4]counterSlot
