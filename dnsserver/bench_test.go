@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -53,5 +54,28 @@ func BenchmarkFastAnswer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMiss measures the full path: every query is a new name that
+// goes to the (in-process, loopback) fake upstream.
+func BenchmarkMiss(b *testing.B) {
+	h := start(b, baseEndpoint)
+	conn, err := dns.Dial("udp", h.addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		q := question(fmt.Sprintf("n%d.miss.example.", i), dns.TypeA)
+		if err := conn.WriteMsg(q); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.ReadMsg(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -12,11 +12,11 @@ import (
 
 // scratch is one reader's reusable buffers for the fast path.
 type scratch struct {
-	lname, dotted, out []byte
+	in, lname, dotted, out []byte
 }
 
 func newScratch() *scratch {
-	return &scratch{lname: make([]byte, 0, 256), dotted: make([]byte, 0, 256), out: make([]byte, 0, 4096)}
+	return &scratch{in: make([]byte, 0, 512), lname: make([]byte, 0, 256), dotted: make([]byte, 0, 256), out: make([]byte, 0, 4096)}
 }
 
 // fastResult describes a query answered on the fast path.

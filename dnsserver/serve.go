@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -23,6 +24,9 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.metrics.InFlight.Inc()
 	defer s.metrics.InFlight.Dec()
 	proto := w.LocalAddr().Network()
+	if proto == "tcp" && s.answerTCPFast(w, req, start) {
+		return
+	}
 	if len(req.Question) != 1 {
 		s.write(w, rcodeReply(req, dns.RcodeFormatError))
 		return
@@ -78,4 +82,34 @@ func (s *Server) acceptQuery(dh dns.Header) dns.MsgAcceptAction {
 		return dns.MsgReject
 	}
 	return dns.MsgAccept
+}
+
+var scratchPool = sync.Pool{New: func() any { return newScratch() }}
+
+// answerTCPFast gives TCP queries the fast path too: miekg/dns hands over
+// an unpacked message, so it is packed again (cheaper than the full path's
+// unpack, copy and pack of the answer), and the answer is written as is.
+func (s *Server) answerTCPFast(w dns.ResponseWriter, req *dns.Msg, start time.Time) bool {
+	st := s.state.Load()
+	if st.hits == nil {
+		return false
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	pkt, err := req.PackBuffer(sc.in[:cap(sc.in)])
+	if err != nil {
+		return false
+	}
+	sc.in = pkt[:0]
+	r, ok := s.fastAnswer(st, pkt, clientAddr(w), 0, sc)
+	if !ok {
+		return false
+	}
+	s.metrics.CountRequest("tcp", r.qtype, r.action)
+	s.metrics.CountResponse(r.rcode)
+	if _, err := w.Write(r.resp); err != nil {
+		s.log.Debug("writing reply failed", "client", w.RemoteAddr().String(), "error", err)
+	}
+	s.metrics.ObserveDuration(r.action, time.Since(start).Seconds())
+	return true
 }
