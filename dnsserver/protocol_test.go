@@ -295,3 +295,25 @@ func TestRateLimiterTableBounded(t *testing.T) {
 		t.Fatalf("%d clients tracked, max %d", n, maxRateClients)
 	}
 }
+
+// On a wildcard listener a reply leaves from the address its query was sent
+// to: a client of 127.0.0.2 drops a reply from 127.0.0.1, which is what the
+// kernel would pick on its own.
+func TestWildcardListenerRepliesFromQueriedAddress(t *testing.T) {
+	h := startWith(t, baseEndpoint+"listen: [\":0\"]\n", dnstest.NewUpstream(t, publicZone...))
+	_, port, _ := net.SplitHostPort(h.addr)
+	targets := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+	if ln, err := net.ListenPacket("udp", "[::1]:0"); err == nil {
+		ln.Close()
+		targets = append(targets, "::1")
+	}
+	for _, ip := range targets {
+		for _, name := range []string{listed, listed, unlisted} { // full path, then fast path
+			c := &dns.Client{Timeout: 2 * time.Second}
+			resp, _, err := c.Exchange(question(name, dns.TypeA), net.JoinHostPort(ip, port))
+			if err != nil || len(resp.Answer) == 0 {
+				t.Fatalf("query to %s for %s: %v %v", ip, name, resp, err)
+			}
+		}
+	}
+}

@@ -84,10 +84,8 @@ func (s *Server) State() *State { return s.state.Load() }
 // Start binds UDP and TCP on every address and serves them in the
 // background. It binds everything or nothing.
 //
-// On an address with a specific IP, UDP is served by serveUDP (one socket
-// per CPU, the fast path first). On a wildcard address (":53",
-// "0.0.0.0:53") miekg/dns's server answers instead: it replies from the
-// address each query was sent to, which a multi-homed host needs.
+// UDP is served by serveUDP (one socket per CPU, the fast path first),
+// TCP by miekg/dns's server with the same handler.
 func (s *Server) Start(listen []string) error {
 	type bound struct {
 		pcs      []net.PacketConn
@@ -96,38 +94,37 @@ func (s *Server) Start(listen []string) error {
 	}
 	var all []bound
 	for _, addr := range listen {
-		wildcard := isWildcard(addr)
-		sockets := runtime.GOMAXPROCS(0)
-		if wildcard {
-			sockets = 1
-		}
-		pcs, ln, err := listenPair(addr, sockets)
+		pcs, ln, err := listenPair(addr, runtime.GOMAXPROCS(0))
 		if err != nil {
 			for _, b := range all {
 				closeAll(b.pcs, b.ln)
 			}
 			return err
 		}
-		all = append(all, bound{pcs, ln, wildcard})
+		all = append(all, bound{pcs, ln, isWildcard(addr)})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, b := range all {
 		s.addrs = append(s.addrs, b.pcs[0].LocalAddr().String())
-		if b.wildcard {
-			s.serve(&dns.Server{PacketConn: b.pcs[0], Handler: s, MsgAcceptFunc: s.acceptQuery})
-		} else {
-			for _, pc := range b.pcs {
-				conn := pc.(*net.UDPConn)
-				// Room for bursts while the reader is busy (capped by net.core.rmem_max).
-				_ = conn.SetReadBuffer(4 << 20)
-				s.udp = append(s.udp, conn)
-				s.done.Add(1)
-				go func() {
-					defer s.done.Done()
-					s.serveUDP(conn)
-				}()
+		for _, pc := range b.pcs {
+			conn := pc.(*net.UDPConn)
+			// Room for bursts while the reader is busy (capped by net.core.rmem_max).
+			_ = conn.SetReadBuffer(4 << 20)
+			withOOB := b.wildcard
+			if withOOB {
+				if err := enablePktinfo(conn); err != nil {
+					s.log.Warn("cannot learn query destination addresses: replies on a multi-homed host may leave from the wrong address",
+						"listen", conn.LocalAddr().String(), "error", err)
+					withOOB = false
+				}
 			}
+			s.udp = append(s.udp, conn)
+			s.done.Add(1)
+			go func() {
+				defer s.done.Done()
+				s.serveUDP(conn, withOOB)
+			}()
 		}
 		ln := &limitListener{Listener: b.ln, max: int64(s.opts.MaxTCPConns),
 			onDrop: func() { s.log.Debug("TCP connection limit reached: connection closed") }}

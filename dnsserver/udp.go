@@ -38,16 +38,24 @@ func newBatchConn(conn *net.UDPConn) batchConn {
 // serveUDP reads queries from one socket: the fast path answers in the
 // reading goroutine, everything else gets a goroutine of its own on the
 // full path (ServeDNS), so that a slow upstream never holds the socket.
-func (s *Server) serveUDP(conn *net.UDPConn) {
+//
+// On a wildcard socket (withOOB) each reply is sent from the address its
+// query arrived at.
+func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 	bc := newBatchConn(conn)
 	in := make([]ipv4.Message, udpBatch)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, udpQueryBuffer)}
+		if withOOB {
+			in[i].OOB = make([]byte, oobSize)
+		}
 	}
 	out := make([]ipv4.Message, udpBatch)
 	outBufs := make([][]byte, udpBatch)
+	oobBufs := make([][]byte, udpBatch)
 	for i := range out {
 		outBufs[i] = make([]byte, 0, maxUDPSize+64)
+		oobBufs[i] = make([]byte, 0, oobSize)
 		out[i].Buffers = [][]byte{nil}
 	}
 	sc := newScratch()
@@ -73,19 +81,27 @@ func (s *Server) serveUDP(conn *net.UDPConn) {
 			}
 			addr := ua.AddrPort()
 			pkt := m.Buffers[0][:m.N]
+			var oob []byte
+			if withOOB {
+				if dst, ok := dstFromOOB(m.OOB[:m.NN]); ok {
+					oob = appendSourceOOB(oobBufs[replies][:0], dst)
+				}
+			}
 			if r, ok := s.fastAnswer(st, pkt, addr.Addr().Unmap(), maxUDPSize, sc); ok {
 				outBufs[replies] = append(outBufs[replies][:0], r.resp...)
 				out[replies].Buffers[0] = outBufs[replies]
 				out[replies].Addr = ua
+				out[replies].OOB = oob
 				replies++
 				s.countFast(st, addr, r, start)
 				continue
 			}
 			pkt = append([]byte(nil), pkt...)
+			oob = append([]byte(nil), oob...)
 			s.slow.Add(1)
 			go func() {
 				defer s.slow.Done()
-				s.serveUDPPacket(conn, pkt, addr)
+				s.serveUDPPacket(&udpWriter{conn: conn, addr: addr, oob: oob}, pkt)
 			}()
 		}
 		for sent := 0; sent < replies; {
@@ -121,8 +137,7 @@ func (s *Server) logFast(addr netip.AddrPort, r fastResult, start time.Time) {
 // serveUDPPacket is the full path for one datagram, as miekg/dns's server
 // does it: header check, unpack, ServeDNS; FORMERR or NOTIMP for what the
 // header check rejects, nothing for what cannot even be parsed.
-func (s *Server) serveUDPPacket(conn *net.UDPConn, pkt []byte, addr netip.AddrPort) {
-	w := &udpWriter{conn: conn, addr: addr}
+func (s *Server) serveUDPPacket(w *udpWriter, pkt []byte) {
 	if len(pkt) < 12 {
 		return
 	}
@@ -154,6 +169,7 @@ func (s *Server) serveUDPPacket(conn *net.UDPConn, pkt []byte, addr netip.AddrPo
 type udpWriter struct {
 	conn *net.UDPConn
 	addr netip.AddrPort
+	oob  []byte // the reply's source address, on a wildcard socket
 }
 
 func (w *udpWriter) LocalAddr() net.Addr  { return w.conn.LocalAddr() }
@@ -166,8 +182,11 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 	_, err = w.Write(b)
 	return err
 }
-func (w *udpWriter) Write(b []byte) (int, error) { return w.conn.WriteToUDPAddrPort(b, w.addr) }
-func (w *udpWriter) Close() error                { return nil }
-func (w *udpWriter) TsigStatus() error           { return nil }
-func (w *udpWriter) TsigTimersOnly(bool)         {}
-func (w *udpWriter) Hijack()                     {}
+func (w *udpWriter) Write(b []byte) (int, error) {
+	n, _, err := w.conn.WriteMsgUDPAddrPort(b, w.oob, w.addr)
+	return n, err
+}
+func (w *udpWriter) Close() error        { return nil }
+func (w *udpWriter) TsigStatus() error   { return nil }
+func (w *udpWriter) TsigTimersOnly(bool) {}
+func (w *udpWriter) Hijack()             {}

@@ -1,0 +1,92 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// On a wildcard address a reply must leave from the address its query was
+// sent to, or a client of a multi-homed host drops it. The kernel reports
+// that address with each datagram (IP_PKTINFO / IPV6_PKTINFO) and takes it
+// back as the source of the reply, as miekg/dns's server does.
+
+// oobSize holds one IPv4 or IPv6 packet-info control message.
+var oobSize = max(unix.CmsgSpace(unix.SizeofInet4Pktinfo), unix.CmsgSpace(unix.SizeofInet6Pktinfo))
+
+var zeros [64]byte
+
+// unsafePointer views the start of b as a control message header.
+func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+
+// enablePktinfo asks the kernel for the destination address of each datagram.
+func enablePktinfo(conn *net.UDPConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	v6 := conn.LocalAddr().(*net.UDPAddr).IP.To4() == nil
+	var sockErr error
+	err = raw.Control(func(fd uintptr) {
+		if v6 {
+			sockErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
+			// IPv4 datagrams on a dual-stack socket carry IP_PKTINFO; an
+			// IPv6-only socket refuses this, which is fine.
+			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+		} else {
+			sockErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return sockErr
+}
+
+// dstFromOOB finds the destination address in received control messages.
+func dstFromOOB(oob []byte) (netip.Addr, bool) {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafePointer(oob))
+		l := int(h.Len)
+		if l < unix.SizeofCmsghdr || l > len(oob) {
+			return netip.Addr{}, false
+		}
+		data := oob[unix.CmsgLen(0):l]
+		switch {
+		case h.Level == syscall.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			return netip.AddrFrom4([4]byte(data[8:12])), true
+		case h.Level == syscall.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			return netip.AddrFrom16([16]byte(data[:16])), true
+		}
+		oob = oob[min(unix.CmsgSpace(l-unix.CmsgLen(0)), len(oob)):]
+	}
+	return netip.Addr{}, false
+}
+
+// appendSourceOOB appends the control message that makes src the source
+// address of a reply (interface index 0: the kernel routes it).
+func appendSourceOOB(dst []byte, src netip.Addr) []byte {
+	if src.Is4() {
+		start := len(dst)
+		dst = append(dst, zeros[:unix.CmsgSpace(unix.SizeofInet4Pktinfo)]...)
+		h := (*unix.Cmsghdr)(unsafePointer(dst[start:]))
+		h.Level, h.Type = syscall.IPPROTO_IP, unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		a := src.As4()
+		copy(dst[start+unix.CmsgLen(0)+4:], a[:]) // ipi_spec_dst
+		return dst
+	}
+	start := len(dst)
+	dst = append(dst, zeros[:unix.CmsgSpace(unix.SizeofInet6Pktinfo)]...)
+	h := (*unix.Cmsghdr)(unsafePointer(dst[start:]))
+	h.Level, h.Type = syscall.IPPROTO_IPV6, unix.IPV6_PKTINFO
+	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	a := src.As16()
+	copy(dst[start+unix.CmsgLen(0):], a[:])
+	binary.NativeEndian.PutUint32(dst[start+unix.CmsgLen(0)+16:], 0)
+	return dst
+}
