@@ -115,6 +115,9 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 		d.log.Info("upstreams or cache settings changed: new upstream set, cache emptied")
 	}
 	d.level.Set(cfg.Log.Level)
+	if cfg.Cache.MaxEntries != old.Cache.MaxEntries {
+		setMemoryLimit(cfg, d.log)
+	}
 	d.srv.Swap(dnsserver.NewState(cfg, resolver))
 	if changed {
 		d.checkLoop(ctx)

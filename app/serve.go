@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +36,7 @@ func serve(fs *pflag.FlagSet, io IO) int {
 	for _, w := range warnings {
 		log.Warn("configuration warning", "warning", w)
 	}
+	setMemoryLimit(cfg, log)
 	reg := prometheus.NewRegistry()
 	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg}
 	if cfg.File == "" {
@@ -123,4 +126,17 @@ func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit sized for the
+// cache (about 225 bytes live per entry, measured by BenchmarkEntryMemory),
+// so that garbage from cache misses cannot double the resident size. An
+// operator's GOMEMLIMIT wins.
+func setMemoryLimit(cfg *config.Config, log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(64<<20) + int64(cfg.Cache.MaxEntries)*320
+	debug.SetMemoryLimit(limit)
+	log.Debug("soft memory limit set", "bytes", limit)
 }

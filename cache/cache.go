@@ -50,7 +50,7 @@ type Config struct {
 
 // entry is a cached answer and the upstream that gave it.
 type entry struct {
-	*wire.Entry
+	wire.Entry
 	upstream string
 }
 
@@ -98,7 +98,7 @@ func (c *Cache) Hit(key uint64, lname []byte, qtype, qclass uint16, do bool, now
 		return nil
 	}
 	c.note(FromCache)
-	return e.Entry
+	return &e.Entry
 }
 
 // Result is an answer with its provenance. Msg is the caller's own copy.

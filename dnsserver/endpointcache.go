@@ -49,7 +49,7 @@ func (st *State) keepEndpointAnswer(req, resp *dns.Msg, m zones.Match, do bool, 
 		return
 	}
 	e.DO = do
-	st.endpointAnswers.Set(wire.Key(lname, q.Qtype, q.Qclass, do), e)
+	st.endpointAnswers.Set(wire.Key(lname, q.Qtype, q.Qclass, do), &e)
 }
 
 // endpointHit returns a fresh packed endpoint answer, or nil.

@@ -21,30 +21,39 @@ func Key(lname []byte, qtype, qclass uint16, do bool) uint64 {
 }
 
 // Entry is a response kept in packed form: header with ID 0, the question
-// in lower case, the records, no OPT. It is immutable once built.
+// in lower case, the records, no OPT. It is immutable once built, and small:
+// a cache holds a million of them.
 type Entry struct {
-	Name    []byte // lower-case wire qname
+	// buf holds the packed response, then the 2-byte offsets of the TTL
+	// fields that count down: one allocation per entry.
+	buf     []byte
+	wireLen uint16
+	nameEnd uint16
 	Qtype   uint16
 	Qclass  uint16
 	DO      bool
-	Wire    []byte
-	TTLs    []uint16 // offsets of the TTL fields that count down
-	Stored  int64    // unix nanoseconds when the TTLs were as in Wire
-	Expires int64    // fresh until then
+	Stored  int64 // unix nanoseconds when the TTLs were as packed
+	Expires int64 // fresh until then
 }
+
+// Name is the lower-case wire qname.
+func (e *Entry) Name() []byte { return e.buf[12:e.nameEnd] }
 
 // Matches reports whether the entry answers this question (lname in lower case).
 func (e *Entry) Matches(lname []byte, qtype, qclass uint16, do bool) bool {
-	return e.Qtype == qtype && e.Qclass == qclass && e.DO == do && string(e.Name) == string(lname)
+	return e.Qtype == qtype && e.Qclass == qclass && e.DO == do && string(e.Name()) == string(lname)
 }
+
+// Size is the entry's packed response length.
+func (e *Entry) Size() int { return int(e.wireLen) }
 
 // Build packs resp, whose question is in lower case and whose owner names
 // equal to it are spelled the same (so that compression points them at the
 // question, which is patched per query). The TTLs of the first fixed
 // answer records stay as they are; all others count down from stored.
-func Build(resp *dns.Msg, fixed int, stored, expires int64) (*Entry, error) {
+func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
 	if len(resp.Question) != 1 || resp.Rcode > 0xf {
-		return nil, errors.New("not a cacheable response")
+		return Entry{}, errors.New("not a cacheable response")
 	}
 	m := *resp
 	m.Id = 0
@@ -52,22 +61,28 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (*Entry, error) {
 	m.RecursionDesired, m.CheckingDisabled = false, false
 	m.Compress = true
 	m.Extra = withoutOPT(m.Extra)
-	b, err := m.Pack()
+	var scratch [1024]byte
+	b, err := m.PackBuffer(scratch[:])
 	if err != nil {
-		return nil, err
+		return Entry{}, err
 	}
-	q := resp.Question[0]
-	nameLen, _ := nameEnd(b, 12)
-	e := &Entry{Name: b[12:nameLen], Qtype: q.Qtype, Qclass: q.Qclass, Wire: b, Stored: stored, Expires: expires}
+	if len(b) > 0xffff {
+		return Entry{}, errors.New("response too long")
+	}
 	ttls, err := ttlOffsets(b)
 	if err != nil {
-		return nil, err
+		return Entry{}, err
 	}
-	if fixed > len(ttls) {
-		fixed = len(ttls)
+	ttls = ttls[min(fixed, len(ttls)):]
+	buf := make([]byte, len(b), len(b)+2*len(ttls))
+	copy(buf, b)
+	for _, off := range ttls {
+		buf = binary.BigEndian.AppendUint16(buf, off)
 	}
-	e.TTLs = ttls[fixed:]
-	return e, nil
+	end, _ := nameEnd(b, 12)
+	q := resp.Question[0]
+	return Entry{buf: buf, wireLen: uint16(len(b)), nameEnd: uint16(end), Qtype: q.Qtype, Qclass: q.Qclass,
+		Stored: stored, Expires: expires}, nil
 }
 
 func withoutOPT(rrs []dns.RR) []dns.RR {
@@ -130,7 +145,7 @@ var optRR = [11]byte{0, 0, typeOPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 0}
 // (with DO echoed) when q had one.
 func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
 	start := len(dst)
-	dst = append(dst, e.Wire...)
+	dst = append(dst, e.buf[:e.wireLen]...)
 	r := dst[start:]
 	binary.BigEndian.PutUint16(r, q.ID)
 	flags := binary.BigEndian.Uint16(r[2:]) | q.Flags&(bitRD|bitCD)
@@ -141,7 +156,8 @@ func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
 	copy(r[12:], q.Name)
 	if elapsed := now - e.Stored; elapsed >= 1e9 {
 		secs := uint32(elapsed / 1e9)
-		for _, off := range e.TTLs {
+		for i := int(e.wireLen); i+1 < len(e.buf); i += 2 {
+			off := binary.BigEndian.Uint16(e.buf[i:])
 			ttl := binary.BigEndian.Uint32(r[off:])
 			binary.BigEndian.PutUint32(r[off:], ttl-min(ttl, secs))
 		}
@@ -159,7 +175,7 @@ func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
 
 // Msg unpacks the entry as it stands at now, for the full path.
 func (e *Entry) Msg(now int64) (*dns.Msg, error) {
-	q := Query{Name: e.Name, Qtype: e.Qtype, Qclass: e.Qclass, Flags: bitAD}
+	q := Query{Name: e.Name(), Qtype: e.Qtype, Qclass: e.Qclass, Flags: bitAD}
 	m := new(dns.Msg)
-	return m, m.Unpack(e.Append(make([]byte, 0, len(e.Wire)), &q, now))
+	return m, m.Unpack(e.Append(make([]byte, 0, e.wireLen), &q, now))
 }

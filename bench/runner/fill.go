@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -29,8 +30,10 @@ func fillCache(dir string, s *server, n int, cpu string) (string, error) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		for _, line := range strings.Split(string(body), "\n") {
-			if strings.HasPrefix(line, "s3dns_cache_entries ") {
-				entries = strings.TrimPrefix(line, "s3dns_cache_entries ")
+			if v, ok := strings.CutPrefix(line, "s3dns_cache_entries "); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					entries = strconv.FormatFloat(f, 'f', 0, 64)
+				}
 			}
 		}
 	}

@@ -59,5 +59,9 @@ func machine() string {
 	if out, err := exec.Command("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").Output(); err == nil {
 		model = strings.TrimSpace(string(out))
 	}
-	return fmt.Sprintf("%s, %d CPUs, %s", model, runtime.NumCPU(), runtime.Version())
+	cpus := "?"
+	if out, err := exec.Command("nproc", "--all").Output(); err == nil {
+		cpus = strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%s, %s CPUs, s3dns built with %s", model, cpus, runtime.Version())
 }
