@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"net"
+	"time"
 	"net/netip"
 	"testing"
 
@@ -83,7 +84,9 @@ func FuzzHandler(f *testing.F) {
 		f.Add(b, true)
 	}
 	s := fuzzServer(f)
+	fast, fastState := fuzzFastServer(f)
 	f.Fuzz(func(t *testing.T, data []byte, overTCP bool) {
+		checkFast(t, fast, fastState, data)
 		if len(data) < 12 {
 			return // the server drops these without a reply
 		}
@@ -127,4 +130,66 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("reply does not parse back: %v", err)
 		}
 	})
+}
+
+// memoryUpstream answers every query with one address, without I/O.
+type memoryUpstream struct{}
+
+func (memoryUpstream) Exchange(_ context.Context, q *dns.Msg) (*dns.Msg, string, error) {
+	m := new(dns.Msg)
+	m.SetReply(q)
+	if q.Question[0].Qtype == dns.TypeA {
+		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+			A: net.IPv4(192, 0, 2, 1)}}
+	}
+	return m, "memory", nil
+}
+
+// fuzzFastServer is a server whose cache is real (packed answers) and
+// already holds the seed names, so that the fast path answers them.
+func fuzzFastServer(f testing.TB) (*Server, *State) {
+	srv := fuzzServer(f)
+	st := srv.State()
+	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, memoryUpstream{})
+	fast := New(NewState(st.Config, c), Options{})
+	for _, n := range []string{unlisted, "www.example.com.", listed} {
+		for _, req := range []*dns.Msg{question(n, dns.TypeA), withEDNS(question(n, dns.TypeA), 1232, false)} {
+			fast.ServeDNS(&recorder{network: "udp"}, req)
+		}
+	}
+	return fast, fast.State()
+}
+
+// checkFast feeds raw bytes to the fast path: whatever it answers must be
+// one well-formed reply to exactly this query.
+func checkFast(t *testing.T, s *Server, st *State, data []byte) {
+	r, ok := s.fastAnswer(st, data, netip.MustParseAddr("127.0.0.9"), maxUDPSize, newScratch())
+	if !ok {
+		return
+	}
+	var req, resp dns.Msg
+	if err := req.Unpack(data); err != nil {
+		t.Fatalf("fast path answered a query miekg/dns cannot parse: %v", err)
+	}
+	if err := resp.Unpack(r.resp); err != nil {
+		t.Fatalf("fast reply does not parse: %v", err)
+	}
+	if resp.Id != req.Id || !resp.Response || len(resp.Question) != 1 || resp.Question[0] != req.Question[0] {
+		t.Fatalf("fast reply %v to %v", &resp, &req)
+	}
+	if (req.IsEdns0() != nil) != (resp.IsEdns0() != nil) || len(r.resp) > maxUDPSize {
+		t.Fatalf("EDNS or size wrong: %v", &resp)
+	}
+}
+
+// The fast-path half of FuzzHandler only checks something if its server
+// really answers on the fast path.
+func TestFuzzFastServerAnswersOnTheFastPath(t *testing.T) {
+	srv, st := fuzzFastServer(t)
+	for _, name := range []string{unlisted, listed} {
+		pkt, _ := question(name, dns.TypeA).Pack()
+		if _, ok := srv.fastAnswer(st, pkt, netip.MustParseAddr("127.0.0.9"), maxUDPSize, newScratch()); !ok {
+			t.Fatalf("%s not answered on the fast path", name)
+		}
+	}
 }
