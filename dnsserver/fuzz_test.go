@@ -6,9 +6,9 @@ import (
 	"errors"
 	"hash/fnv"
 	"net"
-	"time"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
