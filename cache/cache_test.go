@@ -12,22 +12,10 @@ import (
 	"github.com/s3dns/s3dns/upstream"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstream, *fakeClock) {
+func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstream, *dnstest.Clock) {
 	t.Helper()
 	u := dnstest.NewUpstream(t, records...)
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := dnstest.NewClock()
 	cfg.Now = clock.Now
 	if cfg.MaxTTL == 0 {
 		cfg.MaxTTL = 24 * time.Hour

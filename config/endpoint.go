@@ -87,28 +87,24 @@ func patterns(p *problems, key string, list []string, valid func(string) bool, w
 // checkDuplicates rejects the same exact bucket or access point on two
 // endpoints: which one answers would otherwise depend on file order.
 func checkDuplicates(p *problems, endpoints []Endpoint) {
-	buckets := map[string]int{}
-	accessPoints := map[string]int{}
+	buckets, accessPoints := map[string]int{}, map[string]int{}
 	for i, e := range endpoints {
-		for j, b := range e.Buckets {
-			if IsGlob(b) {
-				continue
-			}
-			if first, dup := buckets[b]; dup {
-				p.errorf(fmt.Sprintf("endpoints[%d].buckets[%d]", i, j), "%q is already listed on endpoints[%d]", b, first)
-			} else {
-				buckets[b] = i
-			}
+		firstOwner(p, fmt.Sprintf("endpoints[%d].buckets", i), i, e.Buckets, buckets)
+		firstOwner(p, fmt.Sprintf("endpoints[%d].access_points", i), i, e.AccessPoints, accessPoints)
+	}
+}
+
+// firstOwner records which endpoint lists each exact name first and
+// reports a later endpoint listing it again.
+func firstOwner(p *problems, key string, endpoint int, names []string, owners map[string]int) {
+	for j, n := range names {
+		if IsGlob(n) {
+			continue
 		}
-		for j, ap := range e.AccessPoints {
-			if IsGlob(ap) {
-				continue
-			}
-			if first, dup := accessPoints[ap]; dup {
-				p.errorf(fmt.Sprintf("endpoints[%d].access_points[%d]", i, j), "%q is already listed on endpoints[%d]", ap, first)
-			} else {
-				accessPoints[ap] = i
-			}
+		if first, dup := owners[n]; dup {
+			p.errorf(fmt.Sprintf("%s[%d]", key, j), "%q is already listed on endpoints[%d]", n, first)
+		} else {
+			owners[n] = endpoint
 		}
 	}
 }

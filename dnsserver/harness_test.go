@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,23 +42,11 @@ endpoints:
     buckets: ["myspecificbucket", "logs-*"]
 `
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type harness struct {
 	srv     *Server
 	addr    string
 	up      *dnstest.Upstream
-	clock   *fakeClock
+	clock   *dnstest.Clock
 	cache   *cache.Cache
 	metrics *metrics.Metrics
 }
@@ -101,7 +88,7 @@ func startOpts(t testing.TB, yaml string, opts Options, ups ...*dnstest.Upstream
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := dnstest.NewClock()
 	c := cache.New(cache.Config{
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
 		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,

@@ -22,19 +22,6 @@ func askA(name string) *dns.Msg {
 	return m
 }
 
-// fakeClock is a settable clock for health back-off.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestFailover(t *testing.T) {
 	timeout := 200 * time.Millisecond
 	modes := []struct {
@@ -139,7 +126,7 @@ func TestFreshIDsAndQueryUnchanged(t *testing.T) {
 func TestFailingUpstreamSkippedThenProbed(t *testing.T) {
 	bad, good := dnstest.NewUpstream(t, record), dnstest.NewUpstream(t, record)
 	bad.SetMode(dnstest.Refused, 0)
-	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	clock := dnstest.NewClock()
 	f := New([]string{bad.Addr, good.Addr}, time.Second, WithClock(clock.Now))
 	ask := func() {
 		t.Helper()
@@ -168,7 +155,7 @@ func TestFailingUpstreamSkippedThenProbed(t *testing.T) {
 func TestAllDownStillTried(t *testing.T) {
 	u := dnstest.NewUpstream(t, record)
 	u.SetMode(dnstest.Refused, 0)
-	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	clock := dnstest.NewClock()
 	f := New([]string{u.Addr}, time.Second, WithClock(clock.Now))
 	for range failThreshold {
 		f.Exchange(context.Background(), askA("www.example."))
