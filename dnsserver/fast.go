@@ -25,6 +25,9 @@ type fastResult struct {
 	action string
 	rcode  int
 	qtype  uint16
+	// rateCounted is set once the query took a token from its client's
+	// rate limit, answered or not: the full path must not take another.
+	rateCounted bool
 }
 
 // fastAnswer answers the common query — one question, plain EDNS0 — from
@@ -41,22 +44,22 @@ func (s *Server) fastAnswer(st *State, pkt []byte, client netip.Addr, maxSize in
 		return fastResult{}, false
 	}
 	res := fastResult{qtype: q.Qtype, rcode: dns.RcodeRefused}
-	switch {
-	case !st.allowed(client):
+	if !st.allowed(client) {
 		res.action = ActionRefused
-	case !st.limiter.allow(client):
+	} else if res.rateCounted = true; !st.limiter.allow(client) {
 		res.action = ActionLimited
 	}
 	if res.action != "" {
 		res.resp = wire.AppendError(sc.out[:0], &q, dns.RcodeRefused)
 		return res, true
 	}
+	miss := fastResult{rateCounted: true}
 	sc.lname = wire.LowerName(sc.lname[:0], q.Name)
 	matched := false
 	if q.Qclass == dns.ClassINET {
 		var printable bool
 		if sc.dotted, printable = wire.AppendPresentation(sc.dotted[:0], sc.lname); !printable {
-			return fastResult{}, false
+			return miss, false
 		}
 		// The string lives only for this call; Match keeps nothing of it.
 		_, matched = st.Matcher.Match(unsafe.String(unsafe.SliceData(sc.dotted), len(sc.dotted)))
@@ -70,11 +73,11 @@ func (s *Server) fastAnswer(st *State, pkt []byte, client netip.Addr, maxSize in
 		e, res.action = st.hits.Hit(key, sc.lname, q.Qtype, q.Qclass, q.DO, now), ActionForward
 	}
 	if e == nil {
-		return fastResult{}, false
+		return miss, false
 	}
 	res.resp = e.Append(sc.out[:0], &q, now)
 	if maxSize > 0 && len(res.resp) > q.MaxUDP(maxSize) {
-		return fastResult{}, false // needs truncation: the full path does it
+		return miss, false // needs truncation: the full path does it
 	}
 	res.rcode = int(binary.BigEndian.Uint16(res.resp[2:]) & 0xf)
 	return res, true

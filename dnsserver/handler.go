@@ -28,7 +28,8 @@ type outcome struct {
 }
 
 // answer decides the reply to a well-formed single-question query.
-func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client netip.Addr, do bool) outcome {
+// rateCounted says the fast path already took this query's token.
+func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client netip.Addr, do, rateCounted bool) outcome {
 	q := req.Question[0]
 	if s.loop.seen(q.Name) {
 		// Our own probe came back: answer at once so that the loop ends here.
@@ -38,7 +39,7 @@ func (s *Server) answer(ctx context.Context, st *State, req *dns.Msg, client net
 	if !st.allowed(client) {
 		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionRefused}
 	}
-	if !st.limiter.allow(client) {
+	if !rateCounted && !st.limiter.allow(client) {
 		return outcome{resp: rcodeReply(req, dns.RcodeRefused), action: ActionLimited}
 	}
 	switch q.Qtype {

@@ -317,3 +317,20 @@ func TestWildcardListenerRepliesFromQueriedAddress(t *testing.T) {
 		}
 	}
 }
+
+// A query that the fast path passes on to the full path takes one token
+// from its client's rate, not two.
+func TestRateLimitCountsEachQueryOnce(t *testing.T) {
+	up := dnstest.NewUpstream(t, publicZone...)
+	for i := range 5 {
+		up.Add(t, fmt.Sprintf("miss%d.example. 60 IN A 192.0.2.%d", i, i+1))
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		h := startWith(t, baseEndpoint+"access: {rate_limit_qps: 5}\n", up)
+		for i := range 5 { // the burst: five misses, each a full-path query
+			if resp := h.ask(t, network, question(fmt.Sprintf("miss%d.example.", i), dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
+				t.Fatalf("%s query %d of a burst of 5 at 5 qps: %s", network, i, dns.RcodeToString[resp.Rcode])
+			}
+		}
+	}
+}

@@ -24,8 +24,15 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.metrics.InFlight.Inc()
 	defer s.metrics.InFlight.Dec()
 	proto := w.LocalAddr().Network()
-	if proto == "tcp" && s.answerTCPFast(w, req, start) {
-		return
+	rateCounted := false
+	if rw, ok := w.(*udpWriter); ok {
+		rateCounted = rw.rateCounted
+	}
+	if proto == "tcp" {
+		var handled bool
+		if handled, rateCounted = s.answerTCPFast(w, req, start); handled {
+			return
+		}
 	}
 	if len(req.Question) != 1 {
 		s.write(w, rcodeReply(req, dns.RcodeFormatError))
@@ -40,7 +47,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), st.budget)
 	defer cancel()
 	client := clientAddr(w)
-	o := s.answer(ctx, st, req, client, opt != nil && opt.Do())
+	o := s.answer(ctx, st, req, client, opt != nil && opt.Do(), rateCounted)
 	finish(o.resp, req, opt, proto == "udp")
 
 	// Counted before the write, so that whoever sees the answer sees the count.
@@ -89,21 +96,21 @@ var scratchPool = sync.Pool{New: func() any { return newScratch() }}
 // answerTCPFast gives TCP queries the fast path too: miekg/dns hands over
 // an unpacked message, so it is packed again (cheaper than the full path's
 // unpack, copy and pack of the answer), and the answer is written as is.
-func (s *Server) answerTCPFast(w dns.ResponseWriter, req *dns.Msg, start time.Time) bool {
+func (s *Server) answerTCPFast(w dns.ResponseWriter, req *dns.Msg, start time.Time) (handled, rateCounted bool) {
 	st := s.state.Load()
 	if st.hits == nil {
-		return false
+		return false, false
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	pkt, err := req.PackBuffer(sc.in[:cap(sc.in)])
 	if err != nil {
-		return false
+		return false, false
 	}
 	sc.in = pkt[:0]
 	r, ok := s.fastAnswer(st, pkt, clientAddr(w), 0, sc)
 	if !ok {
-		return false
+		return false, r.rateCounted
 	}
 	s.metrics.CountRequest("tcp", r.qtype, r.action)
 	s.metrics.CountResponse(r.rcode)
@@ -111,5 +118,5 @@ func (s *Server) answerTCPFast(w dns.ResponseWriter, req *dns.Msg, start time.Ti
 		s.log.Debug("writing reply failed", "client", w.RemoteAddr().String(), "error", err)
 	}
 	s.metrics.ObserveDuration(r.action, time.Since(start).Seconds())
-	return true
+	return true, true
 }

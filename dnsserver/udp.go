@@ -87,7 +87,8 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 					oob = appendSourceOOB(oobBufs[replies][:0], dst)
 				}
 			}
-			if r, ok := s.fastAnswer(st, pkt, addr.Addr().Unmap(), maxUDPSize, sc); ok {
+			r, ok := s.fastAnswer(st, pkt, addr.Addr().Unmap(), maxUDPSize, sc)
+			if ok {
 				outBufs[replies] = append(outBufs[replies][:0], r.resp...)
 				out[replies].Buffers[0] = outBufs[replies]
 				out[replies].Addr = ua
@@ -101,7 +102,7 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 			s.slow.Add(1)
 			go func() {
 				defer s.slow.Done()
-				s.serveUDPPacket(&udpWriter{conn: conn, addr: addr, oob: oob}, pkt)
+				s.serveUDPPacket(&udpWriter{conn: conn, addr: addr, oob: oob, rateCounted: r.rateCounted}, pkt)
 			}()
 		}
 		for sent := 0; sent < replies; {
@@ -170,6 +171,8 @@ type udpWriter struct {
 	conn *net.UDPConn
 	addr netip.AddrPort
 	oob  []byte // the reply's source address, on a wildcard socket
+	// rateCounted: the fast path already took this query's rate token.
+	rateCounted bool
 }
 
 func (w *udpWriter) LocalAddr() net.Addr  { return w.conn.LocalAddr() }
