@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/wire"
 )
 
 // echoUpstream answers every A query with one address, in memory.
@@ -41,5 +43,20 @@ func BenchmarkEntryMemory(b *testing.B) {
 		after := heapAfterGC()
 		b.ReportMetric(float64(after-before)/float64(c.Len()), "bytes/entry")
 		runtime.KeepAlive(c)
+	}
+}
+
+// BenchmarkHit is the fast path's cache lookup.
+func BenchmarkHit(b *testing.B) {
+	c := New(Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, echoUpstream{})
+	c.Resolve(context.Background(), "www.example.com.", dns.TypeA, dns.ClassINET, false)
+	lname, _ := wire.PackName("www.example.com.")
+	key := wire.Key(lname, dns.TypeA, dns.ClassINET, false)
+	now := c.NowNano()
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Hit(key, lname, dns.TypeA, dns.ClassINET, false, now) == nil {
+			b.Fatal("miss")
+		}
 	}
 }

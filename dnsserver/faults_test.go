@@ -27,6 +27,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"REFUSED", dnstest.Refused},
 		{"garbage bytes", dnstest.Garbage},
 		{"TC, then TCP closed", dnstest.TruncateNoTCP},
+		{"TC, no TCP", dnstest.TruncateTCPDown},
 		{"wrong ID", dnstest.WrongID},
 		{"wrong question", dnstest.WrongQuestion},
 		{"reply from another address", dnstest.OtherAddress},

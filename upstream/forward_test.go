@@ -37,6 +37,7 @@ func TestFailover(t *testing.T) {
 		{"wrong question", dnstest.WrongQuestion},
 		{"reply from another port", dnstest.OtherAddress},
 		{"truncated, tcp closed", dnstest.TruncateNoTCP},
+		{"truncated, no tcp", dnstest.TruncateTCPDown},
 	}
 	for _, tc := range modes {
 		t.Run(tc.name, func(t *testing.T) {

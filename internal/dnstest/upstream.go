@@ -24,6 +24,7 @@ const (
 	Refused            // REFUSED to everything
 	Truncate           // UDP replies empty with TC; TCP answers fully
 	TruncateNoTCP      // UDP replies with TC; TCP connections are closed at once
+	TruncateTCPDown    // UDP replies with TC; nothing listens on TCP (connection refused)
 	WrongID            // replies carry another ID
 	WrongQuestion      // replies carry another question
 	Garbage            // replies are random bytes
@@ -35,6 +36,7 @@ const (
 type Upstream struct {
 	Addr string // host:port for UDP and TCP
 
+	tcp     *dns.Server
 	mu      sync.Mutex
 	mode    Mode
 	delay   time.Duration
@@ -74,6 +76,7 @@ func NewUpstream(t testing.TB, records ...string) *Upstream {
 	u.Addr = pc.LocalAddr().String()
 	udp := &dns.Server{PacketConn: pc, Handler: u}
 	tcp := &dns.Server{Listener: &closingListener{Listener: ln, u: u}, Handler: u}
+	u.tcp = tcp
 	for _, s := range []*dns.Server{udp, tcp} {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
@@ -103,10 +106,14 @@ func (u *Upstream) Add(t testing.TB, record string) {
 }
 
 // SetMode changes how the upstream behaves; delay is used by Slow.
+// TruncateTCPDown stops the TCP listener for good.
 func (u *Upstream) SetMode(m Mode, delay time.Duration) {
 	u.mu.Lock()
 	u.mode, u.delay = m, delay
 	u.mu.Unlock()
+	if m == TruncateTCPDown {
+		_ = u.tcp.Shutdown()
+	}
 }
 
 // FailName makes queries for one name get SERVFAIL, whatever the mode.
@@ -167,7 +174,7 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	case Refused:
 		resp = new(dns.Msg)
 		resp.SetRcode(req, dns.RcodeRefused)
-	case Truncate, TruncateNoTCP:
+	case Truncate, TruncateNoTCP, TruncateTCPDown:
 		if network == "udp" {
 			resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
 			resp.Truncated = true
