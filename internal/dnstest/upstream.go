@@ -17,19 +17,19 @@ import (
 type Mode int
 
 const (
-	Normal        Mode = iota
-	Silent             // never answers
-	Slow               // answers after Delay
-	Servfail           // SERVFAIL to everything
-	Refused            // REFUSED to everything
-	Truncate           // UDP replies empty with TC; TCP answers fully
-	TruncateNoTCP      // UDP replies with TC; TCP connections are closed at once
-	TruncateTCPDown    // UDP replies with TC; nothing listens on TCP (connection refused)
-	WrongID            // replies carry another ID
-	WrongQuestion      // replies carry another question
-	Garbage            // replies are random bytes
-	WrongIDFirst       // a reply with the wrong ID, then the right one
-	OtherAddress       // replies come from another port (a spoofer's)
+	Normal          Mode = iota
+	Silent               // never answers
+	Slow                 // answers after Delay
+	Servfail             // SERVFAIL to everything
+	Refused              // REFUSED to everything
+	Truncate             // UDP replies empty with TC; TCP answers fully
+	TruncateNoTCP        // UDP replies with TC; TCP connections are closed at once
+	TruncateTCPDown      // UDP replies with TC; nothing listens on TCP (connection refused)
+	WrongID              // replies carry another ID
+	WrongQuestion        // replies carry another question
+	Garbage              // replies are random bytes
+	WrongIDFirst         // a reply with the wrong ID, then the right one
+	OtherAddress         // replies come from another port (a spoofer's)
 )
 
 // Upstream is a fake resolver.
