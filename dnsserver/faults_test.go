@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"fmt"
 	"net"
 	"runtime"
 	"sync"
@@ -112,5 +113,37 @@ func TestServeStaleForForwardedNamesAndTargets(t *testing.T) {
 	h.clock.Add(time.Hour)
 	if resp := h.query(t, unlisted, dns.TypeA); resp.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("stale beyond serve_stale: %v", resp)
+	}
+}
+
+// A flood of misses against a silent upstream cannot pile up goroutines:
+// beyond the cap, queries get SERVFAIL at once.
+func TestFullPathCapped(t *testing.T) {
+	up := dnstest.NewUpstream(t)
+	up.SetMode(dnstest.Silent, 0)
+	h := startOpts(t, baseEndpoint+"upstream_timeout: 2s\n", Options{MaxFullPath: 2}, up)
+	type result struct {
+		rcode int
+		rtt   time.Duration
+	}
+	results := make(chan result, 6)
+	for i := range 6 {
+		go func() {
+			resp, rtt, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(question(fmt.Sprintf("n%d.example.", i), dns.TypeA), h.addr)
+			if err != nil {
+				results <- result{-1, rtt}
+				return
+			}
+			results <- result{resp.Rcode, rtt}
+		}()
+	}
+	quick := 0
+	for range 6 {
+		if r := <-results; r.rcode == dns.RcodeServerFailure && r.rtt < time.Second {
+			quick++
+		}
+	}
+	if quick < 4 {
+		t.Fatalf("%d of 6 queries got a quick SERVFAIL with room for 2 on the full path", quick)
 	}
 }

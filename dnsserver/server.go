@@ -24,6 +24,9 @@ const (
 	DefaultTCPReadTimeout = 5 * time.Second
 	DefaultTCPIdleTimeout = 10 * time.Second
 	DefaultMaxTCPConns    = 1000
+	// DefaultMaxFullPath bounds UDP queries on the full path at once
+	// (misses waiting for upstreams); beyond it they get SERVFAIL at once.
+	DefaultMaxFullPath = 10_000
 )
 
 // Server serves DNS on every listen address.
@@ -39,6 +42,8 @@ type Server struct {
 	addrs   []string
 	done    sync.WaitGroup // listener goroutines
 	slow    sync.WaitGroup // full-path UDP queries in flight
+	// slowActive counts them, for the MaxFullPath cap.
+	slowActive atomic.Int64
 
 	stopping atomic.Bool
 }
@@ -51,6 +56,7 @@ type Options struct {
 	TCPReadTimeout time.Duration
 	TCPIdleTimeout time.Duration
 	MaxTCPConns    int
+	MaxFullPath    int
 }
 
 // New returns a server that answers from st.
@@ -64,6 +70,9 @@ func New(st *State, opts Options) *Server {
 	}
 	if s.opts.MaxTCPConns == 0 {
 		s.opts.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if s.opts.MaxFullPath == 0 {
+		s.opts.MaxFullPath = DefaultMaxFullPath
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
+
+	"github.com/s3dns/s3dns/wire"
 )
 
 // udpBatch is how many datagrams one system call reads or writes
@@ -97,11 +99,25 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 				s.countFast(st, addr, r, start)
 				continue
 			}
+			if s.slowActive.Load() >= int64(s.opts.MaxFullPath) {
+				// Overloaded: a quick SERVFAIL beats a goroutine per query piling up.
+				if q, ok := wire.ParseQuery(pkt); ok {
+					outBufs[replies] = wire.AppendError(outBufs[replies][:0], &q, dns.RcodeServerFailure)
+					out[replies].Buffers[0] = outBufs[replies]
+					out[replies].Addr = ua
+					out[replies].OOB = oob
+					replies++
+					s.metrics.CountResponse(dns.RcodeServerFailure)
+				}
+				continue
+			}
 			pkt = append([]byte(nil), pkt...)
 			oob = append([]byte(nil), oob...)
 			s.slow.Add(1)
+			s.slowActive.Add(1)
 			go func() {
 				defer s.slow.Done()
+				defer s.slowActive.Add(-1)
 				s.serveUDPPacket(&udpWriter{conn: conn, addr: addr, oob: oob, rateCounted: r.rateCounted}, pkt)
 			}()
 		}
