@@ -133,7 +133,7 @@ func (c *Cache) Resolve(ctx context.Context, name string, qtype, qclass uint16, 
 		}
 	}
 	c.note(FromUpstream)
-	v, err, _ := c.group.Do(groupKey(name, qtype, qclass, do), func() (any, error) {
+	v, err, shared := c.group.Do(groupKey(name, qtype, qclass, do), func() (any, error) {
 		// Shared by every waiter: it must not end with the first caller's context.
 		return c.fetch(context.WithoutCancel(ctx), key, name, qtype, qclass, do)
 	})
@@ -148,7 +148,11 @@ func (c *Cache) Resolve(ctx context.Context, name string, qtype, qclass uint16, 
 		return Result{}, err
 	}
 	f := v.(fetched)
-	return Result{Msg: f.msg.Copy(), Source: FromUpstream, Upstream: f.upstream}, nil
+	msg := f.msg
+	if shared {
+		msg = msg.Copy() // every waiter gets its own
+	}
+	return Result{Msg: msg, Source: FromUpstream, Upstream: f.upstream}, nil
 }
 
 type fetched struct {

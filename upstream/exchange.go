@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -13,6 +14,48 @@ import (
 
 // errMismatch marks a reply whose ID or question is not the one asked.
 var errMismatch = errors.New("reply does not match the query")
+
+// udpBuffers are reused for upstream datagrams: most misses need one each.
+var udpBuffers = sync.Pool{New: func() any { b := make([]byte, dns.DefaultMsgSize); return &b }}
+
+// exchangeUDP is exchange over UDP to a resolved address, without the
+// Dialer's name parsing and with a pooled buffer: it runs for every miss.
+func exchangeUDP(ctx context.Context, raddr *net.UDPAddr, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(2 * time.Second)
+	}
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(deadline)
+	bp := udpBuffers.Get().(*[]byte)
+	defer udpBuffers.Put(bp)
+	buf := *bp
+	packed, err := q.PackBuffer(buf)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Write(packed); err != nil {
+		return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+	}
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+		}
+		resp := new(dns.Msg)
+		if resp.Unpack(buf[:n]) == nil && resp.Id == q.Id && sameQuestion(q, resp) {
+			return resp, nil
+		}
+		// Garbage or a forged reply on a connected socket: keep waiting for the real one.
+		if onSpoof != nil {
+			onSpoof()
+		}
+	}
+}
 
 // exchange sends q (whose ID the caller made fresh) to addr over network
 // and returns the first reply matching the ID and question. Over UDP the

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -34,6 +36,7 @@ type Forwarder struct {
 
 type server struct {
 	addr   string
+	udp    *net.UDPAddr // addr resolved once; nil if it does not parse
 	health health
 }
 
@@ -60,7 +63,11 @@ func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.slots = make(
 func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 	f := &Forwarder{timeout: timeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, a := range addrs {
-		f.upstreams = append(f.upstreams, &server{addr: a})
+		s := &server{addr: a}
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			s.udp = net.UDPAddrFromAddrPort(ap)
+		}
+		f.upstreams = append(f.upstreams, s)
 	}
 	for _, o := range opts {
 		o(f)
@@ -88,7 +95,7 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 			return nil, "", err
 		}
 		start := time.Now()
-		resp, result, err := f.attempt(ctx, s.addr, q)
+		resp, result, err := f.attempt(ctx, s, q)
 		if f.observe != nil {
 			f.observe(s.addr, result, time.Since(start))
 		}
@@ -125,7 +132,8 @@ func (f *Forwarder) order() []*server {
 
 // attempt asks one upstream, over UDP then TCP when the UDP reply is
 // truncated, within one timeout.
-func (f *Forwarder) attempt(ctx context.Context, addr string, q *dns.Msg) (*dns.Msg, string, error) {
+func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Msg, string, error) {
+	addr := s.addr
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	m := q.Copy()
@@ -135,7 +143,13 @@ func (f *Forwarder) attempt(ctx context.Context, addr string, q *dns.Msg) (*dns.
 			f.observe(addr, "mismatch", 0)
 		}
 	}
-	resp, err := exchange(ctx, "udp", addr, m, onSpoof)
+	var resp *dns.Msg
+	var err error
+	if s.udp != nil {
+		resp, err = exchangeUDP(ctx, s.udp, m, onSpoof)
+	} else {
+		resp, err = exchange(ctx, "udp", addr, m, onSpoof)
+	}
 	if err == nil && resp.Truncated {
 		m.Id = dns.Id()
 		resp, err = exchange(ctx, "tcp", addr, m, onSpoof)
