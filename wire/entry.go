@@ -4,11 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"sync"
 
 	"github.com/miekg/dns"
 )
 
 var seed = maphash.MakeSeed()
+
+// packBuffers hold a response while Build measures it; the entry then gets
+// an exact copy.
+var packBuffers = sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
 
 // Key hashes a lower-case wire name with the rest of a cache key.
 func Key(lname []byte, qtype, qclass uint16, do bool) uint64 {
@@ -61,8 +66,9 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
 	m.RecursionDesired, m.CheckingDisabled = false, false
 	m.Compress = true
 	m.Extra = withoutOPT(m.Extra)
-	var scratch [1024]byte
-	b, err := m.PackBuffer(scratch[:])
+	sp := packBuffers.Get().(*[]byte)
+	defer packBuffers.Put(sp)
+	b, err := m.PackBuffer(*sp)
 	if err != nil {
 		return Entry{}, err
 	}
