@@ -1,8 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
 )
 
 // Errors lists every problem found in a configuration, each naming its key.
@@ -30,16 +35,71 @@ func (p *problems) warnf(key, format string, args ...any) {
 	p.warnings = append(p.warnings, fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...)))
 }
 
-// addJoined flattens errors.Join trees (as mapstructure returns them) into the list.
-func (p *problems) addJoined(err error) {
+// addDecodeErrors flattens mapstructure's wrapped and joined errors into
+// the list, each as "key: "value" is not a <type>".
+func (p *problems) addDecodeErrors(err error, settings map[string]any) {
 	if err == nil {
+		return
+	}
+	if de, ok := err.(*mapstructure.DecodeError); ok {
+		key := de.Name()
+		value := lookup(settings, key)
+		if value == nil {
+			p.errorf(key, "%v", de.Unwrap())
+			return
+		}
+		var pe *mapstructure.ParseError
+		if errors.As(err, &pe) && pe.Expected.IsValid() {
+			p.errorf(key, "%q is not %s", fmt.Sprint(value), kindWords(pe.Expected.Kind()))
+			return
+		}
+		p.errorf(key, "%q: %v", fmt.Sprint(value), de.Unwrap())
 		return
 	}
 	if multi, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range multi.Unwrap() {
-			p.addJoined(e)
+			p.addDecodeErrors(e, settings)
 		}
 		return
 	}
+	if inner := errors.Unwrap(err); inner != nil {
+		p.addDecodeErrors(inner, settings)
+		return
+	}
 	p.errs = append(p.errs, err)
+}
+
+// kindWords names what a key of this kind takes.
+func kindWords(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32:
+		return "a whole number"
+	case reflect.Float64, reflect.Float32:
+		return "a number"
+	}
+	return "a " + k.String()
+}
+
+// lookup finds a value by its key path ("cache.max_entries", "endpoints[0].ttl").
+func lookup(settings map[string]any, key string) any {
+	var cur any = settings
+	for _, part := range strings.Split(key, ".") {
+		name, index, hasIndex := strings.Cut(part, "[")
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[name]
+		if hasIndex {
+			i, err := strconv.Atoi(strings.TrimSuffix(index, "]"))
+			list, ok := cur.([]any)
+			if err != nil || !ok || i < 0 || i >= len(list) {
+				return nil
+			}
+			cur = list[i]
+		}
+	}
+	return cur
 }

@@ -47,7 +47,7 @@ func Load(opts Options) (*Config, []string, error) {
 	raw, err := decode(settings)
 	if err != nil {
 		// Values of the wrong shape: checking the rest would only repeat them.
-		p.addJoined(err)
+		p.addDecodeErrors(err, settings)
 		return nil, p.warnings, p.errs
 	}
 	cfg := validate(&p, raw, opts.ResolvConf)

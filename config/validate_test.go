@@ -39,6 +39,9 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 		{"bad log format", "upstreams: [127.0.0.1]\nlog: {format: xml}\n", `log.format: "xml" is not one of text, json`},
 		{"negative cache", "upstreams: [127.0.0.1]\ncache: {max_entries: -1}\n", `cache.max_entries: -1 must not be negative`},
 		{"bad yaml", "upstreams: [127.0.0.1\n", `yaml`},
+		{"not a number", "upstreams: [127.0.0.1]\ncache: {max_entries: lots}\n", `cache.max_entries: "lots" is not a whole number`},
+		{"not a bool", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], path_style: maybe`), `endpoints[1].path_style: "maybe" is not true or false`},
+		{"list of the wrong things", ep(`region: eu-west-2, hostname: a.b, buckets: {a: 1}`), `endpoints[1].buckets[0]: expected type 'string'`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

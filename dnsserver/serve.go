@@ -118,5 +118,10 @@ func (s *Server) answerTCPFast(w dns.ResponseWriter, req *dns.Msg, start time.Ti
 		s.log.Debug("writing reply failed", "client", w.RemoteAddr().String(), "error", err)
 	}
 	s.metrics.ObserveDuration(r.action, time.Since(start).Seconds())
+	if st.Config.Log.Queries && len(req.Question) == 1 {
+		s.log.Info("query", "client", clientAddr(w).String(), "proto", "tcp", "name", req.Question[0].Name,
+			"type", dns.TypeToString[r.qtype], "action", r.action, "rcode", dns.RcodeToString[r.rcode],
+			"duration", time.Since(start), "upstream", "cache")
+	}
 	return true, true
 }
