@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -124,5 +125,13 @@ func TestServeRefusesBadConfigBeforeBinding(t *testing.T) {
 	code, _, errOut := run(t, "serve", "--config", configFile(t, "upstreams: [127.0.0.1]\ncache: {max_ttl: forever}\n"))
 	if code != 1 || !strings.Contains(errOut, `cache.max_ttl: "forever" is not a duration`) {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestHumanDurations(t *testing.T) {
+	for d, want := range map[time.Duration]string{24 * time.Hour: "24h", 5 * time.Minute: "5m", 90 * time.Second: "1m30s", 2 * time.Second: "2s", 0: "0s", 300 * time.Millisecond: "300ms"} {
+		if got := human(d); got != want {
+			t.Errorf("human(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

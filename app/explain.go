@@ -56,16 +56,16 @@ func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match)
 	isAddr := qtype == dns.TypeA || qtype == dns.TypeAAAA
 	switch {
 	case e.Hostname != "" && e.Answer == config.AnswerCNAME && qtype == dns.TypeCNAME:
-		return fmt.Sprintf("%s CNAME %s (TTL %v)", name, e.Hostname, e.TTL)
+		return fmt.Sprintf("%s CNAME %s (TTL %s)", name, e.Hostname, human(e.TTL))
 	case e.Hostname != "" && e.Answer == config.AnswerCNAME:
-		return fmt.Sprintf("%s CNAME %s (TTL %v), then the %s records of %s chased through the upstreams; when unresolved: %s",
-			name, e.Hostname, e.TTL, t, e.Hostname, unresolvedText(e))
+		return fmt.Sprintf("%s CNAME %s (TTL %s), then the %s records of %s chased through the upstreams; when unresolved: %s",
+			name, e.Hostname, human(e.TTL), t, e.Hostname, unresolvedText(e))
 	case !isAddr:
 		return fmt.Sprintf("NOERROR with no records and the SOA of %s (only A and AAAA are answered)", m.Zone)
 	case e.Hostname == "":
-		return fmt.Sprintf("the static %s addresses under %s (TTL %v)", t, name, e.TTL)
+		return fmt.Sprintf("the static %s addresses under %s (TTL %s)", t, name, human(e.TTL))
 	default:
-		return fmt.Sprintf("the %s records of %s (chased through the upstreams) under %s, TTL at most %v; when unresolved: %s",
-			t, e.Hostname, name, e.TTL, unresolvedText(e))
+		return fmt.Sprintf("the %s records of %s (chased through the upstreams) under %s, TTL at most %s; when unresolved: %s",
+			t, e.Hostname, name, human(e.TTL), unresolvedText(e))
 	}
 }

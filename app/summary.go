@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/s3dns/s3dns/config"
 )
@@ -21,12 +22,12 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	} else {
 		fmt.Fprintf(w, "http: %s (/metrics /healthz /readyz)\n", cfg.HTTPListen)
 	}
-	fmt.Fprintf(w, "upstreams: %s (timeout %v each)\n", strings.Join(cfg.Upstreams, ", "), cfg.UpstreamTimeout)
+	fmt.Fprintf(w, "upstreams: %s (timeout %s each)\n", strings.Join(cfg.Upstreams, ", "), human(cfg.UpstreamTimeout))
 	if cfg.Cache.MaxEntries == 0 {
 		fmt.Fprintf(w, "cache: off\n")
 	} else {
-		fmt.Fprintf(w, "cache: %d entries, max TTL %v, negative max TTL %v, serve-stale %v\n",
-			cfg.Cache.MaxEntries, cfg.Cache.MaxTTL, cfg.Cache.NegativeMaxTTL, cfg.Cache.ServeStale)
+		fmt.Fprintf(w, "cache: %d entries, max TTL %s, negative max TTL %s, serve-stale %s\n",
+			cfg.Cache.MaxEntries, human(cfg.Cache.MaxTTL), human(cfg.Cache.NegativeMaxTTL), human(cfg.Cache.ServeStale))
 	}
 	allow := make([]string, len(cfg.Access.Allow))
 	for i, p := range cfg.Access.Allow {
@@ -62,7 +63,7 @@ func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 }
 
 func answerText(e *config.Endpoint) string {
-	ttl := fmt.Sprintf("TTL %v", e.TTL)
+	ttl := "TTL " + human(e.TTL)
 	switch {
 	case e.Hostname == "":
 		return "answers its static addresses under the asked name, " + ttl
@@ -111,4 +112,16 @@ func ServedNames(e *config.Endpoint) []string {
 		out = append(out, "s3-control."+r+".amazonaws.com", "ACCOUNT.s3-control."+r+".amazonaws.com")
 	}
 	return out
+}
+
+// human prints a duration without zero units: 24h, 5m, 1m30s, 2s.
+func human(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
