@@ -271,3 +271,28 @@ func TestShutdownFinishesQueriesInFlight(t *testing.T) {
 		t.Fatal("serve did not return")
 	}
 }
+
+func TestListenChangeNeedsRestart(t *testing.T) {
+	up := dnstest.NewUpstream(t, "vpce-a.example. 60 IN A 10.0.0.1")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	body := func(listen string) string {
+		return fmt.Sprintf("listen: [%q]\nhttp_listen: \"\"\n", listen) + endpointConfig(up.Addr, "vpce-a.example.")
+	}
+	first := dnstest.FreeAddr(t)
+	os.WriteFile(file, []byte(body(first)), 0o600)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	exit := make(chan int, 1)
+	go func() { exit <- Run([]string{"serve", "--config", file}, IO{Stdout: io.Discard, Stderr: logs, Ctx: ctx}) }()
+	defer func() { cancel(); <-exit }()
+	waitFor(t, "start-up", func() bool { return strings.Contains(logs.String(), "s3dns serving") })
+
+	writeAtomically(t, file, body(dnstest.FreeAddr(t)))
+	waitFor(t, "the restart warning", func() bool {
+		return strings.Contains(logs.String(), "listen or http_listen changed: a restart is needed")
+	})
+	// Still serving on the first address.
+	if resp, err := ask(first, "udp", stable); err != nil || len(resp.Answer) != 2 {
+		t.Fatalf("after the listen change: %v %v", resp, err)
+	}
+}
