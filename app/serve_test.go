@@ -283,7 +283,9 @@ func TestListenChangeNeedsRestart(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	exit := make(chan int, 1)
-	go func() { exit <- Run([]string{"serve", "--config", file}, IO{Stdout: io.Discard, Stderr: logs, Ctx: ctx}) }()
+	go func() {
+		exit <- Run([]string{"serve", "--config", file}, IO{Stdout: io.Discard, Stderr: logs, Ctx: ctx})
+	}()
 	defer func() { cancel(); <-exit }()
 	waitFor(t, "start-up", func() bool { return strings.Contains(logs.String(), "s3dns serving") })
 
