@@ -12,8 +12,9 @@ import (
 
 // keepEndpointAnswer packs an endpoint answer for the fast path. It stays
 // fresh as long as the shortest of the endpoint's TTL and the target
-// records' remaining TTLs; the CNAME keeps the endpoint's TTL, the other
-// records count down.
+// records' remaining TTLs (for a target without records of the type, its
+// SOA's negative TTL; without an SOA it is not kept); the CNAME keeps the
+// endpoint's TTL, the other records count down.
 func (st *State) keepEndpointAnswer(req, resp *dns.Msg, m zones.Match, do bool, target *zones.Target) {
 	q := req.Question[0]
 	lname, err := wire.PackName(q.Name)
@@ -22,8 +23,17 @@ func (st *State) keepEndpointAnswer(req, resp *dns.Msg, m zones.Match, do bool, 
 	}
 	ttl := m.Endpoint.TTL
 	if target != nil {
+		limited := false
 		for _, rr := range target.Answer {
-			ttl = min(ttl, time.Duration(rr.Header().Ttl)*time.Second)
+			ttl, limited = min(ttl, time.Duration(rr.Header().Ttl)*time.Second), true
+		}
+		for _, rr := range target.Ns {
+			if soa, ok := rr.(*dns.SOA); ok && len(target.Answer) == 0 {
+				ttl, limited = min(ttl, time.Duration(min(soa.Hdr.Ttl, soa.Minttl))*time.Second), true
+			}
+		}
+		if !limited {
+			return
 		}
 	}
 	if ttl <= 0 {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -58,5 +59,33 @@ func TestFastPathAllocatesNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(200, func() { h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc) }); n != 0 {
 			t.Errorf("%s: %v allocations per query", name, n)
 		}
+	}
+}
+
+// AAAA for a listed bucket whose endpoint has no IPv6 is as common as A:
+// the NODATA answer is served from the fast path too, counting down.
+func TestEndpointNoDataOnTheFastPath(t *testing.T) {
+	h := start(t, baseEndpoint+"    ttl: 300s\n")
+	first := h.query(t, listed, dns.TypeTXT) // the fake has no TXT for the endpoint: NODATA with SOA
+	if len(first.Answer) != 1 || len(first.Ns) != 1 {
+		t.Fatalf("first: %v", first)
+	}
+	pkt, _ := question(listed, dns.TypeTXT).Pack()
+	r, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch())
+	if !ok {
+		t.Fatal("NODATA endpoint answer not on the fast path")
+	}
+	var resp dns.Msg
+	if err := resp.Unpack(r.resp); err != nil || len(resp.Answer) != 1 || len(resp.Ns) != 1 || !resp.Authoritative {
+		t.Fatalf("fast NODATA: %v %v", &resp, err)
+	}
+	// The SOA's negative TTL (dnstest.Soa: MINIMUM 120 s), not the endpoint's 300 s, bounds it.
+	h.clock.Add(119 * time.Second)
+	if _, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch()); !ok {
+		t.Fatal("dropped before the SOA's negative TTL")
+	}
+	h.clock.Add(2 * time.Second)
+	if _, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch()); ok {
+		t.Fatal("kept past the SOA's negative TTL")
 	}
 }

@@ -76,7 +76,7 @@ func (s *Server) endpointAnswer(ctx context.Context, st *State, req *dns.Msg, m 
 		default:
 			target = &zones.Target{Rcode: res.Msg.Rcode, Answer: res.Msg.Answer, Ns: res.Msg.Ns}
 			upstream = res.Upstream
-			keep = res.Source != cache.FromStale && res.Msg.Rcode == dns.RcodeSuccess && len(res.Msg.Answer) > 0
+			keep = res.Source != cache.FromStale && res.Msg.Rcode == dns.RcodeSuccess
 		}
 	}
 	resp, forward := zones.Answer(req, m, target)
