@@ -24,6 +24,7 @@ type daemon struct {
 	metrics  *metrics.Metrics
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
+	fwd      *upstream.Forwarder // the resolver's; guarded by mu after start-up
 
 	ready *ops.Readiness
 
@@ -54,6 +55,7 @@ func (d *daemon) checkLoop(ctx context.Context) {
 func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
 		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream))
+	d.fwd = fwd
 	c := cache.New(cache.Config{
 		MaxEntries:     cfg.Cache.MaxEntries,
 		MaxTTL:         cfg.Cache.MaxTTL,
@@ -109,6 +111,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	}
 	resolver := d.resolver.Load()
 	changed := !sameResolver(cfg, old)
+	oldFwd := d.fwd
 	if changed {
 		resolver = d.resolverFor(cfg)
 		d.resolver.Store(resolver)
@@ -120,6 +123,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	}
 	d.srv.Swap(dnsserver.NewState(cfg, resolver))
 	if changed {
+		oldFwd.Close() // its idle sockets; queries still on it finish normally
 		d.checkLoop(ctx)
 	}
 	d.cfg = cfg

@@ -90,6 +90,9 @@ func serve(fs *pflag.FlagSet, io IO) int {
 		log.Warn("shutdown did not finish cleanly", "error", err)
 	}
 	shutdownHTTP(httpSrv, log)
+	d.mu.Lock()
+	d.fwd.Close()
+	d.mu.Unlock()
 	log.Info("stopped")
 	return 0
 }

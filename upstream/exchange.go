@@ -18,18 +18,28 @@ var errMismatch = errors.New("reply does not match the query")
 // udpBuffers are reused for upstream datagrams: most misses need one each.
 var udpBuffers = sync.Pool{New: func() any { b := make([]byte, dns.DefaultMsgSize); return &b }}
 
-// exchangeUDP is exchange over UDP to a resolved address, without the
-// Dialer's name parsing and with a pooled buffer: it runs for every miss.
-func exchangeUDP(ctx context.Context, raddr *net.UDPAddr, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+// exchangeUDP is exchange over UDP to a resolved address, on a briefly
+// reused socket (see pool.go) and with a pooled buffer: it runs for every miss.
+func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(2 * time.Second)
 	}
-	conn, err := net.DialUDP("udp", nil, raddr)
+	conn, err := pool.get()
 	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
-	defer conn.Close()
+	resp, err := readReply(conn.UDPConn, deadline, q, onSpoof)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+	}
+	pool.put(conn)
+	return resp, nil
+}
+
+// readReply sends q on conn and waits for the reply with its ID and question.
+func readReply(conn *net.UDPConn, deadline time.Time, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
 	_ = conn.SetDeadline(deadline)
 	bp := udpBuffers.Get().(*[]byte)
 	defer udpBuffers.Put(bp)
@@ -39,12 +49,12 @@ func exchangeUDP(ctx context.Context, raddr *net.UDPAddr, q *dns.Msg, onSpoof fu
 		return nil, err
 	}
 	if _, err := conn.Write(packed); err != nil {
-		return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+		return nil, err
 	}
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
-			return nil, fmt.Errorf("exchanging with %s over udp: %w", raddr, err)
+			return nil, err
 		}
 		resp := new(dns.Msg)
 		if resp.Unpack(buf[:n]) == nil && resp.Id == q.Id && sameQuestion(q, resp) {

@@ -36,7 +36,7 @@ type Forwarder struct {
 
 type server struct {
 	addr   string
-	udp    *net.UDPAddr // addr resolved once; nil if it does not parse
+	pool   *udpPool // sockets to addr; nil if addr does not parse as IP:port
 	health health
 }
 
@@ -62,15 +62,15 @@ func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.slots = make(
 // New returns a Forwarder for host:port addresses, each attempt bounded by timeout.
 func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 	f := &Forwarder{timeout: timeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(f)
+	}
 	for _, a := range addrs {
 		s := &server{addr: a}
 		if ap, err := netip.ParseAddrPort(a); err == nil {
-			s.udp = net.UDPAddrFromAddrPort(ap)
+			s.pool = newUDPPool(net.UDPAddrFromAddrPort(ap), f.now)
 		}
 		f.upstreams = append(f.upstreams, s)
-	}
-	for _, o := range opts {
-		o(f)
 	}
 	if f.slots == nil {
 		f.slots = make(chan struct{}, DefaultMaxInFlight)
@@ -114,6 +114,16 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 	return nil, "", fmt.Errorf("%w: %w", ErrAllFailed, lastErr)
 }
 
+// Close releases the idle upstream sockets; call it when the Forwarder is
+// replaced (a reload with other upstreams) or no longer used.
+func (f *Forwarder) Close() {
+	for _, s := range f.upstreams {
+		if s.pool != nil {
+			s.pool.close()
+		}
+	}
+}
+
 // order lists the usable upstreams in configured order, or all of them when
 // none is usable: trying a resting upstream beats failing at once.
 func (f *Forwarder) order() []*server {
@@ -136,7 +146,9 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 	addr := s.addr
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	m := q.Copy()
+	// A shallow copy: only the ID differs, and packing leaves the sections alone.
+	copied := *q
+	m := &copied
 	m.Id = dns.Id()
 	onSpoof := func() {
 		if f.observe != nil {
@@ -145,8 +157,8 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 	}
 	var resp *dns.Msg
 	var err error
-	if s.udp != nil {
-		resp, err = exchangeUDP(ctx, s.udp, m, onSpoof)
+	if s.pool != nil {
+		resp, err = exchangeUDP(ctx, s.pool, m, onSpoof)
 	} else {
 		resp, err = exchange(ctx, "udp", addr, m, onSpoof)
 	}

@@ -21,7 +21,21 @@ func main() {
 	fill := flag.Int("fill", 1_000_000, "names to fill s3dns's cache with for the memory check (0: skip)")
 	serverCPU := flag.String("server-cpu", "0", "CPU the servers are pinned to")
 	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
+	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
 	flag.Parse()
+	if *only != "" {
+		var kept []workload
+		for _, w := range workloads {
+			if w.name == *only {
+				kept = append(kept, w)
+			}
+		}
+		if len(kept) == 0 {
+			fmt.Fprintf(os.Stderr, "bench: no workload %q\n", *only)
+			os.Exit(2)
+		}
+		workloads = kept
+	}
 	if err := run(*out, *bin, *duration, *reps, *fill, *serverCPU, *clientCPU); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

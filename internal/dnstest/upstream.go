@@ -45,6 +45,7 @@ type Upstream struct {
 	counts  map[string]int      // key: lower-case name + "/" + net
 	failing map[string]bool     // lower-case names answered with SERVFAIL
 	asked   []*dns.Msg
+	sources []string // client address of each query, in order
 }
 
 // Soa is the SOA the fake upstream puts in negative answers.
@@ -141,6 +142,13 @@ func (u *Upstream) Total() int {
 	return n
 }
 
+// Sources returns the client address of each query received, oldest first.
+func (u *Upstream) Sources() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.sources...)
+}
+
 // Asked returns copies of the queries received, oldest first.
 func (u *Upstream) Asked() []*dns.Msg {
 	u.mu.Lock()
@@ -160,6 +168,7 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	u.asked = append(u.asked, req.Copy())
+	u.sources = append(u.sources, w.RemoteAddr().String())
 	u.mu.Unlock()
 
 	resp := u.reply(req)
