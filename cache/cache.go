@@ -30,10 +30,6 @@ const (
 	FromStale
 )
 
-func (s Source) String() string {
-	return [...]string{"upstream", "cache", "stale"}[s]
-}
-
 // Exchanger is what the cache sits in front of: upstream.Forwarder.
 type Exchanger interface {
 	Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error)
@@ -94,7 +90,7 @@ func (c *Cache) Hit(key uint64, lname []byte, qtype, qclass uint16, do bool, now
 		return nil
 	}
 	e, ok := c.store.GetIfPresent(key)
-	if !ok || now >= e.Expires || !e.Matches(lname, qtype, qclass, do) {
+	if !ok || !e.FreshFor(lname, qtype, qclass, do, now) {
 		return nil
 	}
 	c.note(FromCache)
@@ -193,7 +189,7 @@ func canonical(m *dns.Msg, name string) {
 			}
 		}
 	}
-	stripOPT(m)
+	m.Extra = wire.WithoutOPT(m.Extra)
 	m.Authoritative, m.RecursionAvailable, m.Response = false, true, true
 }
 
@@ -220,17 +216,6 @@ func (c *Cache) note(s Source) {
 	if c.OnLookup != nil {
 		c.OnLookup(s)
 	}
-}
-
-// stripOPT drops the upstream's OPT record: the client gets its own.
-func stripOPT(m *dns.Msg) {
-	extra := m.Extra[:0]
-	for _, rr := range m.Extra {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			extra = append(extra, rr)
-		}
-	}
-	m.Extra = extra
 }
 
 func groupKey(name string, qtype, qclass uint16, do bool) string {

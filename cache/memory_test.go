@@ -9,19 +9,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/wire"
 )
-
-// echoUpstream answers every A query with one address, in memory.
-type echoUpstream struct{}
-
-func (echoUpstream) Exchange(_ context.Context, q *dns.Msg) (*dns.Msg, string, error) {
-	m := new(dns.Msg)
-	m.SetReply(q)
-	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 3600},
-		A: []byte{192, 0, 2, 1}}}
-	return m, "127.0.0.1:53", nil
-}
 
 func heapAfterGC() uint64 {
 	var ms runtime.MemStats
@@ -35,7 +25,7 @@ func BenchmarkEntryMemory(b *testing.B) {
 	const n = 200_000
 	for b.Loop() {
 		before := heapAfterGC()
-		c := New(Config{MaxEntries: n, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, echoUpstream{})
+		c := New(Config{MaxEntries: n, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
 		for i := range n {
 			c.Resolve(context.Background(), fmt.Sprintf("f%d.fill.example.com.", i), dns.TypeA, dns.ClassINET, false)
 		}
@@ -48,7 +38,7 @@ func BenchmarkEntryMemory(b *testing.B) {
 
 // BenchmarkHit is the fast path's cache lookup.
 func BenchmarkHit(b *testing.B) {
-	c := New(Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, echoUpstream{})
+	c := New(Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
 	c.Resolve(context.Background(), "www.example.com.", dns.TypeA, dns.ClassINET, false)
 	lname, _ := wire.PackName("www.example.com.")
 	key := wire.Key(lname, dns.TypeA, dns.ClassINET, false)

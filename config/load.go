@@ -98,7 +98,7 @@ func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
 	if flags != nil {
 		var bindErr error
 		flags.Visit(func(f *pflag.Flag) {
-			if key, ok := flagKeys[f.Name]; ok {
+			if key := flagKey(f.Name); key != "" {
 				bindErr = errors.Join(bindErr, v.BindPFlag(key, f))
 			}
 		})

@@ -65,7 +65,7 @@ func (st *State) keepEndpointAnswer(req, resp *dns.Msg, m zones.Match, do bool, 
 // endpointHit returns a fresh packed endpoint answer, or nil.
 func (st *State) endpointHit(key uint64, lname []byte, q *wire.Query, now int64) *wire.Entry {
 	e, ok := st.endpointAnswers.GetIfPresent(key)
-	if !ok || now >= e.Expires || !e.Matches(lname, q.Qtype, q.Qclass, q.DO) {
+	if !ok || !e.FreshFor(lname, q.Qtype, q.Qclass, q.DO, now) {
 		return nil
 	}
 	return e

@@ -18,31 +18,16 @@ import (
 // buckets are answered per on_unresolved, other clients keep being served,
 // and no goroutine is left behind.
 func TestFaultMatrix(t *testing.T) {
-	faults := []struct {
-		name string
-		mode dnstest.Mode
-	}{
-		{"silent", dnstest.Silent},
-		{"slower than the timeout", dnstest.Slow},
-		{"SERVFAIL", dnstest.Servfail},
-		{"REFUSED", dnstest.Refused},
-		{"garbage bytes", dnstest.Garbage},
-		{"TC, then TCP closed", dnstest.TruncateNoTCP},
-		{"TC, no TCP", dnstest.TruncateTCPDown},
-		{"wrong ID", dnstest.WrongID},
-		{"wrong question", dnstest.WrongQuestion},
-		{"reply from another address", dnstest.OtherAddress},
-	}
 	const timeout = 200 * time.Millisecond
 	bound := timeout + 2*time.Second // the slack is for a loaded machine
 	yaml := baseEndpoint + "  - region: us-east-1\n    hostname: vpce-9.s3.us-east-1.vpce.amazonaws.com\n    buckets: [closed]\n    on_unresolved: servfail\n" +
 		"  - region: us-west-2\n    hostname: vpce-8.s3.us-west-2.vpce.amazonaws.com\n    addresses: [10.8.0.1]\n    buckets: [static]\n" +
 		"upstream_timeout: 200ms\n"
-	for _, f := range faults {
-		t.Run(f.name, func(t *testing.T) {
+	for _, f := range dnstest.Faults {
+		t.Run(f.Name, func(t *testing.T) {
 			up := dnstest.NewUpstream(t, publicZone...)
 			h := startWith(t, yaml, up)
-			up.SetMode(f.mode, 3*timeout)
+			up.SetMode(f.Mode, 3*timeout)
 			baseline := runtime.NumGoroutine()
 
 			checks := []struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
 // stubResolver answers without I/O so that fuzzing runs the handler alone:
@@ -132,25 +133,12 @@ func FuzzHandler(f *testing.F) {
 	})
 }
 
-// memoryUpstream answers every query with one address, without I/O.
-type memoryUpstream struct{}
-
-func (memoryUpstream) Exchange(_ context.Context, q *dns.Msg) (*dns.Msg, string, error) {
-	m := new(dns.Msg)
-	m.SetReply(q)
-	if q.Question[0].Qtype == dns.TypeA {
-		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
-			A: net.IPv4(192, 0, 2, 1)}}
-	}
-	return m, "memory", nil
-}
-
 // fuzzFastServer is a server whose cache is real (packed answers) and
 // already holds the seed names, so that the fast path answers them.
 func fuzzFastServer(f testing.TB) (*Server, *State) {
 	srv := fuzzServer(f)
 	st := srv.State()
-	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, memoryUpstream{})
+	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
 	fast := New(NewState(st.Config, c), Options{})
 	for _, n := range []string{unlisted, "www.example.com.", listed} {
 		for _, req := range []*dns.Msg{question(n, dns.TypeA), withEDNS(question(n, dns.TypeA), 1232, false)} {

@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"syscall"
@@ -71,22 +70,26 @@ func dstFromOOB(oob []byte) (netip.Addr, bool) {
 // address of a reply (interface index 0: the kernel routes it).
 func appendSourceOOB(dst []byte, src netip.Addr) []byte {
 	if src.Is4() {
-		start := len(dst)
-		dst = append(dst, zeros[:unix.CmsgSpace(unix.SizeofInet4Pktinfo)]...)
-		h := (*unix.Cmsghdr)(unsafePointer(dst[start:]))
-		h.Level, h.Type = syscall.IPPROTO_IP, unix.IP_PKTINFO
-		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		// in_pktinfo: ifindex, spec_dst (the source to use), addr.
+		var info [unix.SizeofInet4Pktinfo]byte
 		a := src.As4()
-		copy(dst[start+unix.CmsgLen(0)+4:], a[:]) // ipi_spec_dst
-		return dst
+		copy(info[4:], a[:])
+		return appendCmsg(dst, syscall.IPPROTO_IP, unix.IP_PKTINFO, info[:])
 	}
-	start := len(dst)
-	dst = append(dst, zeros[:unix.CmsgSpace(unix.SizeofInet6Pktinfo)]...)
-	h := (*unix.Cmsghdr)(unsafePointer(dst[start:]))
-	h.Level, h.Type = syscall.IPPROTO_IPV6, unix.IPV6_PKTINFO
-	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	// in6_pktinfo: addr, ifindex.
+	var info [unix.SizeofInet6Pktinfo]byte
 	a := src.As16()
-	copy(dst[start+unix.CmsgLen(0):], a[:])
-	binary.NativeEndian.PutUint32(dst[start+unix.CmsgLen(0)+16:], 0)
+	copy(info[:], a[:])
+	return appendCmsg(dst, syscall.IPPROTO_IPV6, unix.IPV6_PKTINFO, info[:])
+}
+
+// appendCmsg appends one control message carrying data.
+func appendCmsg(dst []byte, level, typ int32, data []byte) []byte {
+	start := len(dst)
+	dst = append(dst, zeros[:unix.CmsgSpace(len(data))]...)
+	h := (*unix.Cmsghdr)(unsafePointer(dst[start:]))
+	h.Level, h.Type = level, typ
+	h.SetLen(unix.CmsgLen(len(data)))
+	copy(dst[start+unix.CmsgLen(0):], data)
 	return dst
 }

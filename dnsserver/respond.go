@@ -35,8 +35,8 @@ func ednsOf(req *dns.Msg) (opt *dns.OPT, bad *dns.Msg) {
 
 // finish makes resp ready for this client: the question echoed byte for
 // byte, owner names in the asked spelling, an OPT of our own when the client
-// sent one (none of the client's or upstream's options copied), and cut to
-// the client's UDP size with TC set when it does not fit.
+// sent one (resp has none: the cache drops upstream OPTs, synthesized answers
+// have none), and cut to the client's UDP size with TC set when it does not fit.
 func finish(resp, req *dns.Msg, opt *dns.OPT, udp bool) {
 	resp.Id = req.Id
 	resp.Question = req.Question
@@ -48,13 +48,6 @@ func finish(resp, req *dns.Msg, opt *dns.OPT, udp bool) {
 			}
 		}
 	}
-	extra := resp.Extra[:0:0]
-	for _, rr := range resp.Extra {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			extra = append(extra, rr)
-		}
-	}
-	resp.Extra = extra
 	size := dns.MaxMsgSize
 	if opt != nil {
 		resp.SetEdns0(maxUDPSize, opt.Do())

@@ -89,10 +89,10 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 					oob = appendSourceOOB(oobBufs[replies][:0], dst)
 				}
 			}
+			sc.out = outBufs[replies][:0] // the answer is built where it is sent from
 			r, ok := s.fastAnswer(st, pkt, addr.Addr().Unmap(), maxUDPSize, sc)
 			if ok {
-				outBufs[replies] = append(outBufs[replies][:0], r.resp...)
-				out[replies].Buffers[0] = outBufs[replies]
+				out[replies].Buffers[0] = r.resp
 				out[replies].Addr = ua
 				out[replies].OOB = oob
 				replies++

@@ -17,7 +17,6 @@ import (
 // resolver is a real BIND or Unbound started by a test on loopback.
 type resolver struct {
 	addr string
-	dir  string
 	log  *lockedBuffer
 }
 
@@ -90,16 +89,8 @@ func startNamed(t *testing.T, public string, options, extra string) *resolver {
 };
 %[7]s
 `, dir, host, port, pubHost, pubPort, options, extra)
-	file := filepath.Join(dir, "named.conf")
-	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(checkconf, file).CombinedOutput(); err != nil {
-		t.Fatalf("named-checkconf rejects:\n%s\n%s", out, conf)
-	}
-	r := runDaemon(t, addr, "named", "-g", "-c", file, "-n", "1")
-	r.dir = dir
-	return r
+	file := writeChecked(t, filepath.Join(dir, "named.conf"), conf, checkconf)
+	return runDaemon(t, addr, "named", "-g", "-c", file, "-n", "1")
 }
 
 // startUnbound runs Unbound with 0x20 on, its default upstream the fake
@@ -139,16 +130,21 @@ forward-zone:
 	forward-addr: %[4]s@%[5]s
 %[7]s
 `, dir, host, port, pubHost, pubPort, indent(serverExtra), extra)
-	file := filepath.Join(dir, "unbound.conf")
+	file := writeChecked(t, filepath.Join(dir, "unbound.conf"), conf, checkconf)
+	return runDaemon(t, addr, "unbound", "-d", "-c", file)
+}
+
+// writeChecked writes a resolver's configuration and fails the test unless
+// the resolver's own checker accepts it.
+func writeChecked(t *testing.T, file, conf, checker string) string {
+	t.Helper()
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(checkconf, file).CombinedOutput(); err != nil {
-		t.Fatalf("unbound-checkconf rejects:\n%s\n%s", out, conf)
+	if out, err := exec.Command(checker, file).CombinedOutput(); err != nil {
+		t.Fatalf("%s rejects:\n%s\n%s", filepath.Base(checker), out, conf)
 	}
-	r := runDaemon(t, addr, "unbound", "-d", "-c", file)
-	r.dir = dir
-	return r
+	return file
 }
 
 // indent keeps server: lines inside the server clause.

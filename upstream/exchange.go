@@ -67,52 +67,34 @@ func readReply(conn *net.UDPConn, deadline time.Time, q *dns.Msg, onSpoof func()
 	}
 }
 
-// exchange sends q (whose ID the caller made fresh) to addr over network
-// and returns the first reply matching the ID and question. Over UDP the
-// socket is connected, so the kernel drops datagrams from any other address
-// or port, and each query gets a new socket: a random source port. Replies
-// with the wrong ID or question are dropped, counted by onSpoof, and the
-// wait goes on until ctx ends, so an off-path forger cannot end the exchange.
-func exchange(ctx context.Context, network, addr string, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(2 * time.Second)
-	}
+// exchangeTCP sends q to addr over TCP (after a truncated UDP reply) and
+// returns the reply if it carries q's ID and question: a stream carries one
+// answer per query, so a wrong one ends the exchange.
+func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
+		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
-	co := &dns.Conn{Conn: conn, UDPSize: dns.DefaultMsgSize}
-	if err := co.WriteMsg(q); err != nil {
-		return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
 	}
-	for {
-		resp, err := co.ReadMsg()
-		if err != nil {
-			var netErr net.Error
-			if network == "udp" && !errors.As(err, &netErr) {
-				// Garbage on a connected socket: keep waiting for the real reply.
-				if onSpoof != nil {
-					onSpoof()
-				}
-				continue
-			}
-			return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, err)
-		}
-		if resp.Id == q.Id && sameQuestion(q, resp) {
-			return resp, nil
-		}
+	co := &dns.Conn{Conn: conn}
+	if err := co.WriteMsg(q); err != nil {
+		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
+	}
+	resp, err := co.ReadMsg()
+	if err != nil {
+		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
+	}
+	if resp.Id != q.Id || !sameQuestion(q, resp) {
 		if onSpoof != nil {
 			onSpoof()
 		}
-		if network != "udp" {
-			// A stream carries one answer per query: a wrong one ends it.
-			return nil, fmt.Errorf("exchanging with %s over %s: %w", addr, network, errMismatch)
-		}
+		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, errMismatch)
 	}
+	return resp, nil
 }
 
 func sameQuestion(q, r *dns.Msg) bool {

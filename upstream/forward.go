@@ -36,7 +36,7 @@ type Forwarder struct {
 
 type server struct {
 	addr   string
-	pool   *udpPool // sockets to addr; nil if addr does not parse as IP:port
+	pool   *udpPool // sockets to addr; nil if addr is not IP:port (config validation prevents it)
 	health health
 }
 
@@ -155,16 +155,13 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 			f.observe(addr, "mismatch", 0)
 		}
 	}
-	var resp *dns.Msg
-	var err error
-	if s.pool != nil {
-		resp, err = exchangeUDP(ctx, s.pool, m, onSpoof)
-	} else {
-		resp, err = exchange(ctx, "udp", addr, m, onSpoof)
+	if s.pool == nil {
+		return nil, "error", fmt.Errorf("upstream %q is not IP:port", addr)
 	}
+	resp, err := exchangeUDP(ctx, s.pool, m, onSpoof)
 	if err == nil && resp.Truncated {
 		m.Id = dns.Id()
-		resp, err = exchange(ctx, "tcp", addr, m, onSpoof)
+		resp, err = exchangeTCP(ctx, addr, m, onSpoof)
 		if err == nil && resp.Truncated {
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)
 		}

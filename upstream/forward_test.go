@@ -24,25 +24,10 @@ func askA(name string) *dns.Msg {
 
 func TestFailover(t *testing.T) {
 	timeout := 200 * time.Millisecond
-	modes := []struct {
-		name string
-		mode dnstest.Mode
-	}{
-		{"silent", dnstest.Silent},
-		{"slower than the timeout", dnstest.Slow},
-		{"servfail", dnstest.Servfail},
-		{"refused", dnstest.Refused},
-		{"garbage", dnstest.Garbage},
-		{"wrong id", dnstest.WrongID},
-		{"wrong question", dnstest.WrongQuestion},
-		{"reply from another port", dnstest.OtherAddress},
-		{"truncated, tcp closed", dnstest.TruncateNoTCP},
-		{"truncated, no tcp", dnstest.TruncateTCPDown},
-	}
-	for _, tc := range modes {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range dnstest.Faults {
+		t.Run(tc.Name, func(t *testing.T) {
 			bad := dnstest.NewUpstream(t, record)
-			bad.SetMode(tc.mode, 3*timeout)
+			bad.SetMode(tc.Mode, 3*timeout)
 			good := dnstest.NewUpstream(t, record)
 			f := New([]string{bad.Addr, good.Addr}, timeout)
 			start := time.Now()

@@ -49,8 +49,11 @@ func (e *Entry) Matches(lname []byte, qtype, qclass uint16, do bool) bool {
 	return e.Qtype == qtype && e.Qclass == qclass && e.DO == do && string(e.Name()) == string(lname)
 }
 
-// Size is the entry's packed response length.
-func (e *Entry) Size() int { return int(e.wireLen) }
+// FreshFor reports whether the entry answers this question and is still
+// fresh at now: what every fast-path lookup asks of what it found.
+func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, do bool, now int64) bool {
+	return now < e.Expires && e.Matches(lname, qtype, qclass, do)
+}
 
 // Build packs resp, whose question is in lower case and whose owner names
 // equal to it are spelled the same (so that compression points them at the
@@ -65,7 +68,7 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
 	// Per query these come from the request (Append).
 	m.RecursionDesired, m.CheckingDisabled = false, false
 	m.Compress = true
-	m.Extra = withoutOPT(m.Extra)
+	m.Extra = WithoutOPT(m.Extra)
 	sp := packBuffers.Get().(*[]byte)
 	defer packBuffers.Put(sp)
 	b, err := m.PackBuffer(*sp)
@@ -91,7 +94,9 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
 		Stored: stored, Expires: expires}, nil
 }
 
-func withoutOPT(rrs []dns.RR) []dns.RR {
+// WithoutOPT returns rrs without OPT records (in a new slice): the client
+// always gets s3dns's own OPT, never an upstream's.
+func WithoutOPT(rrs []dns.RR) []dns.RR {
 	out := rrs[:0:0]
 	for _, rr := range rrs {
 		if rr.Header().Rrtype != dns.TypeOPT {

@@ -32,6 +32,23 @@ const (
 	OtherAddress         // replies come from another port (a spoofer's)
 )
 
+// Faults are the ways an upstream can fail that every fault test tries.
+var Faults = []struct {
+	Name string
+	Mode Mode
+}{
+	{"silent", Silent},
+	{"slower than the timeout", Slow},
+	{"SERVFAIL", Servfail},
+	{"REFUSED", Refused},
+	{"garbage bytes", Garbage},
+	{"TC, then TCP closed", TruncateNoTCP},
+	{"TC, no TCP", TruncateTCPDown},
+	{"wrong ID", WrongID},
+	{"wrong question", WrongQuestion},
+	{"reply from another address", OtherAddress},
+}
+
 // Upstream is a fake resolver.
 type Upstream struct {
 	Addr string // host:port for UDP and TCP
