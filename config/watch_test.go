@@ -79,3 +79,18 @@ func TestWatchConfigMapSymlinkSwap(t *testing.T) {
 	os.RemoveAll(filepath.Join(dir, "..2026_01"))
 	waitChange(t, ch, "symlink swap")
 }
+
+// A configuration file that is a symlink into another directory is watched
+// there too: edits of the real file are seen.
+func TestWatchSymlinkToAnotherDirectory(t *testing.T) {
+	realDir, linkDir := t.TempDir(), t.TempDir()
+	real := filepath.Join(realDir, "s3dns.yaml")
+	os.WriteFile(real, []byte("log: {level: info}\n"), 0o600)
+	link := filepath.Join(linkDir, "s3dns.yaml")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	ch := startWatch(t, link)
+	os.WriteFile(real, []byte("log: {level: debug}\n"), 0o600)
+	waitChange(t, ch, "write to the symlink's target")
+}

@@ -186,7 +186,10 @@ func TestEDNSOptionsNotCopied(t *testing.T) {
 
 func TestQuestionEchoedExactly(t *testing.T) {
 	h := start(t, baseEndpoint)
-	for _, name := range []string{"MySpEcIfIcBuCkEt.S3.Eu-WeSt-2.AmAzOnAwS.CoM.", "oThErBuCkEt.s3.EU-WEST-2.amazonaws.com."} {
+	// Each spelling is asked after the name is cached, so that the fast path
+	// (patching a packed answer) is checked as well as the full path.
+	for _, name := range []string{"MySpEcIfIcBuCkEt.S3.Eu-WeSt-2.AmAzOnAwS.CoM.", "oThErBuCkEt.s3.EU-WEST-2.amazonaws.com.",
+		"mYsPeCiFiCbUcKeT.s3.eU-wEsT-2.aMaZoNaWs.cOm.", "OTHERBUCKET.S3.eu-west-2.AMAZONAWS.com."} {
 		resp := h.query(t, name, dns.TypeA)
 		if resp.Question[0].Name != name || resp.Answer[0].Header().Name != name {
 			t.Fatalf("asked %s, question %s, owner %s", name, resp.Question[0].Name, resp.Answer[0].Header().Name)
