@@ -46,7 +46,7 @@ func (s *Server) fastAnswer(st *State, pkt []byte, client netip.Addr, maxSize in
 	res := fastResult{qtype: q.Qtype, rcode: dns.RcodeRefused}
 	if !st.allowed(client) {
 		res.action = ActionRefused
-	} else if res.rateCounted = true; !st.limiter.allow(client) {
+	} else if !st.limiter.allow(client) {
 		res.action = ActionLimited
 	}
 	if res.action != "" {
