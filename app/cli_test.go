@@ -2,11 +2,15 @@ package app
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3dns/s3dns/config"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -133,5 +137,21 @@ func TestHumanDurations(t *testing.T) {
 		if got := human(d); got != want {
 			t.Errorf("human(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+func TestMemoryLimitFollowsCacheSize(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	t.Setenv("GOMEMLIMIT", "")
+	log := slog.New(slog.DiscardHandler)
+	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 1_000_000}}, log)
+	if got, want := debug.SetMemoryLimit(-1), int64(64<<20+320_000_000); got != want {
+		t.Fatalf("limit %d, want %d", got, want)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 10}}, log)
+	if got := debug.SetMemoryLimit(-1); got != int64(64<<20+320_000_000) {
+		t.Fatalf("an operator's GOMEMLIMIT was overridden: %d", got)
 	}
 }
