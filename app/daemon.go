@@ -57,10 +57,12 @@ func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream))
 	d.fwd = fwd
 	c := cache.New(cache.Config{
-		MaxEntries:     cfg.Cache.MaxEntries,
-		MaxTTL:         cfg.Cache.MaxTTL,
-		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL,
-		ServeStale:     cfg.Cache.ServeStale,
+		MaxEntries:         cfg.Cache.MaxEntries,
+		MaxTTL:             cfg.Cache.MaxTTL,
+		NegativeMaxTTL:     cfg.Cache.NegativeMaxTTL,
+		ServeStale:         cfg.Cache.ServeStale,
+		StaleAnswerTimeout: cfg.Cache.StaleAnswerTimeout,
+		StaleRecheck:       cfg.Cache.StaleRecheck,
 	}, fwd)
 	c.OnLookup = func(s cache.Source) {
 		d.metrics.CacheRequests.WithLabelValues(cacheResult(s)).Inc()
@@ -121,7 +123,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	if cfg.Cache.MaxEntries != old.Cache.MaxEntries {
 		setMemoryLimit(cfg, d.log)
 	}
-	d.srv.Swap(dnsserver.NewState(cfg, resolver))
+	d.srv.Swap(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)))
 	if changed {
 		oldFwd.Close() // its idle sockets; queries still on it finish normally
 		d.checkLoop(ctx)

@@ -45,7 +45,7 @@ func serve(fs *pflag.FlagSet, io IO) int {
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)
-	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver), dnsserver.Options{Log: log, Metrics: d.metrics})
+	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)), dnsserver.Options{Log: log, Metrics: d.metrics})
 
 	var ready ops.Readiness
 	var httpSrv *ops.Server

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 
@@ -37,37 +36,46 @@ type Exchanger interface {
 
 // Config bounds the cache.
 type Config struct {
-	MaxEntries     int // 0 turns caching off (coalescing stays)
-	MaxTTL         time.Duration
+	MaxEntries     int           // 0 turns caching off (coalescing stays)
+	MaxTTL         time.Duration // 0: no cap
 	NegativeMaxTTL time.Duration
 	ServeStale     time.Duration
-	Now            func() time.Time // nil: time.Now
+	// StaleAnswerTimeout: with a stale answer at hand, how long to wait for
+	// the upstreams before answering stale (RFC 8767 client response timer).
+	StaleAnswerTimeout time.Duration
+	// StaleRecheck: after a failed refresh, how long stale answers are
+	// served at once without asking again (RFC 8767 failure recheck timer).
+	StaleRecheck time.Duration
+	Now          func() time.Time // nil: time.Now
 }
 
-// entry is a cached answer and the upstream that gave it.
-type entry struct {
-	wire.Entry
-	upstream string
+// Question is what the cache is asked: a name in lower case with a final
+// dot, and the query bits that select a different answer.
+type Question struct {
+	Name   string
+	Qtype  uint16
+	Qclass uint16
+	Opts   wire.Opts
 }
 
 // Cache answers from memory and asks the upstream on a miss.
 type Cache struct {
-	cfg   Config
-	store *otter.Cache[uint64, *entry]
-	up    Exchanger
-	group singleflight.Group
+	cfg    Config
+	limits Limits
+	clock  *Clock
+	store  *Store // nil when caching is off
+	up     Exchanger
+	group  singleflight.Group
 	// OnLookup, when set, is told whether each lookup was a hit, miss or stale.
 	OnLookup func(Source)
 }
 
 // New returns a cache in front of up.
 func New(cfg Config, up Exchanger) *Cache {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	c := &Cache{cfg: cfg, up: up}
+	c := &Cache{cfg: cfg, up: up, clock: NewClock(cfg.Now),
+		limits: Limits{MaxTTL: cfg.MaxTTL, NegativeMaxTTL: cfg.NegativeMaxTTL}}
 	if cfg.MaxEntries > 0 {
-		c.store = otter.Must(&otter.Options[uint64, *entry]{MaximumSize: cfg.MaxEntries})
+		c.store = NewStore(cfg.MaxEntries)
 	}
 	return c
 }
@@ -77,105 +85,156 @@ func (c *Cache) Len() int {
 	if c.store == nil {
 		return 0
 	}
-	return c.store.EstimatedSize()
+	return c.store.Len()
 }
 
-// NowNano is the cache's clock in unix nanoseconds.
-func (c *Cache) NowNano() int64 { return c.cfg.Now().UnixNano() }
+// Store is where the cache keeps its answers, for the fast path; nil when
+// caching is off.
+func (c *Cache) Store() *Store { return c.store }
 
-// Hit returns the fresh packed answer for a question given by its lower-case
-// wire name, or nil. It is the server's fast path: it allocates nothing.
-func (c *Cache) Hit(key uint64, lname []byte, qtype, qclass uint16, do bool, now int64) *wire.Entry {
-	if c.store == nil {
-		return nil
-	}
-	e, ok := c.store.GetIfPresent(key)
-	if !ok || !e.FreshFor(lname, qtype, qclass, do, now) {
-		return nil
-	}
-	c.note(FromCache)
-	return &e.Entry
-}
+// Clock is the cache's clock, which the fast path must judge entries by.
+func (c *Cache) Clock() *Clock { return c.clock }
 
-// Result is an answer with its provenance. Msg is the caller's own copy.
+// Result is an answer with its provenance.
 type Result struct {
-	Msg      *dns.Msg
+	// Entry is the packed answer as it stands now; shared, never changed.
+	Entry    *wire.Entry
 	Source   Source
 	Upstream string // the upstream that gave it
+	now      int64
+	msg      *dns.Msg // the unpacked answer when at hand
+	shared   bool     // msg is also another caller's
 }
 
-// Resolve answers name/qtype from the cache, else from the upstream. The
-// query sent upstream is in lower case with recursion desired and EDNS0
+// Msg is the answer unpacked, the caller's own.
+func (r Result) Msg() *dns.Msg {
+	switch {
+	case r.msg != nil && r.shared:
+		return r.msg.Copy()
+	case r.msg != nil:
+		return r.msg
+	}
+	m, err := r.Entry.Msg(r.now)
+	if err != nil {
+		return new(dns.Msg) // cannot happen: the entry was packed from a valid message
+	}
+	return m
+}
+
+// Resolve answers q from the cache, else from the upstream. The query sent
+// upstream is in lower case with recursion desired, CD as asked and EDNS0
 // (DO as asked); no client EDNS option is ever passed on.
-func (c *Cache) Resolve(ctx context.Context, name string, qtype, qclass uint16, do bool) (Result, error) {
-	name = strings.ToLower(dns.Fqdn(name))
-	lname, err := wire.PackName(name)
+func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
+	q.Name = strings.ToLower(dns.Fqdn(q.Name))
+	lname, err := wire.PackName(q.Name)
 	if err != nil {
 		return Result{}, err
 	}
-	key := wire.Key(lname, qtype, qclass, do)
-	now := c.NowNano()
-	var stale *entry
+	key := wire.Key(lname, q.Qtype, q.Qclass, q.Opts)
+	now := c.clock.Nano()
+	var stale *Answer
 	if c.store != nil {
-		if e, ok := c.store.GetIfPresent(key); ok && e.Matches(lname, qtype, qclass, do) {
-			if now < e.Expires {
-				if m, err := e.Msg(now); err == nil {
-					c.note(FromCache)
-					return Result{Msg: m, Source: FromCache, Upstream: e.upstream}, nil
-				}
-			} else if now < e.Expires+int64(c.cfg.ServeStale) {
-				stale = e
+		if a := c.store.Get(key, lname, q.Qtype, q.Qclass, q.Opts); a != nil {
+			if now < a.Expires() {
+				c.note(FromCache)
+				return Result{Entry: &a.Entry, Source: FromCache, Upstream: a.Upstream, now: now}, nil
+			}
+			if now < a.Expires()+int64(c.cfg.ServeStale) {
+				stale = a
 			}
 		}
+	}
+	if stale != nil && now < stale.recheckAt.Load() {
+		return c.serveStale(stale, now)
 	}
 	c.note(FromUpstream)
-	v, err, shared := c.group.Do(groupKey(name, qtype, qclass, do), func() (any, error) {
-		// Shared by every waiter: it must not end with the first caller's context.
-		return c.fetch(context.WithoutCancel(ctx), key, name, qtype, qclass, do)
-	})
-	if err != nil {
-		if stale != nil {
-			if m, uerr := stale.Msg(now); uerr == nil {
-				c.note(FromStale)
-				setTTLs(m, StaleTTL)
-				return Result{Msg: m, Source: FromStale, Upstream: stale.upstream}, nil
+	// Shared by every waiter, and finished in the background after a stale
+	// answer went out: it must not end with the first caller's context.
+	detached := context.WithoutCancel(ctx)
+	ch := c.group.DoChan(groupKey(q), func() (any, error) { return c.fetch(detached, key, q) })
+	var timeout <-chan time.Time
+	if stale != nil && c.cfg.StaleAnswerTimeout > 0 {
+		t := time.NewTimer(c.cfg.StaleAnswerTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			if stale != nil {
+				return c.serveStale(stale, now)
 			}
+			return Result{}, r.Err
 		}
+		f := r.Val.(fetched)
+		return Result{Entry: f.entry, Source: FromUpstream, Upstream: f.upstream, now: f.now, msg: f.msg, shared: r.Shared}, nil
+	case <-timeout:
+		return c.serveStale(stale, now)
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// serveStale answers with an expired entry, every TTL set to StaleTTL.
+func (c *Cache) serveStale(a *Answer, now int64) (Result, error) {
+	m, err := a.Msg(now)
+	if err != nil {
 		return Result{}, err
 	}
-	f := v.(fetched)
-	msg := f.msg
-	if shared {
-		msg = msg.Copy() // every waiter gets its own
+	setTTLs(m, StaleTTL)
+	e, err := wire.Build(m, 0, a.Opts(), now, now)
+	if err != nil {
+		return Result{}, err
 	}
-	return Result{Msg: msg, Source: FromUpstream, Upstream: f.upstream}, nil
+	c.note(FromStale)
+	return Result{Entry: &e, Source: FromStale, Upstream: a.Upstream, now: now, msg: m}, nil
 }
 
 type fetched struct {
+	entry    *wire.Entry
 	msg      *dns.Msg
 	upstream string
+	now      int64
 }
 
-func (c *Cache) fetch(ctx context.Context, key uint64, name string, qtype, qclass uint16, do bool) (fetched, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.Question[0].Qclass = qclass
-	q.SetEdns0(dns.DefaultMsgSize, do)
-	resp, upstream, err := c.up.Exchange(ctx, q)
+func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(q.Name, q.Qtype)
+	m.Question[0].Qclass = q.Qclass
+	m.CheckingDisabled = q.Opts&wire.OptCD != 0
+	m.SetEdns0(wire.MaxUDPSize, q.Opts&wire.OptDO != 0)
+	resp, upstream, err := c.up.Exchange(ctx, m)
+	now := c.clock.Nano()
+	if err != nil {
+		c.recheckLater(key, q, now)
+		return fetched{}, err
+	}
+	canonical(resp, q.Name)
+	c.limits.Clamp(resp)
+	life := c.limits.Lifetime(resp)
+	e, err := wire.Build(resp, 0, q.Opts, now, now+int64(life))
 	if err != nil {
 		return fetched{}, err
 	}
-	canonical(resp, name)
-	if c.store != nil {
-		if life := lifetime(resp, c.cfg.MaxTTL, c.cfg.NegativeMaxTTL); life > 0 {
-			now := c.NowNano()
-			if e, err := wire.Build(resp, 0, now, now+int64(life)); err == nil {
-				e.DO = do
-				c.store.Set(key, &entry{Entry: e, upstream: upstream})
-			}
-		}
+	if c.store != nil && life > 0 {
+		c.store.Set(key, &Answer{Entry: e, Upstream: upstream})
 	}
-	return fetched{msg: resp, upstream: upstream}, nil
+	return fetched{entry: &e, msg: resp, upstream: upstream, now: now}, nil
+}
+
+// recheckLater marks the stale answer to q, if any, as not worth a refresh
+// for StaleRecheck after this failure.
+func (c *Cache) recheckLater(key uint64, q Question, now int64) {
+	if c.store == nil || c.cfg.StaleRecheck <= 0 {
+		return
+	}
+	lname, err := wire.PackName(q.Name)
+	if err != nil {
+		return
+	}
+	if a := c.store.Get(key, lname, q.Qtype, q.Qclass, q.Opts); a != nil {
+		a.recheckAt.Store(now + int64(c.cfg.StaleRecheck))
+	}
 }
 
 // canonical makes an upstream reply the form the cache keeps: the question
@@ -218,10 +277,6 @@ func (c *Cache) note(s Source) {
 	}
 }
 
-func groupKey(name string, qtype, qclass uint16, do bool) string {
-	d := "0"
-	if do {
-		d = "1"
-	}
-	return name + "/" + strconv.Itoa(int(qtype)) + "/" + strconv.Itoa(int(qclass)) + "/" + d
+func groupKey(q Question) string {
+	return q.Name + "/" + strconv.Itoa(int(q.Qtype)) + "/" + strconv.Itoa(int(q.Qclass)) + "/" + strconv.Itoa(int(q.Opts))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/upstream"
+	"github.com/s3dns/s3dns/wire"
 )
 
 func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstream, *dnstest.Clock) {
@@ -28,7 +29,7 @@ func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstre
 
 func resolve(t *testing.T, c *Cache, name string, qtype uint16) Result {
 	t.Helper()
-	r, err := c.Resolve(context.Background(), name, qtype, dns.ClassINET, false)
+	r, err := c.Resolve(context.Background(), Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,17 +38,17 @@ func resolve(t *testing.T, c *Cache, name string, qtype uint16) Result {
 
 func TestTTLCountsDown(t *testing.T) {
 	c, u, clock := setup(t, Config{MaxEntries: 100}, "www.example. 100 IN A 192.0.2.1")
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream || r.Msg.Answer[0].Header().Ttl != 100 {
-		t.Fatalf("first: %v %v", r.Source, r.Msg)
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream || r.Msg().Answer[0].Header().Ttl != 100 {
+		t.Fatalf("first: %v %v", r.Source, r.Msg())
 	}
 	clock.Add(40 * time.Second)
 	r := resolve(t, c, "WWW.Example.", dns.TypeA)
-	if r.Source != FromCache || r.Msg.Answer[0].Header().Ttl != 60 {
-		t.Fatalf("after 40s: %v ttl %d", r.Source, r.Msg.Answer[0].Header().Ttl)
+	if r.Source != FromCache || r.Msg().Answer[0].Header().Ttl != 60 {
+		t.Fatalf("after 40s: %v ttl %d", r.Source, r.Msg().Answer[0].Header().Ttl)
 	}
 	// The cached copy is not the one handed out.
-	r.Msg.Answer[0].Header().Ttl = 1
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Msg.Answer[0].Header().Ttl != 60 {
+	r.Msg().Answer[0].Header().Ttl = 1
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Msg().Answer[0].Header().Ttl != 60 {
 		t.Fatal("caller's change leaked into the cache")
 	}
 	clock.Add(60 * time.Second)
@@ -77,11 +78,11 @@ func TestNegativeCaching(t *testing.T) {
 		qtype uint16
 		rcode int
 	}{{"nx.example.", dns.TypeA, dns.RcodeNameError}, {"www.example.", dns.TypeTXT, dns.RcodeSuccess}} {
-		if r := resolve(t, c, tc.name, tc.qtype); r.Msg.Rcode != tc.rcode {
-			t.Fatalf("%s rcode %d", tc.name, r.Msg.Rcode)
+		if r := resolve(t, c, tc.name, tc.qtype); r.Msg().Rcode != tc.rcode {
+			t.Fatalf("%s rcode %d", tc.name, r.Msg().Rcode)
 		}
 		clock.Add(119 * time.Second)
-		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromCache || r.Msg.Rcode != tc.rcode {
+		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromCache || r.Msg().Rcode != tc.rcode {
 			t.Fatalf("%s within SOA minimum: %v", tc.name, r.Source)
 		}
 		clock.Add(2 * time.Second)
@@ -107,17 +108,27 @@ func TestNegativeMaxTTLCap(t *testing.T) {
 func TestKeyIncludesTypeClassAndDO(t *testing.T) {
 	c, u, _ := setup(t, Config{MaxEntries: 100}, "www.example. 300 IN A 192.0.2.1", "www.example. 300 IN AAAA 2001:db8::1")
 	ctx := context.Background()
-	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassINET, false)
-	c.Resolve(ctx, "www.example.", dns.TypeAAAA, dns.ClassINET, false)
-	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassINET, true)
-	c.Resolve(ctx, "www.example.", dns.TypeA, dns.ClassCHAOS, false)
-	c.Resolve(ctx, "WWW.EXAMPLE.", dns.TypeA, dns.ClassINET, true)
-	if u.Total() != 4 {
-		t.Fatalf("upstream asked %d times, want 4", u.Total())
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeAAAA, Qclass: dns.ClassINET})
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassCHAOS})
+	c.Resolve(ctx, Question{Name: "WWW.EXAMPLE.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
+	// RFC 6840 §5.9: answers to CD=1 queries are kept apart and CD goes upstream.
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
+	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
+	if u.Total() != 5 {
+		t.Fatalf("upstream asked %d times, want 5", u.Total())
 	}
 	asked := u.Asked()
-	if opt := asked[2].IsEdns0(); opt == nil || !opt.Do() {
+	if opt := asked[2].IsEdns0(); opt == nil || !opt.Do() || asked[2].CheckingDisabled {
 		t.Fatal("DO bit not passed upstream")
+	}
+	if !asked[4].CheckingDisabled || asked[0].CheckingDisabled {
+		t.Fatal("CD bit not passed upstream as asked")
+	}
+	// DNS Flag Day 2020: no fragmentation-prone buffer sizes upstream.
+	if opt := asked[0].IsEdns0(); opt == nil || opt.UDPSize() != 1232 {
+		t.Fatalf("upstream EDNS size %v, want 1232", opt)
 	}
 }
 
@@ -135,7 +146,7 @@ func TestBounded(t *testing.T) {
 	for i := range 200 {
 		resolve(t, c, dns.Fqdn(string(rune('a'+i%26))+string(rune('a'+i/26))+".example"), dns.TypeA)
 	}
-	c.store.CleanUp()
+	c.store.cleanUp()
 	if n := c.Len(); n > 10 {
 		t.Fatalf("cache holds %d entries, max 10", n)
 	}
@@ -153,9 +164,9 @@ func TestConcurrentMissesCoalesced(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false)
-			if err == nil && len(r.Msg.Answer) != 1 {
-				t.Errorf("answer %v", r.Msg)
+			r, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+			if err == nil && len(r.Msg().Answer) != 1 {
+				t.Errorf("answer %v", r.Msg())
 			}
 			errs <- err
 		}()
@@ -178,11 +189,11 @@ func TestServeStale(t *testing.T) {
 	clock.Add(30 * time.Minute)
 	u.SetMode(dnstest.Servfail, 0)
 	r := resolve(t, c, "www.example.", dns.TypeA)
-	if r.Source != FromStale || r.Msg.Answer[0].Header().Ttl != StaleTTL {
-		t.Fatalf("stale: %v %v", r.Source, r.Msg)
+	if r.Source != FromStale || r.Msg().Answer[0].Header().Ttl != StaleTTL {
+		t.Fatalf("stale: %v %v", r.Source, r.Msg())
 	}
 	clock.Add(31 * time.Minute)
-	if _, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false); err == nil {
+	if _, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
 		t.Fatal("served stale beyond serve_stale")
 	}
 }
@@ -192,30 +203,84 @@ func TestNoStaleWithoutServeStale(t *testing.T) {
 	resolve(t, c, "www.example.", dns.TypeA)
 	clock.Add(61 * time.Second)
 	u.SetMode(dnstest.Refused, 0)
-	if _, err := c.Resolve(context.Background(), "www.example.", dns.TypeA, dns.ClassINET, false); err == nil {
+	if _, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
 		t.Fatal("expired answer served with serve_stale 0")
 	}
 }
 
-func TestServfailAndTruncatedNotCached(t *testing.T) {
-	m := new(dns.Msg)
-	m.Rcode = dns.RcodeServerFailure
-	if lifetime(m, time.Hour, time.Hour) != 0 {
-		t.Fatal("SERVFAIL cached")
+// RFC 8767 §5: with stale data at hand, a slow upstream costs the client at
+// most stale_answer_timeout, and the refresh goes on in the background.
+func TestStaleAnswerTimeout(t *testing.T) {
+	u := dnstest.NewUpstream(t, "www.example. 60 IN A 192.0.2.1")
+	clock := dnstest.NewClock()
+	c := New(Config{MaxEntries: 100, ServeStale: time.Hour, StaleAnswerTimeout: 50 * time.Millisecond, Now: clock.Now},
+		upstream.New([]string{u.Addr}, 3*time.Second))
+	resolve(t, c, "www.example.", dns.TypeA)
+	clock.Add(2 * time.Minute)
+	u.SetMode(dnstest.Slow, 800*time.Millisecond)
+	start := time.Now()
+	r := resolve(t, c, "www.example.", dns.TypeA)
+	// Generous: the point is not waiting for the upstream's 800 ms reply.
+	if r.Source != FromStale || time.Since(start) > 700*time.Millisecond {
+		t.Fatalf("answer from %v after %v, want stale after about 50ms", r.Source, time.Since(start))
 	}
-	m.Rcode = dns.RcodeSuccess
-	rr, _ := dns.NewRR("a. 60 IN A 192.0.2.1")
-	m.Answer = []dns.RR{rr}
-	m.Truncated = true
-	if lifetime(m, time.Hour, time.Hour) != 0 {
-		t.Fatal("truncated reply cached")
+	// The refresh finishes in the background and is then served fresh.
+	deadline := time.Now().Add(3 * time.Second)
+	for c.Store().Fresh(keyOf(t, "www.example.", dns.TypeA), lnameOf(t, "www.example."), dns.TypeA, dns.ClassINET, 0, c.Clock().Nano()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the background refresh never landed")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	m.Truncated = false
-	if lifetime(m, time.Hour, time.Hour) != time.Minute {
-		t.Fatal("positive lifetime")
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromCache {
+		t.Fatalf("after the refresh: %v", r.Source)
 	}
-	m.Answer = nil
-	if lifetime(m, time.Hour, time.Hour) != 0 {
-		t.Fatal("NODATA without SOA cached")
+}
+
+// RFC 8767 §5: after a failed refresh, stale answers go out at once for
+// stale_recheck without asking the upstreams again.
+func TestStaleRecheck(t *testing.T) {
+	c, u, clock := setup(t, Config{MaxEntries: 100, ServeStale: time.Hour, StaleRecheck: 30 * time.Second},
+		"www.example. 60 IN A 192.0.2.1")
+	resolve(t, c, "www.example.", dns.TypeA)
+	clock.Add(2 * time.Minute)
+	u.SetMode(dnstest.Servfail, 0)
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromStale {
+		t.Fatalf("first failure: %v", r.Source)
 	}
+	asked := u.Total()
+	clock.Add(20 * time.Second)
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromStale || u.Total() != asked {
+		t.Fatalf("within stale_recheck: %v, upstream asked %d more times", r.Source, u.Total()-asked)
+	}
+	clock.Add(11 * time.Second)
+	resolve(t, c, "www.example.", dns.TypeA)
+	if u.Total() == asked {
+		t.Fatal("not asked again after stale_recheck")
+	}
+}
+
+// The cache's clock is monotonic: readings are durations since it was made
+// (Go's monotonic clock with time.Now), not wall-clock instants that a step
+// of the system clock would move.
+func TestClockIsMonotonic(t *testing.T) {
+	c := NewClock(nil)
+	a := c.Nano()
+	b := c.Nano()
+	if a < 0 || b < a || time.Duration(a) > time.Minute {
+		t.Fatalf("readings %d then %d: not time since the clock was made", a, b)
+	}
+}
+
+func lnameOf(t *testing.T, name string) []byte {
+	t.Helper()
+	l, err := wire.PackName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func keyOf(t *testing.T, name string, qtype uint16) uint64 {
+	return wire.Key(lnameOf(t, name), qtype, dns.ClassINET, 0)
 }

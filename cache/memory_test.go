@@ -27,9 +27,9 @@ func BenchmarkEntryMemory(b *testing.B) {
 		before := heapAfterGC()
 		c := New(Config{MaxEntries: n, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
 		for i := range n {
-			c.Resolve(context.Background(), fmt.Sprintf("f%d.fill.example.com.", i), dns.TypeA, dns.ClassINET, false)
+			c.Resolve(context.Background(), Question{Name: fmt.Sprintf("f%d.fill.example.com.", i), Qtype: dns.TypeA, Qclass: dns.ClassINET})
 		}
-		c.store.CleanUp()
+		c.store.cleanUp()
 		after := heapAfterGC()
 		b.ReportMetric(float64(after-before)/float64(c.Len()), "bytes/entry")
 		runtime.KeepAlive(c)
@@ -39,13 +39,13 @@ func BenchmarkEntryMemory(b *testing.B) {
 // BenchmarkHit is the fast path's cache lookup.
 func BenchmarkHit(b *testing.B) {
 	c := New(Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
-	c.Resolve(context.Background(), "www.example.com.", dns.TypeA, dns.ClassINET, false)
+	c.Resolve(context.Background(), Question{Name: "www.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
 	lname, _ := wire.PackName("www.example.com.")
-	key := wire.Key(lname, dns.TypeA, dns.ClassINET, false)
-	now := c.NowNano()
+	key := wire.Key(lname, dns.TypeA, dns.ClassINET, 0)
+	now := c.Clock().Nano()
 	b.ReportAllocs()
 	for b.Loop() {
-		if c.Hit(key, lname, dns.TypeA, dns.ClassINET, false, now) == nil {
+		if c.Store().Fresh(key, lname, dns.TypeA, dns.ClassINET, 0, now) == nil {
 			b.Fatal("miss")
 		}
 	}

@@ -42,12 +42,19 @@ type Cache struct {
 	MaxTTL         time.Duration
 	NegativeMaxTTL time.Duration
 	ServeStale     time.Duration
+	// With stale data at hand, answer stale after this long without an
+	// upstream reply (RFC 8767 client response timer).
+	StaleAnswerTimeout time.Duration
+	// After a failed refresh, answer stale at once for this long without
+	// asking again (RFC 8767 failure recheck timer).
+	StaleRecheck time.Duration
 }
 
 // Access says who may query and how often.
 type Access struct {
 	Allow        []netip.Prefix
 	RateLimitQPS float64
+	TCPPerClient int // concurrent TCP connections per client address
 }
 
 // Log configures log/slog output.

@@ -61,11 +61,12 @@ func TestDefaultsWithoutFile(t *testing.T) {
 	if got := strings.Join(cfg.Upstreams, ","); got != "127.0.0.53:53" {
 		t.Errorf("upstreams from resolv.conf = %s", got)
 	}
-	want := Cache{MaxEntries: 100000, MaxTTL: 24 * time.Hour, NegativeMaxTTL: 5 * time.Minute}
+	want := Cache{MaxEntries: 100000, MaxTTL: 24 * time.Hour, NegativeMaxTTL: 5 * time.Minute,
+		StaleAnswerTimeout: 1800 * time.Millisecond, StaleRecheck: 30 * time.Second}
 	if cfg.Cache != want {
 		t.Errorf("cache = %+v, want %+v", cfg.Cache, want)
 	}
-	if len(cfg.Access.Allow) != 6 || cfg.Access.Allow[0] != netip.MustParsePrefix("127.0.0.0/8") {
+	if len(cfg.Access.Allow) != 6 || cfg.Access.Allow[0] != netip.MustParsePrefix("127.0.0.0/8") || cfg.Access.TCPPerClient != 32 {
 		t.Errorf("allow = %v", cfg.Access.Allow)
 	}
 	if cfg.Log.Format != "text" || cfg.Log.Queries || len(cfg.Endpoints) != 0 {
@@ -83,9 +84,12 @@ cache:
   max_ttl: 1h
   negative_max_ttl: 30
   serve_stale: 10m
+  stale_answer_timeout: 500ms
+  stale_recheck: 1m
 access:
   allow: ["127.0.0.1", "10.0.0.0/8"]
   rate_limit_qps: 50
+  tcp_per_client: 4
 log: {level: debug, format: json, queries: true}
 endpoints:
   - region: eu-west-2
@@ -112,7 +116,10 @@ func TestFullFile(t *testing.T) {
 	if cfg.UpstreamTimeout != time.Second || cfg.Cache.NegativeMaxTTL != 30*time.Second || cfg.Cache.ServeStale != 10*time.Minute {
 		t.Errorf("durations: %v %+v", cfg.UpstreamTimeout, cfg.Cache)
 	}
-	if cfg.HTTPListen != "" || cfg.Access.RateLimitQPS != 50 || cfg.Access.Allow[0].String() != "127.0.0.1/32" {
+	if cfg.Cache.StaleAnswerTimeout != 500*time.Millisecond || cfg.Cache.StaleRecheck != time.Minute {
+		t.Errorf("stale timers: %+v", cfg.Cache)
+	}
+	if cfg.HTTPListen != "" || cfg.Access.RateLimitQPS != 50 || cfg.Access.Allow[0].String() != "127.0.0.1/32" || cfg.Access.TCPPerClient != 4 {
 		t.Errorf("http %q access %+v", cfg.HTTPListen, cfg.Access)
 	}
 	e := cfg.Endpoints[0]
@@ -132,15 +139,22 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	t.Setenv("S3DNS_LISTEN", "127.0.0.1:1002,127.0.0.1:1003")
 	t.Setenv("S3DNS_LOG_LEVEL", "warn")
 	t.Setenv("S3DNS_CACHE_MAX_ENTRIES", "7")
-	cfg, _, err := load(t, file, "--listen", "127.0.0.1:1004", "--cache-max-entries", "9")
+	t.Setenv("S3DNS_ACCESS_TCP_PER_CLIENT", "3")
+	t.Setenv("S3DNS_CACHE_STALE_RECHECK", "45s")
+	cfg, _, err := load(t, file, "--listen", "127.0.0.1:1004", "--cache-max-entries", "9", "--tcp-per-client", "5",
+		"--cache-stale-answer-timeout", "1s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(cfg.Listen, ","); got != "127.0.0.1:1004" {
 		t.Errorf("flag should win: listen = %s", got)
 	}
-	if cfg.Cache.MaxEntries != 9 {
-		t.Errorf("flag should win: max_entries = %d", cfg.Cache.MaxEntries)
+	if cfg.Cache.MaxEntries != 9 || cfg.Access.TCPPerClient != 5 || cfg.Cache.StaleAnswerTimeout != time.Second {
+		t.Errorf("flag should win: max_entries = %d, tcp_per_client = %d, stale_answer_timeout = %v",
+			cfg.Cache.MaxEntries, cfg.Access.TCPPerClient, cfg.Cache.StaleAnswerTimeout)
+	}
+	if cfg.Cache.StaleRecheck != 45*time.Second {
+		t.Errorf("env should set stale_recheck: %v", cfg.Cache.StaleRecheck)
 	}
 	if cfg.Log.Level.String() != "WARN" {
 		t.Errorf("env should beat file: level = %v", cfg.Log.Level)
@@ -153,8 +167,8 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(cfg.Listen, ","); got != "127.0.0.1:1002,127.0.0.1:1003" || cfg.Cache.MaxEntries != 7 {
-		t.Errorf("env should beat file: listen = %s, max_entries = %d", got, cfg.Cache.MaxEntries)
+	if got := strings.Join(cfg.Listen, ","); got != "127.0.0.1:1002,127.0.0.1:1003" || cfg.Cache.MaxEntries != 7 || cfg.Access.TCPPerClient != 3 {
+		t.Errorf("env should beat file: listen = %s, max_entries = %d, tcp_per_client = %d", got, cfg.Cache.MaxEntries, cfg.Access.TCPPerClient)
 	}
 }
 

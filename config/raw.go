@@ -18,11 +18,15 @@ type rawCache struct {
 	MaxTTL         string `mapstructure:"max_ttl"`
 	NegativeMaxTTL string `mapstructure:"negative_max_ttl"`
 	ServeStale     string `mapstructure:"serve_stale"`
+	// RFC 8767 §5 timers.
+	StaleAnswerTimeout string `mapstructure:"stale_answer_timeout"`
+	StaleRecheck       string `mapstructure:"stale_recheck"`
 }
 
 type rawAccess struct {
 	Allow        []string `mapstructure:"allow"`
 	RateLimitQPS float64  `mapstructure:"rate_limit_qps"`
+	TCPPerClient int      `mapstructure:"tcp_per_client"`
 }
 
 type rawLog struct {
@@ -48,20 +52,23 @@ type rawEndpoint struct {
 // defaults holds every scalar key with its built-in value. Being listed here
 // is also what makes a key known to viper's environment lookup.
 var defaults = map[string]any{
-	"listen":                 []string{"127.0.0.1:5353"},
-	"http_listen":            "127.0.0.1:9153",
-	"upstreams":              []string{},
-	"upstream_timeout":       "2s",
-	"cache.max_entries":      100000,
-	"cache.max_ttl":          "24h",
-	"cache.negative_max_ttl": "5m",
-	"cache.serve_stale":      "0s",
-	"access.allow":           []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
-	"access.rate_limit_qps":  0,
-	"log.level":              "info",
-	"log.format":             "text",
-	"log.queries":            false,
-	"endpoints":              []any{},
+	"listen":                     []string{"127.0.0.1:5353"},
+	"http_listen":                "127.0.0.1:9153",
+	"upstreams":                  []string{},
+	"upstream_timeout":           "2s",
+	"cache.max_entries":          100000,
+	"cache.max_ttl":              "24h",
+	"cache.negative_max_ttl":     "5m",
+	"cache.serve_stale":          "0s",
+	"cache.stale_answer_timeout": "1.8s",
+	"cache.stale_recheck":        "30s",
+	"access.allow":               []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
+	"access.rate_limit_qps":      0,
+	"access.tcp_per_client":      32,
+	"log.level":                  "info",
+	"log.format":                 "text",
+	"log.queries":                false,
+	"endpoints":                  []any{},
 }
 
 // endpointDefaults fill keys an endpoint entry leaves out.

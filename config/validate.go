@@ -23,10 +23,12 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	cfg.Upstreams = upstreams(p, raw.Upstreams, resolvConf)
 
 	cfg.Cache = Cache{
-		MaxEntries:     raw.Cache.MaxEntries,
-		MaxTTL:         duration(p, "cache.max_ttl", raw.Cache.MaxTTL, time.Second),
-		NegativeMaxTTL: duration(p, "cache.negative_max_ttl", raw.Cache.NegativeMaxTTL, 0),
-		ServeStale:     duration(p, "cache.serve_stale", raw.Cache.ServeStale, 0),
+		MaxEntries:         raw.Cache.MaxEntries,
+		MaxTTL:             duration(p, "cache.max_ttl", raw.Cache.MaxTTL, time.Second),
+		NegativeMaxTTL:     duration(p, "cache.negative_max_ttl", raw.Cache.NegativeMaxTTL, 0),
+		ServeStale:         duration(p, "cache.serve_stale", raw.Cache.ServeStale, 0),
+		StaleAnswerTimeout: duration(p, "cache.stale_answer_timeout", raw.Cache.StaleAnswerTimeout, 0),
+		StaleRecheck:       duration(p, "cache.stale_recheck", raw.Cache.StaleRecheck, 0),
 	}
 	if raw.Cache.MaxEntries < 0 {
 		p.errorf("cache.max_entries", "%d must not be negative", raw.Cache.MaxEntries)
@@ -43,6 +45,10 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	cfg.Access.RateLimitQPS = raw.Access.RateLimitQPS
 	if raw.Access.RateLimitQPS < 0 {
 		p.errorf("access.rate_limit_qps", "%v must not be negative", raw.Access.RateLimitQPS)
+	}
+	cfg.Access.TCPPerClient = raw.Access.TCPPerClient
+	if raw.Access.TCPPerClient < 1 {
+		p.errorf("access.tcp_per_client", "%d must be at least 1", raw.Access.TCPPerClient)
 	}
 
 	cfg.Log = logConfig(p, raw.Log)

@@ -49,7 +49,7 @@ func BenchmarkFastAnswer(b *testing.B) {
 			client := clientLoopback
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc); !ok {
+				if _, ok := fastReply(h.srv, st, pkt, client, sc); !ok {
 					b.Fatal("missed")
 				}
 			}

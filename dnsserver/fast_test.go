@@ -21,7 +21,7 @@ func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
 	cfg := *h.srv.State().Config
 	cfg.Endpoints = append([]config.Endpoint(nil), cfg.Endpoints...)
 	cfg.Endpoints[0].Buckets = append([]string{"otherbucket"}, cfg.Endpoints[0].Buckets...)
-	h.srv.Swap(NewState(&cfg, h.cache))
+	h.srv.Swap(NewState(&cfg, h.cache, PackedOf(h.cache)))
 	resp := h.query(t, unlisted, dns.TypeA)
 	if !resp.Authoritative || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
 		t.Fatalf("after listing it: %v", resp)
@@ -53,10 +53,10 @@ func TestFastPathAllocatesNothing(t *testing.T) {
 	for _, name := range []string{"MySpecificBucket.s3.eu-west-2.amazonaws.com.", unlisted} {
 		q := withEDNS(question(name, dns.TypeA), 1232, false)
 		pkt, _ := q.Pack()
-		if _, ok := h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc); !ok {
+		if _, ok := fastReply(h.srv, st, pkt, client, sc); !ok {
 			t.Fatalf("%s: not answered on the fast path", name)
 		}
-		if n := testing.AllocsPerRun(200, func() { h.srv.fastAnswer(st, pkt, client, maxUDPSize, sc) }); n != 0 {
+		if n := testing.AllocsPerRun(200, func() { fastReply(h.srv, st, pkt, client, sc) }); n != 0 {
 			t.Errorf("%s: %v allocations per query", name, n)
 		}
 	}
@@ -71,21 +71,21 @@ func TestEndpointNoDataOnTheFastPath(t *testing.T) {
 		t.Fatalf("first: %v", first)
 	}
 	pkt, _ := question(listed, dns.TypeTXT).Pack()
-	r, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch())
+	r, ok := fastReply(h.srv, h.srv.State(), pkt, clientLoopback, newScratch())
 	if !ok {
 		t.Fatal("NODATA endpoint answer not on the fast path")
 	}
 	var resp dns.Msg
-	if err := resp.Unpack(r.resp); err != nil || len(resp.Answer) != 1 || len(resp.Ns) != 1 || !resp.Authoritative {
+	if err := resp.Unpack(r); err != nil || len(resp.Answer) != 1 || len(resp.Ns) != 1 || !resp.Authoritative {
 		t.Fatalf("fast NODATA: %v %v", &resp, err)
 	}
 	// The SOA's negative TTL (dnstest.Soa: MINIMUM 120 s), not the endpoint's 300 s, bounds it.
 	h.clock.Add(119 * time.Second)
-	if _, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch()); !ok {
+	if _, ok := fastReply(h.srv, h.srv.State(), pkt, clientLoopback, newScratch()); !ok {
 		t.Fatal("dropped before the SOA's negative TTL")
 	}
 	h.clock.Add(2 * time.Second)
-	if _, ok := h.srv.fastAnswer(h.srv.State(), pkt, clientLoopback, maxUDPSize, newScratch()); ok {
+	if _, ok := fastReply(h.srv, h.srv.State(), pkt, clientLoopback, newScratch()); ok {
 		t.Fatal("kept past the SOA's negative TTL")
 	}
 }

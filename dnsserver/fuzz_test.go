@@ -1,11 +1,10 @@
 package dnsserver
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"hash/fnv"
-	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -15,65 +14,59 @@ import (
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/wire"
 )
 
-// stubResolver answers without I/O so that fuzzing runs the handler alone:
-// names hashing to one third fail, the rest get one A record.
-type stubResolver struct{}
+// flakyUpstream answers in memory (dnstest.MemoryUpstream) except for names
+// hashing to one third, which fail: both paths of the flow get exercised.
+type flakyUpstream struct{}
 
-func (stubResolver) Resolve(_ context.Context, name string, qtype, _ uint16, _ bool) (cache.Result, error) {
+func (flakyUpstream) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error) {
 	h := fnv.New32a()
-	h.Write([]byte(name))
+	h.Write([]byte(q.Question[0].Name))
 	if h.Sum32()%3 == 0 {
-		return cache.Result{}, errors.New("stub failure")
+		return nil, "", errors.New("stub failure")
 	}
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	rr, _ := dns.NewRR(name + " 60 IN A 192.0.2.1")
-	if rr != nil && qtype == dns.TypeA {
-		m.Answer = []dns.RR{rr}
-	}
-	return cache.Result{Msg: m}, nil
+	return dnstest.MemoryUpstream{}.Exchange(ctx, q)
 }
 
-func (stubResolver) Probe(context.Context, string, uint16) error { return nil }
+var fuzzClient = netip.MustParseAddr("127.0.0.9")
 
-// recorder is a dns.ResponseWriter that keeps what the handler writes.
-type recorder struct {
-	network string
-	written []*dns.Msg
-}
-
-func (r *recorder) LocalAddr() net.Addr {
-	if r.network == "tcp" {
-		return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}
-	}
-	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}
-}
-func (r *recorder) RemoteAddr() net.Addr {
-	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 40000}
-}
-func (r *recorder) WriteMsg(m *dns.Msg) error { r.written = append(r.written, m); return nil }
-func (r *recorder) Write([]byte) (int, error) { return 0, errors.New("raw writes not expected") }
-func (r *recorder) Close() error              { return nil }
-func (r *recorder) TsigStatus() error         { return nil }
-func (r *recorder) TsigTimersOnly(bool)       {}
-func (r *recorder) Hijack()                   {}
-
+// fuzzServer serves a cname endpoint (eu-west-2) and an alias endpoint for
+// every bucket (us-east-1) in front of a real cache over flakyUpstream, on
+// a clock that stands still.
 func fuzzServer(t testing.TB) *Server {
 	ep := config.Endpoint{Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
 		Buckets: []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
 		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: 60e9}
 	alias := ep
 	alias.Region, alias.Answer, alias.Buckets = "us-east-1", config.AnswerAlias, []string{"*"}
-	cfg := &config.Config{UpstreamTimeout: 1e9, Endpoints: []config.Endpoint{ep, alias}}
+	cfg := &config.Config{UpstreamTimeout: 1e9, Endpoints: []config.Endpoint{ep, alias},
+		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}}
 	cfg.Access.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	return New(NewState(cfg, stubResolver{}), Options{})
+	clock := dnstest.NewClock()
+	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Now: clock.Now}, flakyUpstream{})
+	return New(NewState(cfg, c, PackedOf(c)), Options{})
 }
 
-// FuzzHandler feeds raw bytes through the same steps as the server — header
-// check, unpack, ServeDNS — and checks that no input panics and that every
-// reply is one well-formed message for this query.
+// exchange runs one packet through the flow as a transport does, the full
+// path synchronously, and returns the reply (nil: none) and whether the
+// fast path gave it.
+func exchange(s *Server, pkt []byte, proto metrics.Proto) (resp []byte, fast bool) {
+	st, sc := s.State(), newScratch()
+	q := query{proto: proto, client: fuzzClient, start: time.Now()}
+	if resp, done := s.serveFast(st, &q, pkt, nil, sc); done {
+		return resp, true
+	}
+	s.serveFull(st, q.detach(pkt, sc), func(b []byte) error { resp = bytes.Clone(b); return nil })
+	return resp, false
+}
+
+// FuzzHandler feeds raw bytes through the whole flow and checks that no
+// input panics and that every reply is one well-formed message for this
+// query: its ID, its question, an OPT exactly when its OPT parsed, within
+// its UDP size.
 func FuzzHandler(f *testing.F) {
 	for _, q := range []*dns.Msg{
 		question(listed, dns.TypeA), question(unlisted, dns.TypeAAAA),
@@ -85,99 +78,126 @@ func FuzzHandler(f *testing.F) {
 		f.Add(b, true)
 	}
 	s := fuzzServer(f)
-	fast, fastState := fuzzFastServer(f)
 	f.Fuzz(func(t *testing.T, data []byte, overTCP bool) {
-		checkFast(t, fast, fastState, data)
-		if len(data) < 12 {
-			return // the server drops these without a reply
-		}
-		hdr := dns.Header{
-			Id: binary.BigEndian.Uint16(data), Bits: binary.BigEndian.Uint16(data[2:]),
-			Qdcount: binary.BigEndian.Uint16(data[4:]), Ancount: binary.BigEndian.Uint16(data[6:]),
-			Nscount: binary.BigEndian.Uint16(data[8:]), Arcount: binary.BigEndian.Uint16(data[10:]),
-		}
-		if s.acceptQuery(hdr) != dns.MsgAccept {
-			return
-		}
-		req := new(dns.Msg)
-		if err := req.Unpack(data); err != nil {
-			return // answered with FORMERR by miekg/dns itself
-		}
-		w := &recorder{network: "udp"}
+		proto := metrics.UDP
 		if overTCP {
-			w.network = "tcp"
+			proto = metrics.TCP
 		}
-		s.ServeDNS(w, req)
-		if len(w.written) != 1 {
-			t.Fatalf("%d replies written", len(w.written))
-		}
-		resp := w.written[0]
-		packed, err := resp.Pack()
-		if err != nil {
-			t.Fatalf("reply does not pack: %v\n%v", err, resp)
-		}
-		if resp.Id != req.Id || !resp.Response {
-			t.Fatalf("reply header %v for id %d", resp.MsgHdr, req.Id)
-		}
-		if len(req.Question) == 1 && resp.Rcode != dns.RcodeFormatError &&
-			(len(resp.Question) != 1 || resp.Question[0] != req.Question[0]) {
-			t.Fatalf("question not echoed: asked %v, got %v", req.Question, resp.Question)
-		}
-		if !overTCP && len(packed) > maxUDPSize {
-			t.Fatalf("UDP reply of %d bytes", len(packed))
-		}
-		var back dns.Msg
-		if err := back.Unpack(packed); err != nil {
-			t.Fatalf("reply does not parse back: %v", err)
+		for range 2 { // a miss, then (maybe) a hit
+			resp, _ := exchange(s, data, proto)
+			checkReply(t, data, resp, proto)
 		}
 	})
 }
 
-// fuzzFastServer is a server whose cache is real (packed answers) and
-// already holds the seed names, so that the fast path answers them.
-func fuzzFastServer(f testing.TB) (*Server, *State) {
-	srv := fuzzServer(f)
-	st := srv.State()
-	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
-	fast := New(NewState(st.Config, c), Options{})
-	for _, n := range []string{unlisted, "www.example.com.", listed} {
-		for _, req := range []*dns.Msg{question(n, dns.TypeA), withEDNS(question(n, dns.TypeA), 1232, false)} {
-			fast.ServeDNS(&recorder{network: "udp"}, req)
+func checkReply(t *testing.T, data, resp []byte, proto metrics.Proto) {
+	t.Helper()
+	req, problem := wire.Parse(data)
+	if resp == nil {
+		if problem != wire.NotQuery && req.Name != nil {
+			t.Fatalf("no reply to a query whose question parsed")
 		}
-	}
-	return fast, fast.State()
-}
-
-// checkFast feeds raw bytes to the fast path: whatever it answers must be
-// one well-formed reply to exactly this query.
-func checkFast(t *testing.T, s *Server, st *State, data []byte) {
-	r, ok := s.fastAnswer(st, data, netip.MustParseAddr("127.0.0.9"), maxUDPSize, newScratch())
-	if !ok {
 		return
 	}
-	var req, resp dns.Msg
-	if err := req.Unpack(data); err != nil {
-		t.Fatalf("fast path answered a query miekg/dns cannot parse: %v", err)
+	var m dns.Msg
+	if err := m.Unpack(resp); err != nil {
+		t.Fatalf("reply does not parse: %v", err)
 	}
-	if err := resp.Unpack(r.resp); err != nil {
-		t.Fatalf("fast reply does not parse: %v", err)
+	if m.Id != req.ID || !m.Response {
+		t.Fatalf("reply header %v for id %d", m.MsgHdr, req.ID)
 	}
-	if resp.Id != req.Id || !resp.Response || len(resp.Question) != 1 || resp.Question[0] != req.Question[0] {
-		t.Fatalf("fast reply %v to %v", &resp, &req)
+	if req.Name != nil && (len(m.Question) != 1 || !bytes.Equal(resp[12:12+len(req.Name)], req.Name)) {
+		t.Fatalf("question not echoed byte for byte: %v", &m)
 	}
-	if (req.IsEdns0() != nil) != (resp.IsEdns0() != nil) || len(r.resp) > maxUDPSize {
-		t.Fatalf("EDNS or size wrong: %v", &resp)
+	if (m.IsEdns0() != nil) != req.HasOPT {
+		t.Fatalf("OPT in the reply %v, in the query %v", m.IsEdns0() != nil, req.HasOPT)
+	}
+	if proto == metrics.UDP && len(resp) > req.MaxUDP() {
+		t.Fatalf("UDP reply of %d bytes for a limit of %d", len(resp), req.MaxUDP())
 	}
 }
 
-// The fast-path half of FuzzHandler only checks something if its server
-// really answers on the fast path.
-func TestFuzzFastServerAnswersOnTheFastPath(t *testing.T) {
-	srv, st := fuzzFastServer(t)
-	for _, name := range []string{unlisted, listed} {
+// fuzzNames are the kinds of name the two speeds must agree on.
+var fuzzNames = []string{listed, unlisted, "logs-2024.s3.eu-west-2.amazonaws.com.", "any.s3.us-east-1.amazonaws.com.",
+	"s3.us-east-1.amazonaws.com.", "ap-123456789012.s3-accesspoint.eu-west-2.amazonaws.com.",
+	"s3-control.eu-west-2.amazonaws.com.", "www.example.com.", "sub.www.example.com.", "x.s3-fips.eu-west-2.amazonaws.com."}
+
+var fuzzTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns.TypeNS, dns.TypePTR, dns.TypeSOA,
+	dns.TypeSRV, dns.TypeTXT, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeDS, dns.TypeDNSKEY, dns.TypeCAA, dns.TypeANY, 65280}
+
+// FuzzFastMatchesFull is the differential test of the two speeds: a query
+// is answered by the full path (which stores its answer packed), then the
+// same query by the fast path; the replies must be byte-identical (the
+// clock stands still, so no TTL has counted down).
+func FuzzFastMatchesFull(f *testing.F) {
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil))
+	f.Add(uint8(1), uint64(0b1010), uint8(1), uint8(0b0111), uint16(512), []byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(uint8(3), uint64(0xffff), uint8(14), uint8(0b1101), uint16(4096), []byte{0, 12, 0, 2, 0, 0})
+	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte) {
+		m := new(dns.Msg)
+		m.SetQuestion(mixCase(fuzzNames[int(name)%len(fuzzNames)], caseMask), fuzzTypes[int(qtype)%len(fuzzTypes)])
+		m.RecursionDesired = flags&1 != 0
+		m.CheckingDisabled = flags&2 != 0
+		if flags&4 != 0 {
+			m.SetEdns0(size, flags&8 != 0)
+		}
+		pkt, err := m.Pack()
+		if err != nil {
+			return
+		}
+		if flags&4 != 0 && len(option) > 0 && len(option) < 512 {
+			pkt = appendRawOption(pkt, option) // possibly malformed: both paths must say FORMERR
+		}
+		s := fuzzServer(t)
+		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
+			full, fast := exchange(s, pkt, proto)
+			if fast {
+				continue // answered without the full path (an error reply, or stored by the UDP run)
+			}
+			again, fast := exchange(s, pkt, proto)
+			if !fast {
+				continue // not kept: nothing for the fast path to disagree with
+			}
+			if !bytes.Equal(full, again) {
+				var a, b dns.Msg
+				_, _ = a.Unpack(full), b.Unpack(again)
+				t.Fatalf("%v: full path and fast path differ\nfull:\n%v\nfast:\n%v", proto, &a, &b)
+			}
+		}
+	})
+}
+
+// mixCase gives each letter of name the case its bit in mask says.
+func mixCase(name string, mask uint64) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' && mask&(1<<(i%64)) != 0 {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// appendRawOption adds raw option bytes to the OPT record that ends pkt.
+func appendRawOption(pkt, option []byte) []byte {
+	out := append(bytes.Clone(pkt), option...)
+	rdlen := len(pkt) - 2
+	n := int(out[rdlen])<<8 | int(out[rdlen+1]) + len(option)
+	out[rdlen], out[rdlen+1] = byte(n>>8), byte(n)
+	return out
+}
+
+// The differential target only tests something if the fast path really
+// answers what the full path stored, for both kinds of answer.
+func TestFuzzServerAnswersOnTheFastPath(t *testing.T) {
+	srv := fuzzServer(t)
+	for _, name := range []string{"www.example.com.", listed} {
 		pkt, _ := question(name, dns.TypeA).Pack()
-		if _, ok := srv.fastAnswer(st, pkt, netip.MustParseAddr("127.0.0.9"), maxUDPSize, newScratch()); !ok {
-			t.Fatalf("%s not answered on the fast path", name)
+		if _, fast := exchange(srv, pkt, metrics.UDP); fast {
+			t.Fatalf("%s: first query answered on the fast path", name)
+		}
+		if _, fast := exchange(srv, pkt, metrics.UDP); !fast {
+			t.Fatalf("%s not answered on the fast path the second time", name)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,10 +93,11 @@ func startOpts(t testing.TB, yaml string, opts Options, ups ...*dnstest.Upstream
 	c := cache.New(cache.Config{
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
 		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
+		StaleAnswerTimeout: cfg.Cache.StaleAnswerTimeout, StaleRecheck: cfg.Cache.StaleRecheck,
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
 	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
 	opts.Metrics = m
-	srv := New(NewState(cfg, c), opts)
+	srv := New(NewState(cfg, c, PackedOf(c)), opts)
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +133,14 @@ func (h *harness) ask(t testing.TB, network string, m *dns.Msg) *dns.Msg {
 func (h *harness) query(t testing.TB, name string, qtype uint16) *dns.Msg {
 	t.Helper()
 	return h.ask(t, "udp", question(name, qtype))
+}
+
+// fastReply runs the fast path (steps 1–3 of flow.go) for a UDP query from
+// client; ok is false when the full path would answer it.
+func fastReply(s *Server, st *State, pkt []byte, client netip.Addr, sc *scratch) ([]byte, bool) {
+	q := query{proto: metrics.UDP, client: client}
+	resp, done := s.serveFast(st, &q, pkt, sc.out[:0], sc)
+	return resp, done && resp != nil
 }
 
 func rrsOfType(rrs []dns.RR, t uint16) []dns.RR {

@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // listenPair binds UDP and TCP on the same address. With port 0 it picks a
 // port free for both, retrying a few times when TCP finds it taken. With
-// sockets > 1 it binds that many UDP sockets with SO_REUSEPORT, so that the
-// kernel spreads queries over one reader per CPU.
+// sockets > 1 it binds that many UDP sockets where the platform lets them
+// share the port (reusePort), so that the kernel spreads queries over one
+// reader per CPU; elsewhere one socket serves.
 func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -49,16 +47,4 @@ func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error
 		return conns, ln, nil
 	}
 	return nil, nil, errors.Join(lastErr)
-}
-
-// reusePort sets SO_REUSEPORT on a socket before it is bound.
-func reusePort(_, _ string, c syscall.RawConn) error {
-	var sockErr error
-	err := c.Control(func(fd uintptr) {
-		sockErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return sockErr
 }

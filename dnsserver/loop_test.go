@@ -23,7 +23,8 @@ func TestLoopDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewState(cfg, cache.New(cache.Config{MaxEntries: 10}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout)))
+	c := cache.New(cache.Config{MaxEntries: 10}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
+	st := NewState(cfg, c, PackedOf(c))
 	srv := New(st, Options{})
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/wire"
 )
 
 const big = "big.example."
@@ -51,7 +52,7 @@ func TestEDNSEchoedOnlyWhenSent(t *testing.T) {
 	for _, name := range []string{unlisted, listed} {
 		resp = h.ask(t, "udp", withEDNS(question(name, dns.TypeA), 4096, true))
 		opt := resp.IsEdns0()
-		if opt == nil || opt.UDPSize() != maxUDPSize || !opt.Do() || opt.Version() != 0 {
+		if opt == nil || opt.UDPSize() != wire.MaxUDPSize || !opt.Do() || opt.Version() != 0 {
 			t.Fatalf("%s OPT: %v", name, opt)
 		}
 	}
@@ -65,7 +66,7 @@ func TestUDPSizeHonouredAndCapped(t *testing.T) {
 		limit int
 	}{
 		{"no EDNS", question(big, dns.TypeA), 512},
-		{"EDNS 4096 is capped", withEDNS(question(big, dns.TypeA), 4096, false), maxUDPSize},
+		{"EDNS 4096 is capped", withEDNS(question(big, dns.TypeA), 4096, false), wire.MaxUDPSize},
 		{"EDNS 800", withEDNS(question(big, dns.TypeA), 800, false), 800},
 		{"EDNS below 512 means 512", withEDNS(question(big, dns.TypeA), 100, false), 512},
 	}
@@ -201,14 +202,14 @@ type panickingResolver struct{}
 
 func (panickingResolver) Probe(context.Context, string, uint16) error { return nil }
 
-func (panickingResolver) Resolve(context.Context, string, uint16, uint16, bool) (cache.Result, error) {
+func (panickingResolver) Resolve(context.Context, cache.Question) (cache.Result, error) {
 	panic("boom")
 }
 
 func TestPanicRecovered(t *testing.T) {
 	h := start(t, baseEndpoint)
 	good := h.srv.State()
-	h.srv.Swap(&State{Config: good.Config, Matcher: good.Matcher, Resolver: panickingResolver{}, budget: time.Second})
+	h.srv.Swap(NewState(good.Config, panickingResolver{}, Packed{}))
 	for _, network := range []string{"udp", "tcp"} {
 		if resp := h.ask(t, network, question(unlisted, dns.TypeA)); resp.Rcode != dns.RcodeServerFailure {
 			t.Fatalf("%s: %v", network, resp)
@@ -277,7 +278,7 @@ func TestRateLimitPerClient(t *testing.T) {
 	if refused < 15 {
 		t.Fatalf("only %d of 30 queries refused at 5 qps", refused)
 	}
-	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "A", ActionLimited)); got != float64(refused) {
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "A", "ratelimited")); got != float64(refused) {
 		t.Fatalf("ratelimited counter %v, refused %d", got, refused)
 	}
 	// Another client address has its own bucket.

@@ -1,8 +1,9 @@
-// Package dnsserver owns the UDP and TCP listeners and the one ServeDNS that
-// answers every query.
+// Package dnsserver owns the UDP and TCP listeners and the request flow
+// (flow.go) that answers every query.
 package dnsserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/s3dns/s3dns/metrics"
@@ -24,9 +24,13 @@ const (
 	DefaultTCPReadTimeout = 5 * time.Second
 	DefaultTCPIdleTimeout = 10 * time.Second
 	DefaultMaxTCPConns    = 1000
-	// DefaultMaxFullPath bounds UDP queries on the full path at once
-	// (misses waiting for upstreams); beyond it they get SERVFAIL at once.
+	// DefaultMaxFullPath bounds queries on the full path at once (misses
+	// waiting for upstreams); beyond it UDP queries get SERVFAIL at once and
+	// TCP connections stop reading until one finishes.
 	DefaultMaxFullPath = 10_000
+	// maxPipelined bounds the queries one TCP connection has in flight
+	// (RFC 7766 §6.2.1.1); then the connection is not read until one finishes.
+	maxPipelined = 32
 )
 
 // Server serves DNS on every listen address.
@@ -36,14 +40,20 @@ type Server struct {
 	opts    Options
 	state   atomic.Pointer[State]
 	loop    loopDetector
-	mu      sync.Mutex
-	servers []*dns.Server
-	udp     []*net.UDPConn // sockets served by serveUDP
-	addrs   []string
-	done    sync.WaitGroup // listener goroutines
-	slow    sync.WaitGroup // full-path UDP queries in flight
-	// slowActive counts them, for the MaxFullPath cap.
-	slowActive atomic.Int64
+	// ctx is every full-path query's parent: Shutdown cancels it once its
+	// grace is over, so that no upstream wait outlives the server.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	udp   []*net.UDPConn
+	tcp   []net.Listener
+	addrs []string
+	conns tcpConns
+	done  sync.WaitGroup // listener and connection goroutines
+	full  sync.WaitGroup // full-path queries in flight
+	// fullSlots caps them (MaxFullPath).
+	fullSlots chan struct{}
 
 	stopping atomic.Bool
 }
@@ -62,24 +72,20 @@ type Options struct {
 // New returns a server that answers from st.
 func New(st *State, opts Options) *Server {
 	s := &Server{log: opts.Log, metrics: opts.Metrics, opts: opts}
-	if s.opts.TCPReadTimeout == 0 {
-		s.opts.TCPReadTimeout = DefaultTCPReadTimeout
-	}
-	if s.opts.TCPIdleTimeout == 0 {
-		s.opts.TCPIdleTimeout = DefaultTCPIdleTimeout
-	}
-	if s.opts.MaxTCPConns == 0 {
-		s.opts.MaxTCPConns = DefaultMaxTCPConns
-	}
-	if s.opts.MaxFullPath == 0 {
-		s.opts.MaxFullPath = DefaultMaxFullPath
-	}
+	s.opts.TCPReadTimeout = cmp.Or(s.opts.TCPReadTimeout, DefaultTCPReadTimeout)
+	s.opts.TCPIdleTimeout = cmp.Or(s.opts.TCPIdleTimeout, DefaultTCPIdleTimeout)
+	s.opts.MaxTCPConns = cmp.Or(s.opts.MaxTCPConns, DefaultMaxTCPConns)
+	s.opts.MaxFullPath = cmp.Or(s.opts.MaxFullPath, DefaultMaxFullPath)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New(prometheus.NewRegistry(), "test", func() float64 { return 0 })
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.fullSlots = make(chan struct{}, s.opts.MaxFullPath)
+	s.conns.perClient = map[netip.Addr]int{}
+	s.conns.open = map[net.Conn]struct{}{}
 	s.state.Store(st)
 	return s
 }
@@ -92,21 +98,13 @@ func (s *Server) State() *State { return s.state.Load() }
 
 // Start binds UDP and TCP on every address and serves them in the
 // background. It binds everything or nothing.
-//
-// UDP is served by serveUDP (one socket per CPU, the fast path first),
-// TCP by miekg/dns's server with the same handler.
 func (s *Server) Start(listen []string) error {
-	type bound struct {
-		pcs      []net.PacketConn
-		ln       net.Listener
-		wildcard bool
-	}
 	var all []bound
 	for _, addr := range listen {
 		pcs, ln, err := listenPair(addr, runtime.GOMAXPROCS(0))
 		if err != nil {
 			for _, b := range all {
-				closeAll(b.pcs, b.ln)
+				b.close()
 			}
 			return err
 		}
@@ -117,32 +115,51 @@ func (s *Server) Start(listen []string) error {
 	for _, b := range all {
 		s.addrs = append(s.addrs, b.pcs[0].LocalAddr().String())
 		for _, pc := range b.pcs {
-			conn := pc.(*net.UDPConn)
-			// Room for bursts while the reader is busy (capped by net.core.rmem_max).
-			_ = conn.SetReadBuffer(4 << 20)
-			withOOB := b.wildcard
-			if withOOB {
-				if err := enablePktinfo(conn); err != nil {
-					s.log.Warn("cannot learn query destination addresses: replies on a multi-homed host may leave from the wrong address",
-						"listen", conn.LocalAddr().String(), "error", err)
-					withOOB = false
-				}
-			}
-			s.udp = append(s.udp, conn)
-			s.done.Add(1)
-			go func() {
-				defer s.done.Done()
-				s.serveUDP(conn, withOOB)
-			}()
+			s.startUDP(pc.(*net.UDPConn), b.wildcard)
 		}
-		ln := &limitListener{Listener: b.ln, max: int64(s.opts.MaxTCPConns),
-			onDrop: func() { s.log.Debug("TCP connection limit reached: connection closed") }}
-		s.serve(&dns.Server{Listener: ln, Handler: s, MsgAcceptFunc: s.acceptQuery,
-			MaxTCPQueries: -1, // pipelining clients keep their connection (miekg's default closes after 128)
-			ReadTimeout:   s.opts.TCPReadTimeout, WriteTimeout: s.opts.TCPReadTimeout,
-			IdleTimeout: func() time.Duration { return s.opts.TCPIdleTimeout }})
+		s.tcp = append(s.tcp, b.ln)
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			s.serveTCP(b.ln)
+		}()
 	}
 	return nil
+}
+
+// bound is one listen address: its UDP sockets and its TCP listener.
+type bound struct {
+	pcs      []net.PacketConn
+	ln       net.Listener
+	wildcard bool
+}
+
+func (b bound) close() {
+	for _, pc := range b.pcs {
+		pc.Close()
+	}
+	b.ln.Close()
+}
+
+// startUDP serves one UDP socket in the background.
+func (s *Server) startUDP(conn *net.UDPConn, wildcard bool) {
+	// Room for bursts while the reader is busy (capped by net.core.rmem_max).
+	_ = conn.SetReadBuffer(4 << 20)
+	withOOB := false
+	if wildcard {
+		if err := enablePktinfo(conn); err != nil {
+			s.log.Warn("cannot learn query destination addresses: replies on a multi-homed host may leave from the wrong address",
+				"listen", conn.LocalAddr().String(), "error", err)
+		} else {
+			withOOB = true
+		}
+	}
+	s.udp = append(s.udp, conn)
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		s.serveUDP(conn, withOOB)
+	}()
 }
 
 func isWildcard(addr string) bool {
@@ -154,33 +171,6 @@ func isWildcard(addr string) bool {
 	return host == "" || err == nil && ip.IsUnspecified()
 }
 
-func closeAll(pcs []net.PacketConn, ln net.Listener) {
-	for _, pc := range pcs {
-		pc.Close()
-	}
-	ln.Close()
-}
-
-// serve runs srv in the background and returns once it is accepting.
-func (s *Server) serve(srv *dns.Server) {
-	started := make(chan struct{})
-	failed := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	s.servers = append(s.servers, srv)
-	s.done.Add(1)
-	go func() {
-		defer s.done.Done()
-		if err := srv.ActivateAndServe(); err != nil {
-			s.log.Error("listener stopped", "error", err)
-			close(failed)
-		}
-	}()
-	select {
-	case <-started:
-	case <-failed:
-	}
-}
-
 // Addrs are the bound addresses (host:port, UDP and TCP share the port).
 func (s *Server) Addrs() []string {
 	s.mu.Lock()
@@ -188,32 +178,49 @@ func (s *Server) Addrs() []string {
 	return append([]string(nil), s.addrs...)
 }
 
+// goFull runs a full-path query in a goroutine of its own, or reports false
+// when MaxFullPath are already running.
+func (s *Server) goFull(fn func()) bool {
+	select {
+	case s.fullSlots <- struct{}{}:
+	default:
+		return false
+	}
+	s.full.Add(1)
+	go func() {
+		defer func() { <-s.fullSlots; s.full.Done() }()
+		fn()
+	}()
+	return true
+}
+
 // Shutdown stops the listeners and waits, within ctx, for queries in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	servers, udp := s.servers, s.udp
-	s.servers, s.udp = nil, nil
-	s.mu.Unlock()
 	s.stopping.Store(true)
+	s.mu.Lock()
+	udp, tcp := s.udp, s.tcp
+	s.udp, s.tcp = nil, nil
+	s.mu.Unlock()
 	// Stop reading, but keep the sockets open until the answers in flight are written.
 	for _, c := range udp {
 		_ = c.SetReadDeadline(time.Unix(1, 0))
 	}
-	var errs []error
-	for _, srv := range servers {
-		if err := srv.ShutdownContext(ctx); err != nil {
-			errs = append(errs, err)
-		}
+	for _, ln := range tcp {
+		ln.Close()
 	}
+	s.conns.stopReading()
 	finished := make(chan struct{})
-	go func() { s.done.Wait(); s.slow.Wait(); close(finished) }()
+	go func() { s.done.Wait(); s.full.Wait(); close(finished) }()
+	var err error
 	select {
 	case <-finished:
 	case <-ctx.Done():
-		errs = append(errs, ctx.Err())
+		err = ctx.Err()
 	}
+	s.cancel()
 	for _, c := range udp {
 		c.Close()
 	}
-	return errors.Join(errs...)
+	s.conns.closeAll()
+	return errors.Join(err)
 }

@@ -5,17 +5,14 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/maypok86/otter/v2"
-
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
-	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
 
 // Resolver answers names through the cache and the upstreams.
 type Resolver interface {
-	Resolve(ctx context.Context, name string, qtype, qclass uint16, do bool) (cache.Result, error)
+	Resolve(ctx context.Context, q cache.Question) (cache.Result, error)
 	// Probe asks the upstreams without caching the answer.
 	Probe(ctx context.Context, name string, qtype uint16) error
 }
@@ -30,47 +27,53 @@ type State struct {
 	// the endpoint target and then for a public fallback.
 	budget  time.Duration
 	limiter *rateLimiter
-	// hits answers forwarded names from packed cache entries on the fast
-	// path; nil when the resolver keeps none.
-	hits hitCache
+	clock   *cache.Clock
+	limits  cache.Limits
+	// forwarded is the resolver's store of forwarded answers, which the fast
+	// path reads; nil when nothing is cached.
+	forwarded *cache.Store
 	// endpointAnswers holds packed endpoint answers for the fast path. It
 	// lives and dies with the State, so a reload never serves old decisions.
-	endpointAnswers *otter.Cache[uint64, *wire.Entry]
+	endpointAnswers *cache.Store
 }
 
-// hitCache is the fast-path side of cache.Cache.
-type hitCache interface {
-	Hit(key uint64, lname []byte, qtype, qclass uint16, do bool, now int64) *wire.Entry
-	NowNano() int64
+// Packed is where a resolver keeps its answers and the clock they are
+// judged by; the fast path shares both.
+type Packed struct {
+	Store *cache.Store // nil: nothing is cached
+	Clock *cache.Clock
 }
+
+// PackedOf is what a cache.Cache shares with the fast path.
+func PackedOf(c *cache.Cache) Packed { return Packed{Store: c.Store(), Clock: c.Clock()} }
 
 // maxEndpointAnswers bounds the packed endpoint answers ("*" lists every bucket).
 const maxEndpointAnswers = 100_000
 
-func (st *State) nowNano() int64 {
-	if st.hits != nil {
-		return st.hits.NowNano()
-	}
-	return time.Now().UnixNano()
-}
-
-// NewState prepares cfg for serving with resolver.
-func NewState(cfg *config.Config, resolver Resolver) *State {
+// NewState prepares cfg for serving with resolver, whose packed answers,
+// clock and TTL rules the fast path shares.
+func NewState(cfg *config.Config, resolver Resolver, packed Packed) *State {
 	n := max(len(cfg.Upstreams), 1)
-	hits, _ := resolver.(hitCache)
+	if packed.Clock == nil {
+		packed.Clock = cache.NewClock(nil)
+	}
 	return &State{
-		hits:            hits,
 		Config:          cfg,
 		Matcher:         zones.New(cfg.Endpoints),
 		Resolver:        resolver,
 		budget:          2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
 		limiter:         newRateLimiter(cfg.Access.RateLimitQPS),
-		endpointAnswers: otter.Must(&otter.Options[uint64, *wire.Entry]{MaximumSize: maxEndpointAnswers}),
+		clock:           packed.Clock,
+		limits:          cache.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL},
+		forwarded:       packed.Store,
+		endpointAnswers: cache.NewStore(maxEndpointAnswers),
 	}
 }
 
+// allowed reports whether access.allow admits addr. A link-local IPv6
+// client's zone (fe80::1%eth0) is not part of its address.
 func (st *State) allowed(addr netip.Addr) bool {
-	addr = addr.Unmap()
+	addr = addr.Unmap().WithZone("")
 	for _, p := range st.Config.Access.Allow {
 		if p.Contains(addr) {
 			return true

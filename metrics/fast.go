@@ -3,18 +3,79 @@ package metrics
 import (
 	"sync/atomic"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The per-query metrics are updated through small tables of children made
 // on first use: WithLabelValues hashes its labels on every call, which the
-// fast path cannot afford.
+// fast path cannot afford. Each table is sized from the list its labels
+// come from, so that no value can index past it.
 
-var (
-	protos  = []string{"udp", "tcp"}
-	actions = []string{"endpoint", "forward", "refused", "ratelimited"}
-	qtypes  = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "SVCB", "DS", "DNSKEY", "CAA", "ANY", "other"}
+// Proto is the transport a query came over.
+type Proto uint8
+
+const (
+	UDP Proto = iota
+	TCP
+	numProtos
 )
+
+var protoLabels = [numProtos]string{UDP: "udp", TCP: "tcp"}
+
+func (p Proto) String() string { return protoLabels[p] }
+
+// Action is how a query was answered.
+type Action uint8
+
+const (
+	ActionEndpoint Action = iota
+	ActionForward
+	ActionRefused
+	ActionLimited
+	numActions
+	// ActionInvalid: a malformed or unsupported query, answered with an
+	// error but not counted as a request.
+	ActionInvalid = numActions
+)
+
+var actionLabels = [numActions]string{ActionEndpoint: "endpoint", ActionForward: "forward",
+	ActionRefused: "refused", ActionLimited: "ratelimited"}
+
+func (a Action) String() string {
+	if a >= numActions {
+		return "invalid"
+	}
+	return actionLabels[a]
+}
+
+// qtypeLabels are the query types with a label of their own; the last
+// slot, "other", counts the rest.
+var qtypeLabels = [...]string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "SVCB",
+	"DS", "DNSKEY", "CAA", "ANY", "other"}
+
+const otherQtype = len(qtypeLabels) - 1
+
+// qtypeSlot maps a type below len to its label's index (+1; 0 is "other").
+var qtypeSlot [dns.TypeCAA + 1]uint8
+
+func init() {
+	for i, l := range qtypeLabels[:otherQtype] {
+		qtypeSlot[dns.StringToType[l]] = uint8(i + 1)
+	}
+}
+
+func qtypeIndex(t uint16) int {
+	if int(t) < len(qtypeSlot) && qtypeSlot[t] != 0 {
+		return int(qtypeSlot[t]) - 1
+	}
+	return otherQtype
+}
+
+// QtypeLabel bounds the qtype label to a fixed list.
+func QtypeLabel(t uint16) string { return qtypeLabels[qtypeIndex(t)] }
+
+const numRcodes = 24
 
 type counterSlot struct {
 	c atomic.Pointer[prometheus.Counter]
@@ -25,66 +86,51 @@ type observerSlot struct {
 }
 
 type fastTables struct {
-	requests  [2][16][4]counterSlot
-	responses [24]counterSlot
-	durations [4]observerSlot
+	requests  [numProtos][len(qtypeLabels)][numActions]counterSlot
+	responses [numRcodes]counterSlot
+	durations [numActions]observerSlot
 }
 
-func index(list []string, v string) int {
-	for i, s := range list {
-		if s == v {
-			return i
-		}
+func (s *counterSlot) get(make func() prometheus.Counter) prometheus.Counter {
+	if c := s.c.Load(); c != nil {
+		return *c
 	}
-	return -1
+	c := make()
+	s.c.Store(&c)
+	return c
 }
-
-func qtypeIndex(t uint16) int { return index(qtypes, QtypeLabel(t)) }
 
 // CountRequest adds one to s3dns_requests_total{proto,qtype,action}.
-func (m *Metrics) CountRequest(proto string, qtype uint16, action string) {
-	p, a := index(protos, proto), index(actions, action)
-	if p < 0 || a < 0 {
-		m.Requests.WithLabelValues(proto, QtypeLabel(qtype), action).Inc()
+func (m *Metrics) CountRequest(p Proto, qtype uint16, a Action) {
+	if a >= numActions {
 		return
 	}
-	slot := &m.fast.requests[p][qtypeIndex(qtype)][a]
-	c := slot.c.Load()
-	if c == nil {
-		counter := m.Requests.WithLabelValues(proto, QtypeLabel(qtype), action)
-		c = &counter
-		slot.c.Store(c)
-	}
-	(*c).Inc()
+	qi := qtypeIndex(qtype)
+	m.fast.requests[p][qi][a].get(func() prometheus.Counter {
+		return m.Requests.WithLabelValues(p.String(), qtypeLabels[qi], a.String())
+	}).Inc()
 }
 
 // CountResponse adds one to s3dns_responses_total{rcode}.
 func (m *Metrics) CountResponse(rcode int) {
-	if rcode < 0 || rcode >= len(m.fast.responses) {
+	if rcode < 0 || rcode >= numRcodes {
 		m.Responses.WithLabelValues(RcodeLabel(rcode)).Inc()
 		return
 	}
-	slot := &m.fast.responses[rcode]
-	c := slot.c.Load()
-	if c == nil {
-		counter := m.Responses.WithLabelValues(RcodeLabel(rcode))
-		c = &counter
-		slot.c.Store(c)
-	}
-	(*c).Inc()
+	m.fast.responses[rcode].get(func() prometheus.Counter {
+		return m.Responses.WithLabelValues(RcodeLabel(rcode))
+	}).Inc()
 }
 
 // ObserveDuration records one query's time in s3dns_request_duration_seconds{action}.
-func (m *Metrics) ObserveDuration(action string, seconds float64) {
-	a := index(actions, action)
-	if a < 0 {
-		m.RequestDuration.WithLabelValues(action).Observe(seconds)
+func (m *Metrics) ObserveDuration(a Action, seconds float64) {
+	if a >= numActions {
 		return
 	}
 	slot := &m.fast.durations[a]
 	o := slot.o.Load()
 	if o == nil {
-		obs := m.RequestDuration.WithLabelValues(action)
+		obs := m.RequestDuration.WithLabelValues(a.String())
 		o = &obs
 		slot.o.Store(o)
 	}

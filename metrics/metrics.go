@@ -20,6 +20,8 @@ type Metrics struct {
 	Upstream        *prometheus.CounterVec   // upstream, result
 	UpstreamLatency *prometheus.HistogramVec // upstream
 	CacheRequests   *prometheus.CounterVec   // result
+	CacheHits       prometheus.Counter       // CacheRequests{result="hit"}, for the fast path
+	TCPRefused      *prometheus.CounterVec   // reason
 	Reloads         *prometheus.CounterVec   // result
 	LastReloadOK    prometheus.Gauge
 
@@ -60,6 +62,10 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_cache_requests_total",
 			Help: "Cache lookups, by result (hit, miss, stale).",
 		}, []string{"result"}),
+		TCPRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_tcp_refused_total",
+			Help: "TCP connections closed at accept, by reason (acl, per_client, limit).",
+		}, []string{"reason"}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
@@ -70,6 +76,10 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		}),
 	}
 	m.LastReloadOK.Set(1)
+	m.CacheHits = m.CacheRequests.WithLabelValues("hit")
+	for _, reason := range []string{"acl", "per_client", "limit"} {
+		m.TCPRefused.WithLabelValues(reason)
+	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "s3dns_build_info",
 		Help:        "Always 1; labels give the version and the Go version it was built with.",
@@ -81,7 +91,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
 	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
-		m.CacheRequests, m.Reloads, m.LastReloadOK, buildInfo, entries,
+		m.CacheRequests, m.TCPRefused, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.
 	m.Reloads.WithLabelValues("success")
@@ -93,25 +103,6 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 func (m *Metrics) ObserveUpstream(upstream, result string, d time.Duration) {
 	m.Upstream.WithLabelValues(upstream, result).Inc()
 	m.UpstreamLatency.WithLabelValues(upstream).Observe(d.Seconds())
-}
-
-// knownTypes are the query types with a label of their own; others are "other".
-var knownTypes = map[uint16]string{}
-
-func init() {
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns.TypeNS, dns.TypePTR,
-		dns.TypeSOA, dns.TypeSRV, dns.TypeTXT, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeDS, dns.TypeDNSKEY,
-		dns.TypeCAA, dns.TypeANY} {
-		knownTypes[t] = dns.TypeToString[t]
-	}
-}
-
-// QtypeLabel bounds the qtype label to a fixed list.
-func QtypeLabel(t uint16) string {
-	if s, ok := knownTypes[t]; ok {
-		return s
-	}
-	return "other"
 }
 
 // RcodeLabel names a response code, "other" for codes without a name.

@@ -12,7 +12,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// errMismatch marks a reply whose ID or question is not the one asked.
+// errMismatch marks a reply that is not the answer to the query asked.
 var errMismatch = errors.New("reply does not match the query")
 
 // udpBuffers are reused for upstream datagrams: most misses need one each.
@@ -57,7 +57,7 @@ func readReply(conn *net.UDPConn, deadline time.Time, q *dns.Msg, onSpoof func()
 			return nil, err
 		}
 		resp := new(dns.Msg)
-		if resp.Unpack(buf[:n]) == nil && resp.Id == q.Id && sameQuestion(q, resp) {
+		if resp.Unpack(buf[:n]) == nil && answers(q, resp) {
 			return resp, nil
 		}
 		// Garbage or a forged reply on a connected socket: keep waiting for the real one.
@@ -88,13 +88,19 @@ func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (
 	if err != nil {
 		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
-	if resp.Id != q.Id || !sameQuestion(q, resp) {
+	if !answers(q, resp) {
 		if onSpoof != nil {
 			onSpoof()
 		}
 		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, errMismatch)
 	}
 	return resp, nil
+}
+
+// answers reports whether r is a reply to q: a response (QR), opcode QUERY,
+// q's ID and q's question. Anything else is a mismatch, dropped and counted.
+func answers(q, r *dns.Msg) bool {
+	return r.Response && r.Opcode == dns.OpcodeQuery && r.Id == q.Id && sameQuestion(q, r)
 }
 
 func sameQuestion(q, r *dns.Msg) bool {

@@ -14,6 +14,8 @@ import (
 	"github.com/miekg/dns"
 )
 
+const resultServfail = "servfail"
+
 // ErrAllFailed wraps the last error when no upstream gave a usable answer.
 var ErrAllFailed = errors.New("every upstream failed")
 
@@ -104,7 +106,9 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 			return resp, s.addr, nil
 		}
 		lastErr = err
-		if s.health.failure(f.now()) {
+		// A SERVFAIL speaks of one name (a broken domain, a DNSSEC failure),
+		// not of the upstream: the query moves on, the upstream is not rested.
+		if result != resultServfail && s.health.failure(f.now()) {
 			f.log.Warn("upstream marked down after repeated failures", "upstream", s.addr, "error", err)
 		}
 	}
@@ -171,7 +175,7 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 	}
 	switch resp.Rcode {
 	case dns.RcodeServerFailure:
-		return nil, "servfail", fmt.Errorf("%s answered SERVFAIL", addr)
+		return nil, resultServfail, fmt.Errorf("%s answered SERVFAIL", addr)
 	case dns.RcodeRefused:
 		return nil, "refused", fmt.Errorf("%s answered REFUSED", addr)
 	}

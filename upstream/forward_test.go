@@ -138,6 +138,23 @@ func TestFailingUpstreamSkippedThenProbed(t *testing.T) {
 	}
 }
 
+// A SERVFAIL speaks of one name (a broken domain, a DNSSEC failure): the
+// query moves to the next upstream, but the upstream is not rested.
+func TestServfailDoesNotRestUpstream(t *testing.T) {
+	first, second := dnstest.NewUpstream(t, record), dnstest.NewUpstream(t, record)
+	first.FailName("broken.example.")
+	clock := dnstest.NewClock()
+	f := New([]string{first.Addr, second.Addr}, time.Second, WithClock(clock.Now))
+	for range failThreshold + 2 {
+		if _, from, err := f.Exchange(context.Background(), askA("broken.example.")); err != nil || from != second.Addr {
+			t.Fatalf("SERVFAIL did not move on: from %s err %v", from, err)
+		}
+	}
+	if _, from, err := f.Exchange(context.Background(), askA("www.example.")); err != nil || from != first.Addr {
+		t.Fatalf("the first upstream was rested for one bad name: answer from %s, err %v", from, err)
+	}
+}
+
 func TestAllDownStillTried(t *testing.T) {
 	u := dnstest.NewUpstream(t, record)
 	u.SetMode(dnstest.Refused, 0)

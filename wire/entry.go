@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"strings"
 	"sync"
 
 	"github.com/miekg/dns"
@@ -15,13 +16,19 @@ var seed = maphash.MakeSeed()
 // an exact copy.
 var packBuffers = sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
 
+// Opts are the query bits that change the answer: DO (DNSSEC records wanted)
+// and CD (checking disabled: RFC 6840 §5.9 keeps such answers apart).
+type Opts uint8
+
+const (
+	OptDO Opts = 1 << iota
+	OptCD
+)
+
 // Key hashes a lower-case wire name with the rest of a cache key.
-func Key(lname []byte, qtype, qclass uint16, do bool) uint64 {
+func Key(lname []byte, qtype, qclass uint16, o Opts) uint64 {
 	h := maphash.Bytes(seed, lname)
-	x := uint64(qtype)<<17 | uint64(qclass)<<1
-	if do {
-		x |= 1
-	}
+	x := uint64(qtype)<<18 | uint64(qclass)<<2 | uint64(o)
 	return h ^ (x * 0x9e3779b97f4a7c15)
 }
 
@@ -34,51 +41,77 @@ type Entry struct {
 	buf     []byte
 	wireLen uint16
 	nameEnd uint16
-	Qtype   uint16
-	Qclass  uint16
-	DO      bool
-	Stored  int64 // unix nanoseconds when the TTLs were as packed
-	Expires int64 // fresh until then
+	arStart uint16 // where the additional section starts
+	qtype   uint16
+	qclass  uint16
+	opts    Opts
+	stored  int64 // clock nanoseconds when the TTLs were as packed
+	expires int64 // fresh until then
 }
 
 // Name is the lower-case wire qname.
-func (e *Entry) Name() []byte { return e.buf[12:e.nameEnd] }
+func (e *Entry) Name() []byte { return e.buf[headerLen:e.nameEnd] }
+
+// Expires is when the entry stops being fresh.
+func (e *Entry) Expires() int64 { return e.expires }
+
+// Qtype, Qclass and Opts are the question the entry answers.
+func (e *Entry) Qtype() uint16  { return e.qtype }
+func (e *Entry) Qclass() uint16 { return e.qclass }
+func (e *Entry) Opts() Opts     { return e.opts }
+
+// Rcode is the response code of the packed answer.
+func (e *Entry) Rcode() int { return int(binary.BigEndian.Uint16(e.buf[2:]) & 0xf) }
 
 // Matches reports whether the entry answers this question (lname in lower case).
-func (e *Entry) Matches(lname []byte, qtype, qclass uint16, do bool) bool {
-	return e.Qtype == qtype && e.Qclass == qclass && e.DO == do && string(e.Name()) == string(lname)
+func (e *Entry) Matches(lname []byte, qtype, qclass uint16, o Opts) bool {
+	return e.qtype == qtype && e.qclass == qclass && e.opts == o && string(e.Name()) == string(lname)
 }
 
 // FreshFor reports whether the entry answers this question and is still
 // fresh at now: what every fast-path lookup asks of what it found.
-func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, do bool, now int64) bool {
-	return now < e.Expires && e.Matches(lname, qtype, qclass, do)
+func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, o Opts, now int64) bool {
+	return now < e.expires && e.Matches(lname, qtype, qclass, o)
 }
 
-// Build packs resp, whose question is in lower case and whose owner names
-// equal to it are spelled the same (so that compression points them at the
-// question, which is patched per query). The TTLs of the first fixed
+// Build packs resp for the questions with opts. The TTLs of the first fixed
 // answer records stay as they are; all others count down from stored.
-func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
+//
+// Only owner names equal to the question (in any case) point at it, so that
+// they take the asker's spelling when Append patches the question in; every
+// other name keeps its own spelling, because the question is packed under a
+// stand-in that no real name matches. Build changes resp's owner names while
+// it packs, so resp must not be shared yet.
+func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, error) {
 	if len(resp.Question) != 1 || resp.Rcode > 0xf {
 		return Entry{}, errors.New("not a cacheable response")
 	}
+	q := resp.Question[0]
+	lname, err := PackName(q.Name)
+	if err != nil {
+		return Entry{}, err
+	}
+	standIn := standInName(lname)
 	m := *resp
 	m.Id = 0
 	// Per query these come from the request (Append).
 	m.RecursionDesired, m.CheckingDisabled = false, false
 	m.Compress = true
+	m.Question = []dns.Question{{Name: standIn, Qtype: q.Qtype, Qclass: q.Qclass}}
 	m.Extra = WithoutOPT(m.Extra)
+	restore := respell(&m, q.Name, standIn)
 	sp := packBuffers.Get().(*[]byte)
 	defer packBuffers.Put(sp)
 	b, err := m.PackBuffer(*sp)
+	restore()
 	if err != nil {
 		return Entry{}, err
 	}
 	if len(b) > 0xffff {
 		return Entry{}, errors.New("response too long")
 	}
-	ttls, err := ttlOffsets(b)
+	copy(b[headerLen:], lname)
+	ttls, arStart, err := ttlOffsets(b)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -88,10 +121,42 @@ func Build(resp *dns.Msg, fixed int, stored, expires int64) (Entry, error) {
 	for _, off := range ttls {
 		buf = binary.BigEndian.AppendUint16(buf, off)
 	}
-	end, _ := nameEnd(b, 12)
-	q := resp.Question[0]
-	return Entry{buf: buf, wireLen: uint16(len(b)), nameEnd: uint16(end), Qtype: q.Qtype, Qclass: q.Qclass,
-		Stored: stored, Expires: expires}, nil
+	return Entry{buf: buf, wireLen: uint16(len(b)), nameEnd: uint16(headerLen + len(lname)), arStart: uint16(arStart),
+		qtype: q.Qtype, qclass: q.Qclass, opts: opts, stored: stored, expires: expires}, nil
+}
+
+// standInName is a name shaped like lname (same label lengths) made of
+// bytes 0xff, which no real name in an answer holds.
+func standInName(lname []byte) string {
+	var sb strings.Builder
+	for off := 0; off < len(lname) && lname[off] != 0; off += int(lname[off]) + 1 {
+		sb.WriteString(strings.Repeat(`\255`, int(lname[off])))
+		sb.WriteByte('.')
+	}
+	if sb.Len() == 0 {
+		return "."
+	}
+	return sb.String()
+}
+
+// respell gives the owner names equal to qname the name to, and returns
+// the function that puts them back.
+func respell(m *dns.Msg, qname, to string) (restore func()) {
+	var changed []*dns.RR_Header
+	var was []string
+	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range s {
+			if h := rr.Header(); strings.EqualFold(h.Name, qname) {
+				changed, was = append(changed, h), append(was, h.Name)
+				h.Name = to
+			}
+		}
+	}
+	return func() {
+		for i, h := range changed {
+			h.Name = was[i]
+		}
+	}
 }
 
 // WithoutOPT returns rrs without OPT records (in a new slice): the client
@@ -107,26 +172,33 @@ func WithoutOPT(rrs []dns.RR) []dns.RR {
 }
 
 // ttlOffsets walks a packed message and returns the offset of every
-// record's TTL, in order.
-func ttlOffsets(b []byte) ([]uint16, error) {
-	counts := int(binary.BigEndian.Uint16(b[6:])) + int(binary.BigEndian.Uint16(b[8:])) + int(binary.BigEndian.Uint16(b[10:]))
-	off, ok := skipName(b, 12)
+// record's TTL, in order, and where the additional section starts.
+func ttlOffsets(b []byte) (ttls []uint16, arStart int, err error) {
+	an, ns, ar := int(binary.BigEndian.Uint16(b[6:])), int(binary.BigEndian.Uint16(b[8:])), int(binary.BigEndian.Uint16(b[10:]))
+	off, ok := skipName(b, headerLen)
 	if !ok {
-		return nil, errors.New("bad question")
+		return nil, 0, errors.New("bad question")
 	}
 	off += 4
-	out := make([]uint16, 0, counts)
-	for range counts {
+	arStart = off
+	out := make([]uint16, 0, an+ns+ar)
+	for i := range an + ns + ar {
+		if i == an+ns {
+			arStart = off
+		}
 		if off, ok = skipName(b, off); !ok || off+10 > len(b) {
-			return nil, errors.New("bad record")
+			return nil, 0, errors.New("bad record")
 		}
 		out = append(out, uint16(off+4))
 		off += 10 + int(binary.BigEndian.Uint16(b[off+8:]))
 	}
-	if off != len(b) {
-		return nil, errors.New("trailing bytes")
+	if ar == 0 {
+		arStart = off
 	}
-	return out, nil
+	if off != len(b) {
+		return nil, 0, errors.New("trailing bytes")
+	}
+	return out, arStart, nil
 }
 
 // skipName returns the offset after a possibly compressed name.
@@ -148,13 +220,12 @@ func skipName(b []byte, off int) (int, bool) {
 	}
 }
 
-// optRR is our EDNS0 OPT: root, type 41, 1232-byte payload, version 0, no options.
-var optRR = [11]byte{0, 0, typeOPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 0}
-
 // Append writes the response to q into dst and returns it: q's ID, its RD
 // and CD bits, its question spelling, TTLs counted down to now, and an OPT
-// (with DO echoed) when q had one.
-func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
+// (with DO echoed) when q had one. A reply longer than limit (0: none)
+// loses its additional section, and when that is not enough its answer and
+// authority too, with TC set (RFC 2181 §9).
+func (e *Entry) Append(dst []byte, q *Query, now int64, limit int) []byte {
 	start := len(dst)
 	dst = append(dst, e.buf[:e.wireLen]...)
 	r := dst[start:]
@@ -163,9 +234,8 @@ func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
 	if flags&bitAD != 0 && !q.DO && q.Flags&bitAD == 0 {
 		flags &^= bitAD
 	}
-	binary.BigEndian.PutUint16(r[2:], flags)
-	copy(r[12:], q.Name)
-	if elapsed := now - e.Stored; elapsed >= 1e9 {
+	copy(r[headerLen:], q.Name)
+	if elapsed := now - e.stored; elapsed >= 1e9 {
 		secs := uint32(elapsed / 1e9)
 		for i := int(e.wireLen); i+1 < len(e.buf); i += 2 {
 			off := binary.BigEndian.Uint16(e.buf[i:])
@@ -173,20 +243,27 @@ func (e *Entry) Append(dst []byte, q *Query, now int64) []byte {
 			binary.BigEndian.PutUint32(r[off:], ttl-min(ttl, secs))
 		}
 	}
+	extra := 0
 	if q.HasOPT {
-		dst = append(dst, optRR[:]...)
-		if q.DO {
-			dst[len(dst)-4] = 0x80
-		}
-		r = dst[start:]
-		binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
+		extra = optLen
 	}
-	return dst
+	if limit > 0 && len(r)+extra > limit {
+		if int(e.arStart)+extra <= limit {
+			dst = dst[:start+int(e.arStart)]
+			binary.BigEndian.PutUint16(r[10:], 0)
+		} else {
+			dst = dst[:start+int(e.nameEnd)+4]
+			clear(r[6:12])
+			flags |= bitTC
+		}
+	}
+	binary.BigEndian.PutUint16(r[2:], flags)
+	return appendOPT(dst, start, q, 0)
 }
 
 // Msg unpacks the entry as it stands at now, for the full path.
 func (e *Entry) Msg(now int64) (*dns.Msg, error) {
-	q := Query{Name: e.Name(), Qtype: e.Qtype, Qclass: e.Qclass, Flags: bitAD}
+	q := Query{Name: e.Name(), Qtype: e.qtype, Qclass: e.qclass, Flags: bitAD}
 	m := new(dns.Msg)
-	return m, m.Unpack(e.Append(make([]byte, 0, e.wireLen), &q, now))
+	return m, m.Unpack(e.Append(make([]byte, 0, e.wireLen), &q, now, 0))
 }

@@ -1,7 +1,7 @@
 // Package wire works on DNS messages in their packed form for the hot path:
-// parsing the common query without unpacking it, and answering from
-// pre-packed responses with only the ID, flags, question spelling and TTLs
-// patched per query.
+// parsing a query once without unpacking it, and answering from pre-packed
+// responses with only the ID, flags, question spelling and TTLs patched per
+// query.
 package wire
 
 import (
@@ -12,70 +12,172 @@ import (
 
 // Header flag bits.
 const (
-	bitQR = 1 << 15
-	bitAA = 1 << 10
-	bitTC = 1 << 9
-	bitRD = 1 << 8
-	bitRA = 1 << 7
-	bitAD = 1 << 5
-	bitCD = 1 << 4
+	bitQR     = 1 << 15
+	maskOp    = 0xf << 11
+	bitAA     = 1 << 10
+	bitTC     = 1 << 9
+	bitRD     = 1 << 8
+	bitRA     = 1 << 7
+	bitAD     = 1 << 5
+	bitCD     = 1 << 4
+	headerLen = 12
+	optLen    = 11 // our OPT record: root name, fixed fields, no options
 )
 
-const typeOPT = 41
+const (
+	typeOPT  = 41
+	typeTSIG = 250
+)
 
-// Query is a query parsed from its packed form. Name aliases the packet.
+// MaxUDPSize is the largest UDP reply s3dns sends, and the payload size it
+// advertises, to clients and to upstreams: 1232 bytes avoid IP
+// fragmentation (DNS Flag Day 2020).
+const MaxUDPSize = 1232
+
+// plainUDPSize is the limit for clients without EDNS0 (RFC 1035).
+const plainUDPSize = 512
+
+// Problem says what keeps a packet from being answered as an ordinary query.
+type Problem uint8
+
+const (
+	Fine       Problem = iota
+	NotQuery           // shorter than a header, or a response: never answered
+	Malformed          // FORMERR
+	BadOpcode          // NOTIMP
+	BadVersion         // an EDNS version other than 0: BADVERS
+)
+
+// Query is a query parsed from its packed form. Name and TSIG alias the packet.
 type Query struct {
 	ID      uint16
 	Flags   uint16
-	Name    []byte // the question name in wire form, as asked
+	Name    []byte // the question name in wire form, as asked; nil when no question parsed
 	Qtype   uint16
 	Qclass  uint16
-	HasOPT  bool
+	HasOPT  bool   // an OPT record parsed: every reply carries one
 	UDPSize uint16 // the client's EDNS0 payload size
 	DO      bool
+	TSIG    []byte // the TSIG record as sent, nil without one
 }
 
-// ParseQuery parses the kind of query the fast path answers: not a
-// response, opcode QUERY, one question with an uncompressed name, nothing
-// in the answer and authority sections, and at most an EDNS0 version 0 OPT
-// at the root in the additional section. ok is false for anything else,
-// which the full path then handles (and rejects where it must).
-func ParseQuery(b []byte) (q Query, ok bool) {
-	if len(b) < 12 {
-		return q, false
+// Opts are the query bits that select a different answer (cache key).
+func (q *Query) Opts() Opts {
+	var o Opts
+	if q.DO {
+		o |= OptDO
+	}
+	if q.Flags&bitCD != 0 {
+		o |= OptCD
+	}
+	return o
+}
+
+// RD reports whether recursion was desired.
+func (q *Query) RD() bool { return q.Flags&bitRD != 0 }
+
+// Parse reads a query in one pass and says what, if anything, is wrong with
+// it. It allocates nothing. Whatever parsed is filled in even when there is
+// a problem, so that an error reply can echo the question and carry an OPT
+// (RFC 6891 §6.1.1).
+func Parse(b []byte) (q Query, p Problem) {
+	if len(b) < headerLen {
+		return q, NotQuery
 	}
 	q.ID = binary.BigEndian.Uint16(b)
 	q.Flags = binary.BigEndian.Uint16(b[2:])
-	if q.Flags&bitQR != 0 || q.Flags&0x7800 != 0 || q.Flags&bitTC != 0 {
-		return q, false
+	if q.Flags&bitQR != 0 {
+		return q, NotQuery
 	}
-	if binary.BigEndian.Uint16(b[4:]) != 1 || binary.BigEndian.Uint16(b[6:]) != 0 || binary.BigEndian.Uint16(b[8:]) != 0 {
-		return q, false
+	qd, an := binary.BigEndian.Uint16(b[4:]), binary.BigEndian.Uint16(b[6:])
+	ns, ar := binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])
+	p = Fine
+	if q.Flags&maskOp != 0 {
+		p = BadOpcode
 	}
-	arcount := binary.BigEndian.Uint16(b[10:])
-	if arcount > 1 {
-		return q, false
+	if qd != 1 {
+		return q, worst(p, Malformed)
 	}
-	off, ok := nameEnd(b, 12)
+	off, ok := nameEnd(b, headerLen)
 	if !ok || off+4 > len(b) {
-		return q, false
+		return q, worst(p, Malformed)
 	}
-	q.Name = b[12:off]
+	q.Name = b[headerLen:off]
 	q.Qtype = binary.BigEndian.Uint16(b[off:])
 	q.Qclass = binary.BigEndian.Uint16(b[off+2:])
 	off += 4
-	if arcount == 1 {
-		// OPT: root name, type 41, class = payload size, TTL = extended
-		// rcode, version, flags; then options, which are never passed on.
-		if off+11 > len(b) || b[off] != 0 || binary.BigEndian.Uint16(b[off+1:]) != typeOPT || b[off+5] != 0 || b[off+6] != 0 {
-			return q, false
-		}
-		q.HasOPT = true
-		q.UDPSize = binary.BigEndian.Uint16(b[off+3:])
-		q.DO = b[off+7]&0x80 != 0
-		off += 11 + int(binary.BigEndian.Uint16(b[off+9:]))
+	if q.Flags&bitTC != 0 || an != 0 || ns != 0 && q.Qtype != dns.TypeIXFR {
+		p = worst(p, Malformed)
 	}
-	return q, off == len(b)
+	// Answer and authority records (an IXFR's SOA) are skipped unread.
+	for range int(an) + int(ns) {
+		if off, ok = skipRecord(b, off); !ok {
+			return q, worst(p, Malformed)
+		}
+	}
+	for i := range int(ar) {
+		start := off
+		if off, ok = skipRecord(b, off); !ok {
+			return q, worst(p, Malformed)
+		}
+		nameLen, _ := skipName(b, start)
+		switch binary.BigEndian.Uint16(b[nameLen:]) {
+		case typeOPT:
+			p = worst(p, q.parseOPT(b[start:off], nameLen-start))
+		case typeTSIG:
+			if i != int(ar)-1 {
+				p = worst(p, Malformed) // TSIG must be the last record (RFC 8945 §5.1)
+			}
+			q.TSIG = b[start:off]
+		}
+	}
+	if off != len(b) {
+		p = worst(p, Malformed)
+	}
+	return q, p
+}
+
+// parseOPT reads an OPT record (rr, whose owner name is nameLen bytes long).
+func (q *Query) parseOPT(rr []byte, nameLen int) Problem {
+	if q.HasOPT || nameLen != 1 {
+		return Malformed // two OPTs, or one not at the root
+	}
+	fixed := rr[nameLen:] // type, class (payload size), TTL (ext rcode, version, flags), rdlength
+	q.HasOPT = true
+	q.UDPSize = binary.BigEndian.Uint16(fixed[2:])
+	q.DO = fixed[6]&0x80 != 0
+	for opts := fixed[10:]; len(opts) > 0; {
+		if len(opts) < 4 || 4+int(binary.BigEndian.Uint16(opts[2:])) > len(opts) {
+			return Malformed // an option running past the record
+		}
+		opts = opts[4+int(binary.BigEndian.Uint16(opts[2:])):]
+	}
+	if fixed[5] != 0 {
+		return BadVersion
+	}
+	return Fine
+}
+
+// worst keeps the problem that decides the reply: an unknown opcode gets
+// NOTIMP whatever its sections hold (a NOTIFY carries an SOA), and a
+// malformed packet FORMERR even under an unknown EDNS version.
+func worst(a, b Problem) Problem {
+	if problemRank[b] > problemRank[a] {
+		return b
+	}
+	return a
+}
+
+var problemRank = [...]int{Fine: 0, BadVersion: 1, Malformed: 2, BadOpcode: 3, NotQuery: 4}
+
+// skipRecord returns the offset after the resource record at off.
+func skipRecord(b []byte, off int) (int, bool) {
+	off, ok := skipName(b, off)
+	if !ok || off+10 > len(b) {
+		return 0, false
+	}
+	end := off + 10 + int(binary.BigEndian.Uint16(b[off+8:]))
+	return end, end <= len(b)
 }
 
 // nameEnd returns the offset after an uncompressed name starting at off.
@@ -100,13 +202,13 @@ func nameEnd(b []byte, off int) (int, bool) {
 	}
 }
 
-// MaxUDP is the largest UDP reply a client may get: 512 without EDNS0, else
-// its payload size within [512, limit].
-func (q *Query) MaxUDP(limit int) int {
+// MaxUDP is the largest UDP reply this client may get: 512 bytes without
+// EDNS0, else its payload size within [512, MaxUDPSize].
+func (q *Query) MaxUDP() int {
 	if !q.HasOPT {
-		return 512
+		return plainUDPSize
 	}
-	return min(max(int(q.UDPSize), 512), limit)
+	return min(max(int(q.UDPSize), plainUDPSize), MaxUDPSize)
 }
 
 // LowerName appends name with ASCII letters in lower case to dst.
@@ -122,8 +224,8 @@ func LowerName(dst, name []byte) []byte {
 
 // AppendPresentation appends the dotted form of a lower-case wire name
 // ("a.example.") to dst. ok is false for a name with characters other than
-// letters, digits, '-' and '_', which would need escaping: the full path
-// handles those.
+// letters, digits, '-' and '_', which would need escaping (Presentation
+// does those).
 func AppendPresentation(dst, lname []byte) ([]byte, bool) {
 	if len(lname) == 1 {
 		return append(dst, '.'), true
@@ -142,23 +244,13 @@ func AppendPresentation(dst, lname []byte) ([]byte, bool) {
 	return dst, true
 }
 
-// AppendError writes a reply to q with no records and rcode (below 16).
-func AppendError(dst []byte, q *Query, rcode int) []byte {
-	start := len(dst)
-	dst = binary.BigEndian.AppendUint16(dst, q.ID)
-	dst = binary.BigEndian.AppendUint16(dst, bitQR|bitRA|q.Flags&(bitRD|bitCD)|uint16(rcode&0xf))
-	dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 0)
-	dst = append(dst, q.Name...)
-	dst = binary.BigEndian.AppendUint16(dst, q.Qtype)
-	dst = binary.BigEndian.AppendUint16(dst, q.Qclass)
-	if q.HasOPT {
-		dst = append(dst, optRR[:]...)
-		if q.DO {
-			dst[len(dst)-4] = 0x80
-		}
-		dst[start+11] = 1
+// Presentation is the dotted form of a wire name, with escapes where needed.
+func Presentation(name []byte) string {
+	s, _, err := dns.UnpackDomainName(name, 0)
+	if err != nil {
+		return "."
 	}
-	return dst
+	return s
 }
 
 // PackName packs a presentation name into lower-case wire form.

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -16,54 +17,121 @@ func pack(t testing.TB, m *dns.Msg) []byte {
 	return b
 }
 
-func TestParseQuery(t *testing.T) {
+func mustRR(t testing.TB, s string) dns.RR {
+	t.Helper()
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
+}
+
+func TestParse(t *testing.T) {
 	q := new(dns.Msg)
 	q.SetQuestion("MyBucket.s3.eu-west-2.amazonaws.com.", dns.TypeAAAA)
 	q.Id = 0xbeef
 	q.CheckingDisabled = true
-	got, ok := ParseQuery(pack(t, q))
-	if !ok || got.ID != 0xbeef || got.Qtype != dns.TypeAAAA || got.Qclass != dns.ClassINET || got.HasOPT || got.MaxUDP(1232) != 512 {
-		t.Fatalf("plain: %+v %v", got, ok)
+	got, p := Parse(pack(t, q))
+	if p != Fine || got.ID != 0xbeef || got.Qtype != dns.TypeAAAA || got.Qclass != dns.ClassINET || got.HasOPT ||
+		got.MaxUDP() != 512 || got.Opts() != OptCD {
+		t.Fatalf("plain: %+v %v", got, p)
 	}
-	if name, _, _ := dns.UnpackDomainName(got.Name, 0); name != "MyBucket.s3.eu-west-2.amazonaws.com." {
+	if name := Presentation(got.Name); name != "MyBucket.s3.eu-west-2.amazonaws.com." {
 		t.Fatalf("name %q", name)
 	}
 	q.SetEdns0(4096, true)
 	q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
-	got, ok = ParseQuery(pack(t, q))
-	if !ok || !got.HasOPT || !got.DO || got.UDPSize != 4096 || got.MaxUDP(1232) != 1232 {
-		t.Fatalf("EDNS: %+v %v", got, ok)
-	}
-
-	bad := map[string]func(m *dns.Msg){
-		"response":        func(m *dns.Msg) { m.Response = true },
-		"notify":          func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify },
-		"two questions":   func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) },
-		"answer section":  func(m *dns.Msg) { rr, _ := dns.NewRR("a. 1 IN A 192.0.2.1"); m.Answer = []dns.RR{rr} },
-		"EDNS version 1":  func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) },
-		"two additionals": func(m *dns.Msg) { m.SetEdns0(1232, false); m.Extra = append(m.Extra, m.Extra[0]) },
-		"TC set":          func(m *dns.Msg) { m.Truncated = true },
-	}
-	for name, mutate := range bad {
-		m := new(dns.Msg)
-		m.SetQuestion("a.example.", dns.TypeA)
-		mutate(m)
-		if _, ok := ParseQuery(pack(t, m)); ok {
-			t.Errorf("%s: accepted", name)
-		}
+	got, p = Parse(pack(t, q))
+	if p != Fine || !got.HasOPT || !got.DO || got.UDPSize != 4096 || got.MaxUDP() != MaxUDPSize || got.Opts() != OptDO|OptCD {
+		t.Fatalf("EDNS: %+v %v", got, p)
 	}
 	valid := pack(t, q)
 	for cut := range len(valid) {
-		if _, ok := ParseQuery(valid[:cut]); ok {
+		if _, p := Parse(valid[:cut]); p == Fine {
 			t.Fatalf("accepted a query cut at %d bytes", cut)
 		}
 	}
-	if _, ok := ParseQuery(append(valid, 0)); ok {
-		t.Fatal("accepted trailing bytes")
+	if _, p := Parse(append(valid, 0)); p != Malformed {
+		t.Fatalf("trailing bytes: %v", p)
 	}
 }
 
-func TestEntryAppend(t *testing.T) {
+func TestParseProblems(t *testing.T) {
+	tsig := &dns.TSIG{Hdr: dns.RR_Header{Name: "key.", Rrtype: dns.TypeTSIG, Class: dns.ClassANY}, Algorithm: dns.HmacSHA256,
+		TimeSigned: 1, Fudge: 300, MACSize: 0, OrigId: 1}
+	for _, c := range []struct {
+		name    string
+		mutate  func(m *dns.Msg)
+		want    Problem
+		withOPT bool
+		raw     func(b []byte) []byte
+	}{
+		{name: "response", mutate: func(m *dns.Msg) { m.Response = true }, want: NotQuery},
+		{name: "notify with an SOA", mutate: func(m *dns.Msg) {
+			m.Opcode = dns.OpcodeNotify
+			m.Answer = []dns.RR{mustRR(t, "a. 1 IN SOA ns. mb. 1 2 3 4 5")}
+		}, want: BadOpcode},
+		{name: "two questions", mutate: func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }, want: Malformed},
+		{name: "no question", mutate: func(m *dns.Msg) { m.Question = nil }, want: Malformed},
+		{name: "answer section", mutate: func(m *dns.Msg) { m.Answer = []dns.RR{mustRR(t, "a. 1 IN A 192.0.2.1")} }, want: Malformed},
+		{name: "TC set", mutate: func(m *dns.Msg) { m.Truncated = true }, want: Malformed},
+		{name: "EDNS version 1", mutate: func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }, want: BadVersion, withOPT: true},
+		{name: "two OPTs", mutate: func(m *dns.Msg) { m.SetEdns0(1232, false); m.Extra = append(m.Extra, m.Extra[0]) }, want: Malformed, withOPT: true},
+		{name: "IXFR with an SOA", mutate: func(m *dns.Msg) {
+			m.Question[0].Qtype = dns.TypeIXFR
+			m.Ns = []dns.RR{mustRR(t, "a. 1 IN SOA ns. mb. 1 2 3 4 5")}
+		}, want: Fine},
+		{name: "TSIG last", mutate: func(m *dns.Msg) { m.SetEdns0(1232, false); m.Extra = append(m.Extra, tsig) }, want: Fine, withOPT: true},
+		{name: "TSIG not last", mutate: func(m *dns.Msg) {
+			m.Extra = []dns.RR{tsig, &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}}
+		}, want: Malformed, withOPT: true},
+		{name: "EDNS option past its end", mutate: func(m *dns.Msg) { m.SetEdns0(1232, false) }, want: Malformed, withOPT: true,
+			raw: func(b []byte) []byte {
+				// An option header claiming 8 bytes with none after it.
+				b = append(b, 0, 10, 0, 8)
+				b[len(b)-5] = 4 // rdlength 4: the option header alone
+				return b
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetQuestion("a.example.", dns.TypeA)
+			c.mutate(m)
+			b := pack(t, m)
+			if c.raw != nil {
+				b = c.raw(b)
+			}
+			got, p := Parse(b)
+			if p != c.want || got.HasOPT != c.withOPT {
+				t.Fatalf("problem %v, OPT %v; want %v, %v", p, got.HasOPT, c.want, c.withOPT)
+			}
+		})
+	}
+}
+
+func TestAppendError(t *testing.T) {
+	req := new(dns.Msg)
+	req.SetQuestion("a.example.", dns.TypeA)
+	req.Opcode = dns.OpcodeStatus
+	req.CheckingDisabled = true
+	req.SetEdns0(4096, true)
+	q, _ := Parse(pack(t, req))
+	var got dns.Msg
+	if err := got.Unpack(AppendError(nil, &q, dns.RcodeBadVers)); err != nil {
+		t.Fatal(err)
+	}
+	opt := got.IsEdns0()
+	if got.Id != req.Id || !got.Response || got.Opcode != dns.OpcodeStatus || !got.RecursionDesired || !got.CheckingDisabled ||
+		got.Rcode != dns.RcodeBadVers || len(got.Question) != 1 || opt == nil || !opt.Do() || opt.UDPSize() != MaxUDPSize {
+		t.Fatalf("reply %v", &got)
+	}
+	q.Name = nil // the question did not parse
+	if err := got.Unpack(AppendError(nil, &q, dns.RcodeFormatError)); err != nil || len(got.Question) != 0 || got.Rcode != dns.RcodeFormatError {
+		t.Fatalf("reply without question: %v %v", &got, err)
+	}
+}
+
+func endpointAnswer(t testing.TB) *dns.Msg {
 	resp := new(dns.Msg)
 	resp.SetQuestion("mybucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
 	resp.Response, resp.Authoritative, resp.RecursionAvailable = true, true, true
@@ -72,11 +140,14 @@ func TestEntryAppend(t *testing.T) {
 		"vpce-1.s3.eu-west-2.vpce.amazonaws.com. 50 IN A 10.0.0.1",
 		"vpce-1.s3.eu-west-2.vpce.amazonaws.com. 5 IN A 10.0.0.2",
 	} {
-		rr, _ := dns.NewRR(s)
-		resp.Answer = append(resp.Answer, rr)
+		resp.Answer = append(resp.Answer, mustRR(t, s))
 	}
+	return resp
+}
+
+func TestEntryAppend(t *testing.T) {
 	const t0 = int64(1_700_000_000) * 1e9
-	e, err := Build(resp, 1, t0, t0+5e9)
+	e, err := Build(endpointAnswer(t), 1, OptDO, t0, t0+5e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,15 +155,15 @@ func TestEntryAppend(t *testing.T) {
 	req.SetQuestion("MyBucket.S3.eu-west-2.amazonaws.com.", dns.TypeA)
 	req.Id = 4321
 	req.SetEdns0(1232, true)
-	q, ok := ParseQuery(pack(t, req))
-	if !ok {
+	q, p := Parse(pack(t, req))
+	if p != Fine {
 		t.Fatal("query not parsed")
 	}
 	lname := LowerName(nil, q.Name)
-	if !e.Matches(lname, q.Qtype, q.Qclass, false) || e.Matches(lname, dns.TypeAAAA, q.Qclass, false) {
+	if !e.Matches(lname, q.Qtype, q.Qclass, OptDO) || e.Matches(lname, dns.TypeAAAA, q.Qclass, OptDO) || e.Matches(lname, q.Qtype, q.Qclass, OptDO|OptCD) {
 		t.Fatal("Matches")
 	}
-	out := e.Append([]byte("prefix"), &q, t0+3_500_000_000)
+	out := e.Append([]byte("prefix"), &q, t0+3_500_000_000, 0)
 	if !bytes.HasPrefix(out, []byte("prefix")) {
 		t.Fatal("dst not kept")
 	}
@@ -119,23 +190,97 @@ func TestEntryAppend(t *testing.T) {
 	}
 }
 
+// Names inside RDATA, and owners other than the question, keep the spelling
+// they were stored with whatever case the asker uses: only owner names equal
+// to the question take the asker's spelling.
+func TestEntryRespellsOnlyOwnersEqualToTheQuestion(t *testing.T) {
+	resp := new(dns.Msg)
+	resp.SetQuestion("www.example.com.", dns.TypeA)
+	resp.Answer = []dns.RR{
+		mustRR(t, "www.example.com. 60 IN CNAME sub.www.example.com."),
+		mustRR(t, "sub.www.example.com. 60 IN CNAME example.com."),
+		mustRR(t, "example.com. 60 IN A 192.0.2.1"),
+	}
+	resp.Ns = []dns.RR{mustRR(t, "example.com. 60 IN NS ns.www.example.com.")}
+	e, err := Build(resp, 0, 0, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := new(dns.Msg)
+	req.SetQuestion("wWw.ExAmPlE.cOm.", dns.TypeA)
+	q, _ := Parse(pack(t, req))
+	var got dns.Msg
+	if err := got.Unpack(e.Append(nil, &q, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"wWw.ExAmPlE.cOm.\t60\tIN\tCNAME\tsub.www.example.com.",
+		"sub.www.example.com.\t60\tIN\tCNAME\texample.com.",
+		"example.com.\t60\tIN\tA\t192.0.2.1",
+		"example.com.\t60\tIN\tNS\tns.www.example.com.",
+	}
+	for i, rr := range append(got.Answer, got.Ns...) {
+		if rr.String() != want[i] {
+			t.Errorf("record %d: %q, want %q", i, rr.String(), want[i])
+		}
+	}
+}
+
+// RFC 2181 §9: an answer that fits once the additional section is dropped
+// goes without it and without TC; TC only when answer or authority records
+// do not fit.
+func TestAppendTruncates(t *testing.T) {
+	resp := new(dns.Msg)
+	resp.SetQuestion("big.example.", dns.TypeTXT)
+	resp.Answer = []dns.RR{mustRR(t, `big.example. 60 IN TXT "`+string(bytes.Repeat([]byte("a"), 200))+`"`)}
+	for i := range 20 {
+		resp.Extra = append(resp.Extra, mustRR(t, fmt.Sprintf("glue%d.example. 60 IN A 192.0.2.%d", i, i)))
+	}
+	e, err := Build(resp, 0, 0, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := new(dns.Msg)
+	req.SetQuestion("big.example.", dns.TypeTXT)
+	req.SetEdns0(512, false)
+	q, _ := Parse(pack(t, req))
+	for _, c := range []struct {
+		limit           int
+		answers, extras int
+		tc              bool
+	}{
+		{0, 1, 21, false}, // 20 A + our OPT
+		{1232, 1, 21, false},
+		{512, 1, 1, false}, // additional dropped, OPT kept
+		{200, 0, 1, true},
+	} {
+		b := e.Append(nil, &q, 0, c.limit)
+		var got dns.Msg
+		if err := got.Unpack(b); err != nil {
+			t.Fatal(err)
+		}
+		if c.limit > 0 && len(b) > c.limit || len(got.Answer) != c.answers || len(got.Extra) != c.extras || got.Truncated != c.tc || got.IsEdns0() == nil {
+			t.Errorf("limit %d: %d bytes, %d answers, %d additional, TC %v", c.limit, len(b), len(got.Answer), len(got.Extra), got.Truncated)
+		}
+	}
+}
+
 func TestKeyDistinguishes(t *testing.T) {
 	n := []byte("\x01a\x07example\x00")
-	k := Key(n, 1, 1, false)
-	if k == Key(n, 28, 1, false) || k == Key(n, 1, 3, false) || k == Key(n, 1, 1, true) || k == Key([]byte("\x01b\x07example\x00"), 1, 1, false) {
-		t.Fatal("collision on a different key field")
+	k := Key(n, 1, 1, 0)
+	for _, other := range []uint64{Key(n, 28, 1, 0), Key(n, 1, 3, 0), Key(n, 1, 1, OptDO), Key(n, 1, 1, OptCD),
+		Key([]byte("\x01b\x07example\x00"), 1, 1, 0)} {
+		if k == other {
+			t.Fatal("collision on a different key field")
+		}
 	}
-	if k != Key(n, 1, 1, false) {
+	if k != Key(n, 1, 1, 0) {
 		t.Fatal("not deterministic")
 	}
 }
 
 func BenchmarkParseAndAppend(b *testing.B) {
-	resp := new(dns.Msg)
-	resp.SetQuestion("mybucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
-	rr, _ := dns.NewRR("vpce-1.s3.eu-west-2.vpce.amazonaws.com. 50 IN A 10.0.0.1")
-	resp.Answer = []dns.RR{rr}
-	e, _ := Build(resp, 0, 0, 1)
+	e, _ := Build(endpointAnswer(b), 1, 0, 0, 1)
 	req := new(dns.Msg)
 	req.SetQuestion("MyBucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
 	req.SetEdns0(1232, false)
@@ -144,9 +289,9 @@ func BenchmarkParseAndAppend(b *testing.B) {
 	var lname []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		q, _ := ParseQuery(packet)
+		q, _ := Parse(packet)
 		lname = LowerName(lname[:0], q.Name)
-		_ = Key(lname, q.Qtype, q.Qclass, q.DO)
-		buf = e.Append(buf[:0], &q, 5e9)
+		_ = Key(lname, q.Qtype, q.Qclass, q.Opts())
+		buf = e.Append(buf[:0], &q, 5e9, q.MaxUDP())
 	}
 }

@@ -25,7 +25,7 @@ func Lookup(req *dns.Msg, m Match) (name string, qtype uint16, ok bool) {
 		return "", 0, false
 	}
 	if ep.Answer == config.AnswerCNAME {
-		return ep.Hostname, q.Qtype, q.Qtype != dns.TypeCNAME
+		return ep.Hostname, q.Qtype, !cnameAlone(q.Qtype)
 	}
 	return ep.Hostname, q.Qtype, isAddressType(q.Qtype)
 }
@@ -48,12 +48,17 @@ func cnameAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
 	cname := &dns.CNAME{Hdr: header(q.Name, dns.TypeCNAME, ep.TTLSeconds()), Target: ep.Hostname}
 	resp.Answer = []dns.RR{cname}
 	switch {
-	case q.Qtype == dns.TypeCNAME:
+	case cnameAlone(q.Qtype):
 	case target != nil:
 		resp.Rcode = target.Rcode
 		resp.Answer = append(resp.Answer, target.Answer...)
 		if len(target.Answer) == 0 {
-			resp.Ns = soaOnly(target.Ns)
+			resp.Ns = target.Ns
+			if opt := req.IsEdns0(); opt == nil || !opt.Do() {
+				// Without DO the SOA alone; with it the whole authority
+				// section, so that NSEC/NSEC3 proofs and RRSIGs survive.
+				resp.Ns = soaOnly(target.Ns)
+			}
 		}
 	case len(ep.Addresses) > 0:
 		resp.Answer = append(resp.Answer, staticRecords(ep.Hostname, q.Qtype, ep)...)
@@ -173,5 +178,9 @@ func servfail(req *dns.Msg) *dns.Msg {
 func header(owner string, rrtype uint16, ttl uint32) dns.RR_Header {
 	return dns.RR_Header{Name: owner, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
 }
+
+// cnameAlone: a CNAME query gets the CNAME itself, and so does ANY (RFC
+// 8482: a minimal answer, not chased).
+func cnameAlone(t uint16) bool { return t == dns.TypeCNAME || t == dns.TypeANY }
 
 func isAddressType(t uint16) bool { return t == dns.TypeA || t == dns.TypeAAAA }

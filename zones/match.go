@@ -20,11 +20,12 @@ type Match struct {
 type Matcher struct {
 	endpoints []config.Endpoint
 	regions   map[string]*region
+	zones     map[string]bool // every served zone, without the final dot
 }
 
 // New indexes endpoints; it keeps the slice, which must not change afterwards.
 func New(endpoints []config.Endpoint) *Matcher {
-	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}}
+	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}, zones: map[string]bool{}}
 	byRegion := map[string][]int{}
 	for i := range endpoints {
 		e := &endpoints[i]
@@ -34,6 +35,9 @@ func New(endpoints []config.Endpoint) *Matcher {
 			m.regions[e.Region] = r
 		}
 		r.add(e, i)
+		for _, k := range Kinds(e) {
+			m.zones[ZoneName(k, e.Region)] = true
+		}
 		byRegion[e.Region] = append(byRegion[e.Region], i)
 	}
 	for name, idx := range byRegion {

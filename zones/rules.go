@@ -87,12 +87,12 @@ type region struct {
 }
 
 func newRegion(name string) *region {
-	z := func(service string) string { return service + "." + name + ".amazonaws.com." }
+	z := func(k Kind) string { return ZoneName(k, name) + "." }
 	return &region{
-		zoneS3:           z("s3"),
-		zoneDualstack:    z("s3.dualstack"),
-		zoneAccessPoint:  z("s3-accesspoint"),
-		zoneControl:      z("s3-control"),
+		zoneS3:           z(Buckets),
+		zoneDualstack:    z(DualstackBuckets),
+		zoneAccessPoint:  z(AccessPoints),
+		zoneControl:      z(Control),
 		buckets:          newRuleSet("buckets"),
 		dualstackBuckets: newRuleSet("buckets"),
 		accessPoints:     newRuleSet("access_points"),

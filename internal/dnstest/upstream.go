@@ -30,6 +30,8 @@ const (
 	Garbage              // replies are random bytes
 	WrongIDFirst         // a reply with the wrong ID, then the right one
 	OtherAddress         // replies come from another port (a spoofer's)
+	NoQR                 // replies lack the QR bit
+	WrongOpcode          // replies carry another opcode
 )
 
 // Faults are the ways an upstream can fail that every fault test tries.
@@ -47,6 +49,8 @@ var Faults = []struct {
 	{"wrong ID", WrongID},
 	{"wrong question", WrongQuestion},
 	{"reply from another address", OtherAddress},
+	{"reply without QR", NoQR},
+	{"reply with another opcode", WrongOpcode},
 }
 
 // Upstream is a fake resolver.
@@ -209,6 +213,10 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		resp.Id = req.Id + 1
 	case WrongQuestion:
 		resp.Question[0].Name = "other.example."
+	case NoQR:
+		resp.Response = false
+	case WrongOpcode:
+		resp.Opcode = dns.OpcodeStatus
 	case Garbage:
 		_, _ = w.Write([]byte{0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02})
 		return

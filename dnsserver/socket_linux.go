@@ -9,6 +9,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The Linux socket layer: SO_REUSEPORT for one UDP socket per CPU, and the
+// destination address of each datagram.
+//
+// The control messages are read and written here by hand rather than with
+// golang.org/x/net's ipv4.ControlMessage, which allocates for every
+// datagram parsed or marshalled.
+//
 // On a wildcard address a reply must leave from the address its query was
 // sent to, or a client of a multi-homed host drops it. The kernel reports
 // that address with each datagram (IP_PKTINFO / IPV6_PKTINFO) and takes it
@@ -92,4 +99,17 @@ func appendCmsg(dst []byte, level, typ int32, data []byte) []byte {
 	h.SetLen(unix.CmsgLen(len(data)))
 	copy(dst[start+unix.CmsgLen(0):], data)
 	return dst
+}
+
+// reusePort sets SO_REUSEPORT on a socket before it is bound, so that the
+// kernel spreads queries over one reader per CPU.
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var sockErr error
+	err := c.Control(func(fd uintptr) {
+		sockErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return sockErr
 }

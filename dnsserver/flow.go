@@ -1,0 +1,102 @@
+package dnsserver
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/wire"
+)
+
+// The request flow, top to bottom. Every query, UDP or TCP, takes these
+// steps; the transports (udp_*.go, tcp.go) only read packets and write
+// replies.
+//
+//  1. admit   (admit.go)   parse the packet once; ACL, rate limit, header,
+//                          EDNS, TSIG, class and type gates; RD=0 scope.
+//                          The result is one query value both speeds use.
+//  2. decide  (admit.go)   which endpoint, if any, answers the name.
+//  3. lookup  (lookup.go)  the fast path: an answer already packed for that
+//                          decision (endpoint store or forwarded cache).
+//  4. resolve (resolve.go) the full path, on a miss, in a goroutine of its
+//                          own: synthesize the endpoint answer or ask the
+//                          cache and upstreams; store it packed for step 3.
+//  5. render  (wire)       one packed answer for this client: ID, flags,
+//                          question spelling, TTLs, OPT, truncation.
+//  6. record  (record.go)  count and log once, then write.
+//
+// Both speeds render through the same wire.Entry.Append, so they cannot
+// disagree about the bytes.
+
+// serveFast runs steps 1–3 for a packet in the reading goroutine, writing
+// any reply into dst. done is false when the full path must answer
+// (step 4, serveFull); resp is nil when the packet gets no reply at all.
+func (s *Server) serveFast(st *State, q *query, pkt, dst []byte, sc *scratch) (resp []byte, done bool) {
+	switch s.admit(st, q, pkt, sc) {
+	case dropped:
+		return nil, true
+	case rejected:
+		return s.reject(dst, q, pkt), true
+	}
+	if s.loop.probing.Load() {
+		return nil, false // every query is checked against the probes on the full path
+	}
+	a, now := s.lookup(st, q)
+	if a == nil {
+		return nil, false
+	}
+	q.rcode = a.Rcode()
+	q.upstream = upstreamCache
+	return a.Append(dst, &q.msg, now, q.limit()), true
+}
+
+// serveFull runs steps 4–6 for an admitted query that missed, and writes
+// the reply with write. A panic becomes SERVFAIL for this query alone.
+func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
+	s.metrics.InFlight.Inc()
+	defer s.metrics.InFlight.Dec()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("recovered from panic while answering", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			q.rcode = rcodeServfail
+			s.send(st, q, wire.AppendError(nil, &q.msg, rcodeServfail), write)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(s.ctx, st.budget)
+	defer cancel()
+	ans := s.resolve(ctx, st, q)
+	var resp []byte
+	if ans.entry != nil {
+		q.rcode = ans.entry.Rcode()
+		resp = ans.entry.Append(make([]byte, 0, 512), &q.msg, ans.now, q.limit())
+	} else {
+		q.rcode = ans.rcode
+		resp = wire.AppendError(make([]byte, 0, 64), &q.msg, ans.rcode)
+	}
+	q.upstream = ans.upstream
+	s.send(st, q, resp, write)
+}
+
+// send records the query and writes its reply.
+func (s *Server) send(st *State, q *query, resp []byte, write func([]byte) error) {
+	s.record(st, q)
+	if err := write(resp); err != nil {
+		s.log.Debug("writing reply failed", "client", q.client.String(), "error", err)
+	}
+}
+
+// limit is the largest reply this query may get: its UDP size, or 0 (none) over TCP.
+func (q *query) limit() int {
+	if q.proto == metrics.TCP {
+		return 0
+	}
+	return q.msg.MaxUDP()
+}
+
+// upstreamCache names where fast-path answers come from, in the query log.
+const upstreamCache = "cache"
+
+// elapsed is the time since the query arrived.
+func (q *query) elapsed() time.Duration { return time.Since(q.start) }

@@ -1,0 +1,25 @@
+package dnsserver
+
+import (
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/wire"
+)
+
+// record is step 6: the one place a query is counted and logged, before
+// its reply is written (so that whoever sees the reply sees the count).
+func (s *Server) record(st *State, q *query) {
+	elapsed := q.elapsed()
+	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
+	s.metrics.CountResponse(q.rcode)
+	s.metrics.ObserveDuration(q.action, elapsed.Seconds())
+	if st.Config.Log.Queries {
+		name := ""
+		if q.msg.Name != nil {
+			name = wire.Presentation(q.msg.Name)
+		}
+		s.log.Info("query", "client", q.client.String(), "proto", q.proto.String(), "name", name,
+			"type", dns.TypeToString[q.msg.Qtype], "action", q.action.String(), "rcode", dns.RcodeToString[q.rcode],
+			"duration", elapsed, "upstream", q.upstream)
+	}
+}

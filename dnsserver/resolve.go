@@ -1,0 +1,115 @@
+package dnsserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/wire"
+	"github.com/s3dns/s3dns/zones"
+)
+
+// answer is what the full path produced: a packed answer, or an rcode
+// when there is none (SERVFAIL).
+type answer struct {
+	entry    *wire.Entry
+	now      int64 // the clock reading the entry is rendered at
+	rcode    int
+	upstream string
+}
+
+func failed(rcode int) answer { return answer{rcode: rcode} }
+
+// resolve is step 4, the full path, for an admitted query whose answer was
+// not packed yet.
+func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
+	if s.loop.seen(q.name) {
+		// Our own probe came back: answer at once so that the loop ends here.
+		s.log.Debug("loop probe came back", "client", q.client.String(), "name", q.name)
+		return failed(rcodeServfail)
+	}
+	if q.matched {
+		if a, ok := s.endpointAnswer(ctx, st, q); ok {
+			return a
+		}
+		q.action = metrics.ActionForward // on_unresolved: public
+	}
+	res, err := st.Resolver.Resolve(ctx, q.question())
+	if err != nil {
+		s.log.Debug("forwarding failed", "name", q.name, "error", err)
+		return failed(rcodeServfail)
+	}
+	return answer{entry: res.Entry, now: st.clock.Nano(), upstream: res.Upstream}
+}
+
+// question is what the cache is asked for the query's own name.
+func (q *query) question() cache.Question {
+	return cache.Question{Name: q.name, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+}
+
+// endpointAnswer synthesizes a matched name's answer and keeps it packed
+// for the fast path while it is fresh; ok is false when the endpoint says
+// to forward the name as if it were not listed.
+func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answer, bool) {
+	req := q.request()
+	var target *zones.Target
+	var upstream string
+	// Only answers from fresh data (or needing none) are kept.
+	keep := true
+	if name, qtype, need := zones.Lookup(req, q.match); need {
+		res, err := st.Resolver.Resolve(ctx, cache.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET, Opts: q.msg.Opts()})
+		switch {
+		case err != nil:
+			s.log.Debug("endpoint hostname unresolved", "hostname", name, "error", err)
+			keep = false
+		case res.Entry.Rcode() == dns.RcodeServerFailure || res.Entry.Rcode() == dns.RcodeRefused:
+			keep = false
+		default:
+			m := res.Msg()
+			target = &zones.Target{Rcode: m.Rcode, Answer: m.Answer, Ns: m.Ns}
+			upstream = res.Upstream
+			keep = res.Source != cache.FromStale && m.Rcode == dns.RcodeSuccess
+		}
+	}
+	resp, forward := zones.Answer(req, q.match, target)
+	if forward {
+		return answer{}, false
+	}
+	st.limits.Clamp(resp)
+	var life time.Duration
+	if keep && resp.Rcode == dns.RcodeSuccess {
+		life = st.limits.Lifetime(resp)
+	}
+	// The CNAME keeps the endpoint's TTL; the target's records count down.
+	fixed := 0
+	if len(resp.Answer) > 0 && resp.Answer[0].Header().Rrtype == dns.TypeCNAME && resp.Answer[0].Header().Name == q.name {
+		fixed = 1
+	}
+	now := st.clock.Nano()
+	e, err := wire.Build(resp, fixed, q.msg.Opts(), now, now+int64(life))
+	if err != nil {
+		s.log.Debug("packing an endpoint answer failed", "name", q.name, "error", err)
+		return failed(rcodeServfail), true
+	}
+	if life > 0 {
+		key := wire.Key(q.lname, q.msg.Qtype, q.msg.Qclass, q.msg.Opts())
+		st.endpointAnswers.Set(key, &cache.Answer{Entry: e, Upstream: upstream})
+	}
+	return answer{entry: &e, now: now, upstream: upstream}, true
+}
+
+// request is the query as zones wants it: the question in lower case (the
+// packed answer is respelled per client), RD, CD and DO as asked.
+func (q *query) request() *dns.Msg {
+	m := new(dns.Msg)
+	m.Question = []dns.Question{{Name: q.name, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass}}
+	m.RecursionDesired = q.msg.RD()
+	m.CheckingDisabled = q.msg.Opts()&wire.OptCD != 0
+	if q.msg.HasOPT {
+		m.SetEdns0(wire.MaxUDPSize, q.msg.DO)
+	}
+	return m
+}

@@ -1,0 +1,36 @@
+//go:build !linux
+
+package dnsserver
+
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+)
+
+// serveUDP reads queries from one socket until Shutdown, one datagram per
+// system call: the portable form of udp_linux.go's batches.
+func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
+	in := make([]byte, udpQueryBuffer)
+	out := make([]byte, 0, 2048)
+	sc := newScratch()
+	for {
+		n, addr, err := conn.ReadFromUDPAddrPort(in)
+		if err != nil {
+			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				s.log.Debug("UDP read failed", "error", err)
+			}
+			continue
+		}
+		resp := s.serveDatagram(s.state.Load(), conn, in[:n], addr, nil, time.Now(), out[:0], sc)
+		if resp != nil {
+			if _, err := conn.WriteToUDPAddrPort(resp, addr); err != nil {
+				s.log.Debug("writing a reply failed", "error", err)
+			}
+		}
+	}
+}

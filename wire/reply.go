@@ -1,0 +1,47 @@
+package wire
+
+import "encoding/binary"
+
+// AppendError writes an error reply to q: its ID, opcode, RD and CD, the
+// question when one parsed, no records, and an OPT when the query had one.
+// rcode may be an extended one (BADVERS), which needs that OPT.
+func AppendError(dst []byte, q *Query, rcode int) []byte {
+	start := len(dst)
+	dst = binary.BigEndian.AppendUint16(dst, q.ID)
+	dst = binary.BigEndian.AppendUint16(dst, bitQR|bitRA|q.Flags&(maskOp|bitRD|bitCD)|uint16(rcode&0xf))
+	if q.Name == nil {
+		dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
+	} else {
+		dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 0)
+		dst = append(dst, q.Name...)
+		dst = binary.BigEndian.AppendUint16(dst, q.Qtype)
+		dst = binary.BigEndian.AppendUint16(dst, q.Qclass)
+	}
+	return appendOPT(dst, start, q, rcode)
+}
+
+// appendOPT adds s3dns's OPT record to the reply starting at start when the
+// query carried one: payload size MaxUDPSize, version 0, DO echoed (RFC
+// 3225), the upper bits of an extended rcode, no options.
+func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
+	if !q.HasOPT {
+		return dst
+	}
+	var flags byte
+	if q.DO {
+		flags = 0x80
+	}
+	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0, 0, 0)
+	r := dst[start:]
+	binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
+	return dst
+}
+
+// AppendRR adds a packed record to the additional section of the reply
+// starting at start (after any OPT, as a TSIG must be).
+func AppendRR(dst []byte, start int, rr []byte) []byte {
+	dst = append(dst, rr...)
+	r := dst[start:]
+	binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
+	return dst
+}

@@ -1,0 +1,72 @@
+package zones
+
+import (
+	"strings"
+
+	"github.com/s3dns/s3dns/config"
+)
+
+// The S3 name layout, spelled out once: every package that builds or
+// lists S3 names (matching, export, RPZ, the validate summary, loop
+// probes) takes them from here.
+
+// Kind is one kind of S3 name an interface endpoint serves.
+type Kind int
+
+const (
+	Buckets          Kind = iota // B.s3.R.amazonaws.com and the apex s3.R.amazonaws.com
+	DualstackBuckets             // B.s3.dualstack.R.amazonaws.com and its apex
+	AccessPoints                 // AP.s3-accesspoint.R.amazonaws.com
+	Control                      // ACCOUNT.s3-control.R.amazonaws.com and s3-control.R.amazonaws.com
+)
+
+var kindService = [...]string{Buckets: "s3", DualstackBuckets: "s3.dualstack", AccessPoints: "s3-accesspoint", Control: "s3-control"}
+
+// ZoneName is the zone holding names of kind k in region, in lower case
+// without the final dot: "s3.eu-west-2.amazonaws.com".
+func ZoneName(k Kind, region string) string {
+	return kindService[k] + "." + strings.ToLower(region) + suffix
+}
+
+// Name is label (a bucket, access point or account) under the zone of
+// kind k in region, without the final dot.
+func Name(label string, k Kind, region string) string {
+	return label + "." + ZoneName(k, region)
+}
+
+// Kinds lists the kinds of name e serves, in the order above: buckets when
+// it lists any or serves the apex, their dualstack forms with dualstack:
+// true, access points when it lists any, control with control: true.
+func Kinds(e *config.Endpoint) []Kind {
+	var out []Kind
+	if len(e.Buckets) > 0 || e.PathStyle {
+		out = append(out, Buckets)
+		if e.Dualstack {
+			out = append(out, DualstackBuckets)
+		}
+	}
+	if len(e.AccessPoints) > 0 {
+		out = append(out, AccessPoints)
+	}
+	if e.Control {
+		out = append(out, Control)
+	}
+	return out
+}
+
+// Serves reports whether qname (lower case, final dot optional) lies in a
+// zone some endpoint serves: there s3dns is the authority, and answers even
+// queries without RD (a resolver may use it as a stub for these zones).
+func (m *Matcher) Serves(qname string) bool {
+	name := strings.TrimSuffix(lower(qname), ".")
+	for {
+		if m.zones[name] {
+			return true
+		}
+		dot := strings.IndexByte(name, '.')
+		if dot < 0 {
+			return false
+		}
+		name = name[dot+1:]
+	}
+}
