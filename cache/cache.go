@@ -148,12 +148,18 @@ func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
 		return c.serveStale(stale, now)
 	}
 	c.note(FromUpstream)
-	// Shared by every waiter, and finished in the background after a stale
-	// answer went out: it must not end with the first caller's context.
-	detached := context.WithoutCancel(ctx)
-	ch := c.group.DoChan(groupKey(q), func() (any, error) { return c.fetch(detached, key, q) })
+	// The fetch is shared by every waiter, and finishes in the background
+	// after a stale answer went out: it lives as long as the server, not as
+	// long as the first caller.
+	shared := sharedContext(ctx)
+	fetch := func() (any, error) { return c.fetch(shared, key, q) }
+	if stale == nil {
+		v, err, shared := c.group.Do(groupKey(q), fetch)
+		return fetchedResult(v, err, shared)
+	}
+	ch := c.group.DoChan(groupKey(q), fetch)
 	var timeout <-chan time.Time
-	if stale != nil && c.cfg.StaleAnswerTimeout > 0 {
+	if c.cfg.StaleAnswerTimeout > 0 {
 		t := time.NewTimer(c.cfg.StaleAnswerTimeout)
 		defer t.Stop()
 		timeout = t.C
@@ -161,18 +167,38 @@ func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			if stale != nil {
-				return c.serveStale(stale, now)
-			}
-			return Result{}, r.Err
+			return c.serveStale(stale, now)
 		}
-		f := r.Val.(fetched)
-		return Result{Entry: f.entry, Source: FromUpstream, Upstream: f.upstream, now: f.now, msg: f.msg, shared: r.Shared}, nil
+		return fetchedResult(r.Val, nil, r.Shared)
 	case <-timeout:
 		return c.serveStale(stale, now)
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
 	}
+}
+
+func fetchedResult(v any, err error, shared bool) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	f := v.(fetched)
+	return Result{Entry: f.entry, Source: FromUpstream, Upstream: f.upstream, now: f.now, msg: f.msg, shared: shared}, nil
+}
+
+type lifetimeKey struct{}
+
+// WithLifetime gives ctx the context whose end stops work shared between
+// callers (a fetch several queries wait for): the server's lifetime, where
+// each caller's own deadline is only its own.
+func WithLifetime(ctx, lifetime context.Context) context.Context {
+	return context.WithValue(ctx, lifetimeKey{}, lifetime)
+}
+
+func sharedContext(ctx context.Context) context.Context {
+	if l, ok := ctx.Value(lifetimeKey{}).(context.Context); ok {
+		return l
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // serveStale answers with an expired entry, every TTL set to StaleTTL.

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -64,7 +65,7 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 			s.send(st, q, wire.AppendError(nil, &q.msg, rcodeServfail), write)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(s.ctx, st.budget)
+	ctx, cancel := context.WithTimeout(cache.WithLifetime(s.ctx, s.ctx), st.budget)
 	defer cancel()
 	ans := s.resolve(ctx, st, q)
 	var resp []byte

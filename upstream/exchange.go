@@ -29,12 +29,20 @@ func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func())
 	if err != nil {
 		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
+	// Cancelling ctx (a server shutting down) ends the wait at once.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	resp, err := readReply(conn.UDPConn, deadline, q, onSpoof)
+	if !stop() || err != nil {
+		conn.Close() // never reuse a socket whose deadline the watcher may set
+	} else {
+		pool.put(conn)
+	}
 	if err != nil {
-		conn.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
 		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
-	pool.put(conn)
 	return resp, nil
 }
 
@@ -77,6 +85,7 @@ func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (
 		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
 	defer conn.Close()
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(deadline)
 	}

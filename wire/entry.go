@@ -87,10 +87,12 @@ func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, e
 		return Entry{}, errors.New("not a cacheable response")
 	}
 	q := resp.Question[0]
-	lname, err := PackName(q.Name)
+	var nameBuf [256]byte
+	n, err := dns.PackDomainName(dns.Fqdn(q.Name), nameBuf[:], 0, nil, false)
 	if err != nil {
 		return Entry{}, err
 	}
+	lname := LowerName(nameBuf[:0], nameBuf[:n])
 	standIn := standInName(lname)
 	m := *resp
 	m.Id = 0
@@ -128,22 +130,24 @@ func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, e
 // standInName is a name shaped like lname (same label lengths) made of
 // bytes 0xff, which no real name in an answer holds.
 func standInName(lname []byte) string {
-	var sb strings.Builder
-	for off := 0; off < len(lname) && lname[off] != 0; off += int(lname[off]) + 1 {
-		sb.WriteString(strings.Repeat(`\255`, int(lname[off])))
-		sb.WriteByte('.')
-	}
-	if sb.Len() == 0 {
+	if len(lname) <= 1 {
 		return "."
 	}
-	return sb.String()
+	b := make([]byte, 0, 4*len(lname))
+	for off := 0; off < len(lname) && lname[off] != 0; off += int(lname[off]) + 1 {
+		for range lname[off] {
+			b = append(b, `\255`...)
+		}
+		b = append(b, '.')
+	}
+	return string(b)
 }
 
 // respell gives the owner names equal to qname the name to, and returns
 // the function that puts them back.
 func respell(m *dns.Msg, qname, to string) (restore func()) {
-	var changed []*dns.RR_Header
-	var was []string
+	changed := make([]*dns.RR_Header, 0, 4)
+	was := make([]string, 0, 4)
 	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
 		for _, rr := range s {
 			if h := rr.Header(); strings.EqualFold(h.Name, qname) {

@@ -61,10 +61,12 @@ type Upstream struct {
 	mu      sync.Mutex
 	mode    Mode
 	delay   time.Duration
-	records map[string][]dns.RR // key: lower-case name + "/" + type
-	names   map[string]bool     // names that exist (for NODATA vs NXDOMAIN)
-	counts  map[string]int      // key: lower-case name + "/" + net
-	failing map[string]bool     // lower-case names answered with SERVFAIL
+	records map[string][]dns.RR      // key: lower-case name + "/" + type
+	names   map[string]bool          // names that exist (for NODATA vs NXDOMAIN)
+	counts  map[string]int           // key: lower-case name + "/" + net
+	failing map[string]bool          // lower-case names answered with SERVFAIL
+	slow    map[string]time.Duration // lower-case names answered late
+	proofs  []dns.RR                 // authority records beside the SOA in negative answers
 	asked   []*dns.Msg
 	sources []string // client address of each query, in order
 }
@@ -75,7 +77,8 @@ const Soa = "example. 300 IN SOA ns.example. hostmaster.example. 1 3600 600 8640
 // NewUpstream starts a fake upstream that stops when the test ends.
 func NewUpstream(t testing.TB, records ...string) *Upstream {
 	t.Helper()
-	u := &Upstream{records: map[string][]dns.RR{}, names: map[string]bool{}, counts: map[string]int{}, failing: map[string]bool{}}
+	u := &Upstream{records: map[string][]dns.RR{}, names: map[string]bool{}, counts: map[string]int{}, failing: map[string]bool{},
+		slow: map[string]time.Duration{}}
 	for _, r := range records {
 		u.Add(t, r)
 	}
@@ -145,6 +148,26 @@ func (u *Upstream) FailName(name string) {
 	u.mu.Unlock()
 }
 
+// DelayName makes answers for one name arrive after d.
+func (u *Upstream) DelayName(name string, d time.Duration) {
+	u.mu.Lock()
+	u.slow[strings.ToLower(dns.Fqdn(name))] = d
+	u.mu.Unlock()
+}
+
+// AddProof puts a record (an NSEC and its RRSIG, say) beside the SOA in
+// the authority section of every negative answer.
+func (u *Upstream) AddProof(t testing.TB, record string) {
+	t.Helper()
+	rr, err := dns.NewRR(record)
+	if err != nil {
+		t.Fatalf("bad test record %q: %v", record, err)
+	}
+	u.mu.Lock()
+	u.proofs = append(u.proofs, rr)
+	u.mu.Unlock()
+}
+
 // Count is how many queries for name arrived over network ("udp" or "tcp").
 func (u *Upstream) Count(name, network string) int {
 	u.mu.Lock()
@@ -186,6 +209,9 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		u.counts[name+"/"+network]++
 		if u.failing[name] && mode == Normal {
 			mode = Servfail
+		}
+		if d, ok := u.slow[name]; ok && mode == Normal {
+			mode, delay = Slow, d
 		}
 	}
 	u.asked = append(u.asked, req.Copy())
@@ -256,6 +282,9 @@ func (u *Upstream) reply(req *dns.Msg) *dns.Msg {
 		}
 		soa, _ := dns.NewRR(Soa)
 		resp.Ns = []dns.RR{soa}
+		for _, rr := range u.proofs {
+			resp.Ns = append(resp.Ns, dns.Copy(rr))
+		}
 	}
 	if opt := req.IsEdns0(); opt != nil {
 		resp.SetEdns0(dns.DefaultMsgSize, opt.Do())
