@@ -102,7 +102,7 @@ func loadQuietly(fs *pflag.FlagSet, io IO) (*config.Config, []string, bool) {
 			fmt.Fprintf(io.Stderr, "warning: %s\n", w)
 		}
 		fmt.Fprintf(io.Stderr, "configuration errors:\n")
-		for _, line := range strings.Split(err.Error(), "\n") {
+		for _, line := range config.Messages(err) {
 			fmt.Fprintf(io.Stderr, "  %s\n", line)
 		}
 		return nil, nil, false

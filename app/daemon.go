@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -100,7 +99,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 		d.metrics.Reloads.WithLabelValues("failure").Inc()
 		d.metrics.LastReloadOK.Set(0)
 		d.log.Error("reload failed: the running configuration stays", "trigger", reason,
-			"errors", strings.Split(err.Error(), "\n"))
+			"errors", config.Messages(err))
 		return
 	}
 	old := d.cfg

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
 )
 
 // writeSummary prints what a configuration would serve, for `validate`.
@@ -91,13 +92,8 @@ func unresolvedText(e *config.Endpoint) string {
 
 // ServedNames lists the name patterns an endpoint takes.
 func ServedNames(e *config.Endpoint) []string {
-	r := e.Region
 	var out []string
-	zones := []string{"s3." + r + ".amazonaws.com"}
-	if e.Dualstack {
-		zones = append(zones, "s3.dualstack."+r+".amazonaws.com")
-	}
-	for _, z := range zones {
+	for _, z := range zones.BucketZones(e) {
 		if e.ServesApex() {
 			out = append(out, z+" (path-style requests)")
 		}
@@ -106,10 +102,10 @@ func ServedNames(e *config.Endpoint) []string {
 		}
 	}
 	for _, ap := range e.AccessPoints {
-		out = append(out, ap+".s3-accesspoint."+r+".amazonaws.com")
+		out = append(out, zones.Name(ap, zones.AccessPoints, e.Region))
 	}
 	if e.Control {
-		out = append(out, "s3-control."+r+".amazonaws.com", "ACCOUNT.s3-control."+r+".amazonaws.com")
+		out = append(out, zones.ZoneName(zones.Control, e.Region), zones.Name("ACCOUNT", zones.Control, e.Region))
 	}
 	return out
 }

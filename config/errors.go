@@ -21,6 +21,19 @@ func (e Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Messages lists err one problem per entry: each of an Errors, else err.
+func Messages(err error) []string {
+	var errs Errors
+	if !errors.As(err, &errs) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = e.Error()
+	}
+	return out
+}
+
 // problems collects errors and warnings while a configuration is checked.
 type problems struct {
 	errs     Errors

@@ -171,10 +171,7 @@ func splitListHook(from, to reflect.Type, data any) (any, error) {
 	if from.Kind() != reflect.String || to != reflect.TypeOf([]string(nil)) {
 		return data, nil
 	}
-	var out []string
-	for _, part := range strings.FieldsFunc(data.(string), func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, part)
-	}
+	out := strings.FieldsFunc(data.(string), func(r rune) bool { return r == ',' || r == ' ' })
 	if out == nil {
 		out = []string{}
 	}

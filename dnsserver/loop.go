@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
 )
 
 // maxBucketProbes bounds the probes sent under exact bucket names (for
@@ -83,17 +84,17 @@ func probeNames(endpoints []config.Endpoint) []string {
 	for _, e := range endpoints {
 		if !regions[e.Region] {
 			regions[e.Region] = true
-			names = append(names, label+".s3."+e.Region+".amazonaws.com.")
+			names = append(names, zones.Name(label, zones.Buckets, e.Region)+".")
 		}
 		for _, b := range e.Buckets {
 			if !config.IsGlob(b) && buckets < maxBucketProbes {
 				buckets++
-				names = append(names, label+"."+b+".s3."+e.Region+".amazonaws.com.")
+				names = append(names, label+"."+zones.Name(b, zones.Buckets, e.Region)+".")
 			}
 		}
 	}
 	if len(names) == 0 {
-		names = append(names, label+".s3.us-east-1.amazonaws.com.")
+		names = append(names, zones.Name(label, zones.Buckets, "us-east-1")+".")
 	}
 	return names
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
 )
 
 // RPZZone is the zone name the generated RPZ file is written for.
@@ -40,13 +41,8 @@ func WriteRPZ(w io.Writer, cfg *config.Config) {
 
 // rpzNames lists the owner names of one endpoint (comments start with ";").
 func rpzNames(e *config.Endpoint) []string {
-	r := e.Region
-	zones := []string{"s3." + r + ".amazonaws.com"}
-	if e.Dualstack {
-		zones = append(zones, "s3.dualstack."+r+".amazonaws.com")
-	}
 	var names []string
-	for _, z := range zones {
+	for _, z := range zones.BucketZones(e) {
 		if e.ServesApex() {
 			names = append(names, z)
 		}
@@ -64,15 +60,15 @@ func rpzNames(e *config.Endpoint) []string {
 	for _, ap := range e.AccessPoints {
 		switch {
 		case ap == "*":
-			names = append(names, "*.s3-accesspoint."+r+".amazonaws.com")
+			names = append(names, zones.Name("*", zones.AccessPoints, e.Region))
 		case config.IsGlob(ap):
 			names = append(names, fmt.Sprintf("; access point glob %q cannot be expressed in RPZ", ap))
 		default:
-			names = append(names, ap+".s3-accesspoint."+r+".amazonaws.com")
+			names = append(names, zones.Name(ap, zones.AccessPoints, e.Region))
 		}
 	}
 	if e.Control {
-		names = append(names, "s3-control."+r+".amazonaws.com", "*.s3-control."+r+".amazonaws.com")
+		names = append(names, zones.ZoneName(zones.Control, e.Region), zones.Name("*", zones.Control, e.Region))
 	}
 	return names
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
 )
 
 // Server is where the on-prem resolvers reach s3dns.
@@ -54,12 +55,12 @@ type Zone struct {
 // name, or with perBucket each exact bucket on its own where the region's
 // endpoints list only exact buckets (split access without s3dns deciding).
 func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
-	var zones []Zone
+	var out []Zone
 	seen := map[string]bool{}
 	add := func(name, reason string) {
 		if !seen[name] {
 			seen[name] = true
-			zones = append(zones, Zone{name, reason})
+			out = append(out, Zone{name, reason})
 		}
 	}
 	exactOnly := map[string]bool{}
@@ -76,29 +77,39 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 			}
 		}
 	}
-	for _, e := range cfg.Endpoints {
+	for i := range cfg.Endpoints {
+		e := &cfg.Endpoints[i]
 		r := e.Region
-		if perBucket && exactOnly[r] {
-			for _, b := range e.Buckets {
-				add(b+".s3."+r+".amazonaws.com", "bucket "+b)
-				if e.Dualstack {
-					add(b+".s3.dualstack."+r+".amazonaws.com", "bucket "+b+", dualstack")
+		split := perBucket && exactOnly[r]
+		for _, k := range zones.Kinds(e) {
+			switch {
+			case split && k == zones.Buckets:
+				for _, b := range e.Buckets {
+					add(zones.Name(b, zones.Buckets, r), "bucket "+b)
+					if e.Dualstack {
+						add(zones.Name(b, zones.DualstackBuckets, r), "bucket "+b+", dualstack")
+					}
 				}
+			case split && k == zones.DualstackBuckets: // each beside its bucket above
+			default:
+				add(zones.ZoneName(k, r), zoneReason(k, r))
 			}
-		} else if len(e.Buckets) > 0 || e.PathStyle {
-			add("s3."+r+".amazonaws.com", "buckets of "+r+" (s3dns answers the listed ones, forwards the rest)")
-			if e.Dualstack {
-				add("s3.dualstack."+r+".amazonaws.com", "dualstack buckets of "+r)
-			}
-		}
-		if len(e.AccessPoints) > 0 {
-			add("s3-accesspoint."+r+".amazonaws.com", "access points of "+r)
-		}
-		if e.Control {
-			add("s3-control."+r+".amazonaws.com", "S3 control of "+r)
 		}
 	}
-	return zones
+	return out
+}
+
+// zoneReason says what a served zone holds, for the generated comments.
+func zoneReason(k zones.Kind, region string) string {
+	switch k {
+	case zones.Buckets:
+		return "buckets of " + region + " (s3dns answers the listed ones, forwards the rest)"
+	case zones.DualstackBuckets:
+		return "dualstack buckets of " + region
+	case zones.AccessPoints:
+		return "access points of " + region
+	}
+	return "S3 control of " + region
 }
 
 // privateDomains are the names whose answers hold the endpoint's private

@@ -34,6 +34,16 @@ func Name(label string, k Kind, region string) string {
 	return label + "." + ZoneName(k, region)
 }
 
+// BucketZones are the zones holding e's bucket names: the regional one, and
+// the dualstack one with dualstack: true.
+func BucketZones(e *config.Endpoint) []string {
+	out := []string{ZoneName(Buckets, e.Region)}
+	if e.Dualstack {
+		out = append(out, ZoneName(DualstackBuckets, e.Region))
+	}
+	return out
+}
+
 // Kinds lists the kinds of name e serves, in the order above: buckets when
 // it lists any or serves the apex, their dualstack forms with dualstack:
 // true, access points when it lists any, control with control: true.

@@ -7,13 +7,6 @@ import (
 	"github.com/s3dns/s3dns/config"
 )
 
-// Precedence classes: an exact name beats a glob, a glob beats "*".
-const (
-	classExact = iota
-	classGlob
-	classStar
-)
-
 // rule is one pattern's decision, its explanation built once.
 type rule struct {
 	endpoint int
