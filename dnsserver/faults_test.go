@@ -14,7 +14,7 @@ import (
 )
 
 // TestFaultMatrix breaks the only upstream in one way at a time and checks
-// what SPEC promises: unlisted names get SERVFAIL within the bound, listed
+// what the README promises: unlisted names get SERVFAIL within the bound, listed
 // buckets are answered per on_unresolved, other clients keep being served,
 // and no goroutine is left behind.
 func TestFaultMatrix(t *testing.T) {
