@@ -29,6 +29,10 @@ type daemon struct {
 
 	mu  sync.Mutex // serialises reloads
 	cfg *config.Config
+
+	// background holds the goroutines the daemon starts (loop probes, the
+	// file watcher); serve waits for them before it returns.
+	background sync.WaitGroup
 }
 
 const loopBlocker = "forwarding loop detected"
@@ -37,7 +41,9 @@ const loopBlocker = "forwarding loop detected"
 // holds readiness at 503 while one exists.
 func (d *daemon) checkLoop(ctx context.Context) {
 	st := d.srv.State()
+	d.background.Add(1)
 	go func() {
+		defer d.background.Done()
 		if d.srv.ProbeForLoop(ctx, st) {
 			d.ready.Block(loopBlocker)
 			d.log.Error("forwarding loop detected: a query s3dns sent to its upstreams came back to it. "+

@@ -21,6 +21,8 @@ import (
 // shutdownGrace bounds how long queries in flight may take at shutdown.
 const shutdownGrace = 5 * time.Second
 
+// serve runs the server until SIGINT or SIGTERM: load, listen, watch,
+// answer reloads, shut down.
 func serve(fs *pflag.FlagSet, io IO) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(io.Stderr, "s3dns serve: unexpected arguments %v\n", fs.Args())
@@ -30,49 +32,14 @@ func serve(fs *pflag.FlagSet, io IO) int {
 	if !ok {
 		return 1
 	}
-	level := new(slog.LevelVar)
-	level.Set(cfg.Log.Level)
-	log := newLogger(cfg.Log.Format, level, io.Stderr)
-	for _, w := range warnings {
-		log.Warn("configuration warning", "warning", w)
-	}
-	setMemoryLimit(cfg, log)
-	reg := prometheus.NewRegistry()
-	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg}
-	if cfg.File == "" {
-		d.opts.SearchPaths = []string{}
-	}
-	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
-	resolver := d.resolverFor(cfg)
-	d.resolver.Store(resolver)
-	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)), dnsserver.Options{Log: log, Metrics: d.metrics})
-
-	var ready ops.Readiness
-	var httpSrv *ops.Server
-	if cfg.HTTPListen != "" {
-		var err error
-		if httpSrv, err = ops.Start(cfg.HTTPListen, ops.Handler(reg, &ready), log); err != nil {
-			log.Error("cannot listen", "error", err)
-			return 1
-		}
-	}
-	if err := d.srv.Start(cfg.Listen); err != nil {
-		log.Error("cannot listen", "error", err)
-		shutdownHTTP(httpSrv, log)
+	d, reg := newDaemon(fs, cfg, warnings, io.Stderr)
+	httpSrv, err := d.listen(reg)
+	if err != nil {
+		d.log.Error("cannot listen", "error", err)
 		return 1
 	}
-	ready.Unblock("starting")
-	logStart(log, cfg, d.srv.Addrs(), httpSrv)
-
-	ctx, stopWatching := context.WithCancel(io.Ctx)
-	defer stopWatching()
-	d.ready = &ready
-	d.checkLoop(ctx)
-	if cfg.File != "" {
-		if err := config.Watch(ctx, cfg.File, func() { d.reload(ctx, "file changed") }); err != nil {
-			log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", cfg.File, "error", err)
-		}
-	}
+	ctx, stop := context.WithCancel(io.Ctx)
+	d.watch(ctx)
 	for running := true; running; {
 		select {
 		case <-io.Ctx.Done():
@@ -81,20 +48,86 @@ func serve(fs *pflag.FlagSet, io IO) int {
 			d.reload(ctx, "SIGHUP")
 		}
 	}
+	stop()
+	d.shutdown(httpSrv)
+	return 0
+}
 
-	ready.Block("shutting down")
-	log.Info("shutting down: finishing queries in flight", "grace", shutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := d.srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("shutdown did not finish cleanly", "error", err)
+// newDaemon sets up logging, metrics, the resolver and the DNS server for
+// cfg, binding nothing yet.
+func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr io.Writer) (*daemon, *prometheus.Registry) {
+	level := new(slog.LevelVar)
+	level.Set(cfg.Log.Level)
+	log := newLogger(cfg.Log.Format, level, stderr)
+	for _, w := range warnings {
+		log.Warn("configuration warning", "warning", w)
 	}
-	shutdownHTTP(httpSrv, log)
+	setMemoryLimit(cfg, log)
+	reg := prometheus.NewRegistry()
+	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg, ready: &ops.Readiness{}}
+	if cfg.File == "" {
+		d.opts.SearchPaths = []string{}
+	}
+	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
+	resolver := d.resolverFor(cfg)
+	d.resolver.Store(resolver)
+	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)), dnsserver.Options{Log: log, Metrics: d.metrics})
+	return d, reg
+}
+
+// listen binds HTTP (when configured) and DNS, or nothing.
+func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
+	var httpSrv *ops.Server
+	if d.cfg.HTTPListen != "" {
+		var err error
+		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready), d.log); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.srv.Start(d.cfg.Listen); err != nil {
+		shutdownHTTP(httpSrv, d.log)
+		return nil, err
+	}
+	d.ready.Unblock("starting")
+	logStart(d.log, d.cfg, d.srv.Addrs(), httpSrv)
+	return httpSrv, nil
+}
+
+// watch starts the loop probes and the configuration file watcher, both
+// ending with ctx.
+func (d *daemon) watch(ctx context.Context) {
+	d.checkLoop(ctx)
+	if d.cfg.File == "" {
+		return
+	}
+	done, err := config.Watch(ctx, d.cfg.File, func() { d.reload(ctx, "file changed") })
+	if err != nil {
+		d.log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", d.cfg.File, "error", err)
+		return
+	}
+	d.background.Add(1)
+	go func() {
+		defer d.background.Done()
+		<-done
+	}()
+}
+
+// shutdown stops accepting, finishes what is in flight within the grace,
+// and waits for every goroutine the daemon started.
+func (d *daemon) shutdown(httpSrv *ops.Server) {
+	d.ready.Block("shutting down")
+	d.log.Info("shutting down: finishing queries in flight", "grace", shutdownGrace)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := d.srv.Shutdown(ctx); err != nil {
+		d.log.Warn("shutdown did not finish cleanly", "error", err)
+	}
+	shutdownHTTP(httpSrv, d.log)
+	d.background.Wait()
 	d.mu.Lock()
 	d.fwd.Close()
 	d.mu.Unlock()
-	log.Info("stopped")
-	return 0
+	d.log.Info("stopped")
 }
 
 func shutdownHTTP(s *ops.Server, log *slog.Logger) {

@@ -15,15 +15,15 @@ import (
 // renames and symlink swaps before the file is read.
 const watchDebounce = 150 * time.Millisecond
 
-// Watch calls onChange when the content of file changes, until ctx ends.
-// It watches the file's directory (and its symlink target's), so that
-// editors that write a new file and rename it, and Kubernetes ConfigMap
-// updates (which swap a symlink), are seen like writes in place. Events
-// that leave the content as it was are ignored.
-func Watch(ctx context.Context, file string, onChange func()) error {
+// Watch calls onChange when the content of file changes, until ctx ends;
+// done is closed once it has stopped. It watches the file's directory (and
+// its symlink target's), so that editors that write a new file and rename
+// it, and Kubernetes ConfigMap updates (which swap a symlink), are seen
+// like writes in place. Events that leave the content as it was are ignored.
+func Watch(ctx context.Context, file string, onChange func()) (done <-chan struct{}, err error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dirs := map[string]bool{filepath.Dir(file): true}
 	if real, err := filepath.EvalSymlinks(file); err == nil {
@@ -32,11 +32,13 @@ func Watch(ctx context.Context, file string, onChange func()) error {
 	for d := range dirs {
 		if err := w.Add(d); err != nil {
 			w.Close()
-			return err
+			return nil, err
 		}
 	}
 	last := digest(file)
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		defer w.Close()
 		var fire <-chan time.Time
 		for {
@@ -58,7 +60,7 @@ func Watch(ctx context.Context, file string, onChange func()) error {
 			}
 		}
 	}()
-	return nil
+	return stopped, nil
 }
 
 // digest hashes the file's content through any symlinks; nil when unreadable.

@@ -23,9 +23,18 @@ func startWatch(t *testing.T, file string) <-chan struct{} {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ch := make(chan struct{}, 10)
-	if err := Watch(ctx, file, func() { ch <- struct{}{} }); err != nil {
+	done, err := Watch(ctx, file, func() { ch <- struct{}{} })
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("the watcher did not stop when its context ended")
+		}
+	})
 	return ch
 }
 

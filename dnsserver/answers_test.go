@@ -10,7 +10,7 @@ import (
 )
 
 func TestListedBucketGetsCNAMEAndEndpointAddresses(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, network := range []string{"udp", "tcp"} {
 		resp := h.ask(t, network, question(listed, dns.TypeA))
 		if resp.Rcode != dns.RcodeSuccess || !resp.Authoritative || !resp.RecursionAvailable {
@@ -37,7 +37,7 @@ func TestListedBucketGetsCNAMEAndEndpointAddresses(t *testing.T) {
 }
 
 func TestGlobAndAAAAThroughCNAME(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	resp := h.query(t, "logs-2024.s3.eu-west-2.amazonaws.com.", dns.TypeAAAA)
 	if len(resp.Answer) != 2 || resp.Answer[1].(*dns.AAAA).AAAA.String() != "fd00::10" {
 		t.Fatalf("answer: %v", resp.Answer)
@@ -45,7 +45,7 @@ func TestGlobAndAAAAThroughCNAME(t *testing.T) {
 }
 
 func TestCNAMENoDataCarriesTargetSOA(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	resp := h.query(t, listed, dns.TypeTXT)
 	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 || len(rrsOfType(resp.Ns, dns.TypeSOA)) != 1 {
 		t.Fatalf("resp: %v", resp)
@@ -53,7 +53,7 @@ func TestCNAMENoDataCarriesTargetSOA(t *testing.T) {
 }
 
 func TestTargetTTLCountsDownCNAMETTLFixed(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	h.query(t, listed, dns.TypeA)
 	h.clock.Add(25 * time.Second)
 	resp := h.query(t, "MySpecificBucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
@@ -88,7 +88,7 @@ func TestOnUnresolved(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.onUnresolved, func(t *testing.T) {
-			h := start(t, baseEndpoint+"    on_unresolved: "+tc.onUnresolved+"\n")
+			h := start(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].OnUnresolved = tc.onUnresolved }))
 			h.up.FailName(vpce)
 			tc.check(t, h.query(t, listed, dns.TypeA))
 		})
@@ -96,7 +96,7 @@ func TestOnUnresolved(t *testing.T) {
 }
 
 func TestUnresolvedWhenUpstreamSilentNeverHangs(t *testing.T) {
-	h := start(t, baseEndpoint+"    on_unresolved: cname\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].OnUnresolved = "cname" }))
 	h.up.SetMode(dnstest.Silent, 0)
 	start := time.Now()
 	resp := h.query(t, listed, dns.TypeA)
@@ -109,7 +109,9 @@ func TestUnresolvedWhenUpstreamSilentNeverHangs(t *testing.T) {
 }
 
 func TestStaticAddressesFallback(t *testing.T) {
-	h := start(t, baseEndpoint+"    addresses: [10.9.0.1, fd00::9]\n    on_unresolved: servfail\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) {
+		c.Endpoints[0].Addresses, c.Endpoints[0].OnUnresolved = []string{"10.9.0.1", "fd00::9"}, "servfail"
+	}))
 	h.up.FailName(vpce)
 	resp := h.query(t, listed, dns.TypeA)
 	if len(resp.Answer) != 2 || resp.Answer[1].(*dns.A).A.String() != "10.9.0.1" {
@@ -118,7 +120,7 @@ func TestStaticAddressesFallback(t *testing.T) {
 }
 
 func TestAliasMode(t *testing.T) {
-	h := start(t, baseEndpoint+"    answer: alias\n    ttl: 30s\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].Answer, c.Endpoints[0].TTL = "alias", "30s" }))
 	resp := h.query(t, "MySpecificBucket.S3.eu-west-2.amazonaws.com.", dns.TypeA)
 	if len(resp.Answer) != 2 || !resp.Authoritative {
 		t.Fatalf("resp: %v", resp)
@@ -140,7 +142,7 @@ func TestAliasMode(t *testing.T) {
 }
 
 func TestAddressesOnlyEndpoint(t *testing.T) {
-	h := start(t, "endpoints: [{region: eu-west-2, addresses: [10.7.0.1], buckets: [myspecificbucket]}]\n")
+	h := start(t, serverConfig{Endpoints: []serverEndpoint{{Region: "eu-west-2", Addresses: []string{"10.7.0.1"}, Buckets: []string{"myspecificbucket"}}}})
 	resp := h.query(t, listed, dns.TypeA)
 	if len(resp.Answer) != 1 || resp.Answer[0].Header().Name != listed || h.up.Total() != 0 {
 		t.Fatalf("resp %v, upstream asked %d", resp, h.up.Total())

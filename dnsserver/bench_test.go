@@ -18,7 +18,7 @@ func BenchmarkServer(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			h := start(b, baseEndpoint)
+			h := start(b, baseConfig())
 			conn, err := dns.Dial("udp", h.addr)
 			if err != nil {
 				b.Fatal(err)
@@ -41,7 +41,7 @@ func BenchmarkServer(b *testing.B) {
 
 // BenchmarkFastAnswer is the server's side of a hit alone.
 func BenchmarkFastAnswer(b *testing.B) {
-	h := start(b, baseEndpoint)
+	h := start(b, baseConfig())
 	h.query(b, listed, dns.TypeA)
 	h.query(b, unlisted, dns.TypeA)
 	st, sc := h.srv.State(), newScratch()
@@ -62,7 +62,7 @@ func BenchmarkFastAnswer(b *testing.B) {
 // BenchmarkMiss measures the full path: every query is a new name that
 // goes to the (in-process, loopback) fake upstream.
 func BenchmarkMiss(b *testing.B) {
-	h := start(b, baseEndpoint)
+	h := start(b, baseConfig())
 	conn, err := dns.Dial("udp", h.addr)
 	if err != nil {
 		b.Fatal(err)
@@ -85,7 +85,7 @@ func BenchmarkMiss(b *testing.B) {
 // BenchmarkServeDatagram is the reader goroutine's whole work for a hit:
 // the fast path plus counting (record), without the socket.
 func BenchmarkServeDatagram(b *testing.B) {
-	h := start(b, baseEndpoint)
+	h := start(b, baseConfig())
 	h.query(b, listed, dns.TypeA)
 	h.query(b, unlisted, dns.TypeA)
 	st, sc := h.srv.State(), newScratch()

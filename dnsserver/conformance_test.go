@@ -34,7 +34,9 @@ func askFrom(t *testing.T, network, from, addr string, m *dns.Msg) (*dns.Msg, er
 // client address holds at most tcp_per_client connections, so that neither
 // can take the slots of everybody else.
 func TestTCPAdmissionAtAccept(t *testing.T) {
-	h := start(t, baseEndpoint+"access: {allow: [127.0.0.1/32, 127.0.0.3/32], tcp_per_client: 32}\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) {
+		c.Access = map[string]any{"allow": []string{"127.0.0.1/32", "127.0.0.3/32"}, "tcp_per_client": 32}
+	}))
 	dialFrom := func(from string) (net.Conn, error) {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 2 * time.Second}
 		return d.Dial("tcp", h.addr)
@@ -81,7 +83,7 @@ func TestTCPAdmissionAtAccept(t *testing.T) {
 // it sent (nothing when the question does not parse); every reply to a
 // query whose OPT parses carries an OPT, errors included.
 func TestAdmissionOrderAndOPTOnErrors(t *testing.T) {
-	h := start(t, baseEndpoint+"access: {allow: [127.0.0.1/32]}\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"allow": []string{"127.0.0.1/32"}} }))
 	edns := func(m *dns.Msg) *dns.Msg { return withEDNS(m, 1232, true) }
 	notify := edns(question(unlisted, dns.TypeSOA))
 	notify.Opcode = dns.OpcodeNotify
@@ -144,7 +146,7 @@ func TestAdmissionOrderAndOPTOnErrors(t *testing.T) {
 // 5. A query signed with a key s3dns does not have gets NOTAUTH with TSIG
 // error BADKEY (RFC 8945 §5.2), and is never forwarded.
 func TestUnknownTSIGKey(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, network := range []string{"udp", "tcp"} {
 		m := withEDNS(question(unlisted, dns.TypeA), 1232, false)
 		m.SetTsig("transfer-key.", dns.HmacSHA256, 300, time.Now().Unix())
@@ -205,7 +207,7 @@ func rawExchange(t *testing.T, network, addr string, pkt []byte) []byte {
 // 12. The client's CD bit goes upstream and keeps its answers apart
 // (RFC 6840 §5.9), on forwarded names and endpoint targets alike.
 func TestCDBitSentUpstreamAndKeyed(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, name := range []string{unlisted, listed} {
 		plain := question(name, dns.TypeA)
 		cd := question(name, dns.TypeA)
@@ -230,7 +232,7 @@ func TestDNSSECProofsKeptBehindEndpoint(t *testing.T) {
 	up := dnstest.NewUpstream(t, publicZone...)
 	up.AddProof(t, vpce+" 60 IN NSEC z.vpce.amazonaws.com. A AAAA RRSIG NSEC")
 	up.AddProof(t, vpce+" 60 IN RRSIG NSEC 13 5 60 20300101000000 20200101000000 12345 vpce.amazonaws.com. AAAA")
-	h := startWith(t, baseEndpoint, up)
+	h := startWith(t, baseConfig(), up)
 	for _, c := range []struct {
 		do   bool
 		want []uint16
@@ -256,7 +258,7 @@ func TestDNSSECProofsKeptBehindEndpoint(t *testing.T) {
 // 14. Pipelined queries on one TCP connection are answered concurrently:
 // a cached name asked after a slow one is answered first (RFC 7766).
 func TestPipelinedTCPAnsweredConcurrently(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	const slow = "slow.example."
 	h.up.DelayName(slow, time.Second)
 	h.query(t, unlisted, dns.TypeA) // cached from now on
@@ -290,7 +292,7 @@ func TestPipelinedTCPAnsweredConcurrently(t *testing.T) {
 // 17 and 18. Zone transfers and classes other than IN get REFUSED over UDP
 // and TCP, whatever the authority section holds, and are never forwarded.
 func TestTransfersAndOtherClassesRefused(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	ixfr := question("s3.eu-west-2.amazonaws.com.", dns.TypeIXFR)
 	soa, _ := dns.NewRR("s3.eu-west-2.amazonaws.com. 0 IN SOA ns. mb. 1 0 0 0 0")
 	ixfr.Ns = []dns.RR{soa}
@@ -329,7 +331,7 @@ func TestTransfersAndOtherClassesRefused(t *testing.T) {
 // 19. Without RD, endpoint answers and every name in the served zones are
 // answered (resolvers may use s3dns as a stub); other names are REFUSED.
 func TestRecursionNotDesired(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, c := range []struct {
 		name  string
 		rcode int
@@ -356,7 +358,7 @@ func TestRecursionNotDesired(t *testing.T) {
 
 // 20. QTYPE ANY on a listed name: the CNAME alone, not chased (RFC 8482).
 func TestAnyOnListedName(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	resp := h.query(t, listed, dns.TypeANY)
 	if len(resp.Answer) != 1 || resp.Answer[0].Header().Rrtype != dns.TypeCNAME || !resp.Authoritative {
 		t.Fatalf("%v", resp)
@@ -378,7 +380,7 @@ func TestLinkLocalClientMatchesAllow(t *testing.T) {
 // 22. A malformed EDNS option (length past the end) gets FORMERR on both
 // paths: after the name is cached as well as before.
 func TestMalformedEDNSOptionOnBothPaths(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, name := range []string{unlisted, listed} {
 		pkt, _ := withEDNS(question(name, dns.TypeA), 1232, false).Pack()
 		bad := appendRawOption(pkt, []byte{0, 10, 0, 8, 1, 2}) // claims 8 bytes, has 2
@@ -398,7 +400,7 @@ func TestMalformedEDNSOptionOnBothPaths(t *testing.T) {
 // Shutdown cancels the full path's context once its grace is over, so that
 // no upstream wait outlives the server.
 func TestShutdownCancelsFullPath(t *testing.T) {
-	h := start(t, baseEndpoint+"upstream_timeout: 10s\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "10s" }))
 	h.up.SetMode(dnstest.Silent, 0)
 	go func() {
 		c := &dns.Client{Timeout: 5 * time.Second}

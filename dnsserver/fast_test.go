@@ -13,7 +13,7 @@ import (
 // A reload that lists a bucket must win over its cached public answer, even
 // on the fast path.
 func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	if resp := h.query(t, unlisted, dns.TypeA); resp.Authoritative || len(resp.Answer) != 1 {
 		t.Fatalf("before: %v", resp)
 	}
@@ -29,7 +29,7 @@ func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
 }
 
 func TestFastPathEchoesFlags(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for _, name := range []string{listed, unlisted} {
 		h.query(t, name, dns.TypeA) // fill
 		q := question(name, dns.TypeA)
@@ -45,7 +45,7 @@ func TestFastPathEchoesFlags(t *testing.T) {
 var clientLoopback = netip.MustParseAddr("127.0.0.1")
 
 func TestFastPathAllocatesNothing(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	h.query(t, listed, dns.TypeA)
 	h.query(t, unlisted, dns.TypeA)
 	st, sc := h.srv.State(), newScratch()
@@ -65,7 +65,7 @@ func TestFastPathAllocatesNothing(t *testing.T) {
 // AAAA for a listed bucket whose endpoint has no IPv6 is as common as A:
 // the NODATA answer is served from the fast path too, counting down.
 func TestEndpointNoDataOnTheFastPath(t *testing.T) {
-	h := start(t, baseEndpoint+"    ttl: 300s\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].TTL = "300s" }))
 	first := h.query(t, listed, dns.TypeTXT) // the fake has no TXT for the endpoint: NODATA with SOA
 	if len(first.Answer) != 1 || len(first.Ns) != 1 {
 		t.Fatalf("first: %v", first)

@@ -20,13 +20,16 @@ import (
 func TestFaultMatrix(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	bound := timeout + 2*time.Second // the slack is for a loaded machine
-	yaml := baseEndpoint + "  - region: us-east-1\n    hostname: vpce-9.s3.us-east-1.vpce.amazonaws.com\n    buckets: [closed]\n    on_unresolved: servfail\n" +
-		"  - region: us-west-2\n    hostname: vpce-8.s3.us-west-2.vpce.amazonaws.com\n    addresses: [10.8.0.1]\n    buckets: [static]\n" +
-		"upstream_timeout: 200ms\n"
+	cfg := baseConfig().with(func(c *serverConfig) {
+		c.Endpoints = append(c.Endpoints,
+			serverEndpoint{Region: "us-east-1", Hostname: "vpce-9.s3.us-east-1.vpce.amazonaws.com", Buckets: []string{"closed"}, OnUnresolved: "servfail"},
+			serverEndpoint{Region: "us-west-2", Hostname: "vpce-8.s3.us-west-2.vpce.amazonaws.com", Addresses: []string{"10.8.0.1"}, Buckets: []string{"static"}})
+		c.UpstreamTimeout = "200ms"
+	})
 	for _, f := range dnstest.Faults {
 		t.Run(f.Name, func(t *testing.T) {
 			up := dnstest.NewUpstream(t, publicZone...)
-			h := startWith(t, yaml, up)
+			h := startWith(t, cfg, up)
 			up.SetMode(f.Mode, 3*timeout)
 			baseline := runtime.NumGoroutine()
 
@@ -78,7 +81,9 @@ func TestFaultMatrix(t *testing.T) {
 }
 
 func TestServeStaleForForwardedNamesAndTargets(t *testing.T) {
-	h := start(t, baseEndpoint+"    on_unresolved: servfail\ncache: {serve_stale: 1h}\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) {
+		c.Endpoints[0].OnUnresolved, c.Cache = "servfail", map[string]any{"serve_stale": "1h"}
+	}))
 	h.query(t, unlisted, dns.TypeA)
 	h.query(t, listed, dns.TypeA)
 	h.clock.Add(10 * time.Minute) // both expired
@@ -106,7 +111,7 @@ func TestServeStaleForForwardedNamesAndTargets(t *testing.T) {
 func TestFullPathCapped(t *testing.T) {
 	up := dnstest.NewUpstream(t)
 	up.SetMode(dnstest.Silent, 0)
-	h := startOpts(t, baseEndpoint+"upstream_timeout: 2s\n", Options{MaxFullPath: 2}, up)
+	h := startOpts(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "2s" }), Options{MaxFullPath: 2}, up)
 	type result struct {
 		rcode int
 		rtt   time.Duration

@@ -11,7 +11,7 @@ import (
 )
 
 func TestUnlistedAndUnservedNamesForwarded(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	for name, want := range map[string]string{
 		unlisted: "192.0.2.5",
 		"myspecificbucket.s3-fips.eu-west-2.amazonaws.com.": "192.0.2.6",
@@ -31,7 +31,7 @@ func TestUnlistedAndUnservedNamesForwarded(t *testing.T) {
 }
 
 func TestForwardedAnswersCachedAndRespelled(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	h.query(t, unlisted, dns.TypeA)
 	mixed := "OtherBucket.S3.eu-WEST-2.amazonaws.com."
 	resp := h.query(t, mixed, dns.TypeA)
@@ -52,7 +52,7 @@ func TestAllUpstreamsDownGivesServfailInTime(t *testing.T) {
 	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t)
 	a.SetMode(dnstest.Silent, 0)
 	b.SetMode(dnstest.Silent, 0)
-	h := startWith(t, baseEndpoint+"upstream_timeout: 200ms\n", a, b)
+	h := startWith(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "200ms" }), a, b)
 	start := time.Now()
 	resp := h.query(t, unlisted, dns.TypeA)
 	if resp.Rcode != dns.RcodeServerFailure {
@@ -70,7 +70,7 @@ func TestAllUpstreamsDownGivesServfailInTime(t *testing.T) {
 func TestSecondUpstreamUsedWhenFirstRefuses(t *testing.T) {
 	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t, publicZone...)
 	a.SetMode(dnstest.Refused, 0)
-	h := startWith(t, baseEndpoint, a, b)
+	h := startWith(t, baseConfig(), a, b)
 	resp := h.query(t, unlisted, dns.TypeA)
 	if len(resp.Answer) != 1 {
 		t.Fatalf("resp: %v", resp)
@@ -78,7 +78,7 @@ func TestSecondUpstreamUsedWhenFirstRefuses(t *testing.T) {
 }
 
 func TestTruncatedUpstreamRetriedOverTCP(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	h.up.SetMode(dnstest.Truncate, 0)
 	resp := h.query(t, unlisted, dns.TypeA)
 	if len(resp.Answer) != 1 || resp.Truncated {

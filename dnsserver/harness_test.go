@@ -2,16 +2,15 @@ package dnsserver
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
@@ -36,12 +35,38 @@ var publicZone = []string{
 	listed + " 300 IN A 192.0.2.7", // the public answer a listed bucket must not get
 }
 
-const baseEndpoint = `
-endpoints:
-  - region: eu-west-2
-    hostname: ` + vpce + `
-    buckets: ["myspecificbucket", "logs-*"]
-`
+// serverConfig is a test server's configuration, marshalled to YAML; empty
+// fields take the defaults (upstreams: the test's fake ones).
+type serverConfig struct {
+	Listen          []string         `yaml:"listen,omitempty"`
+	Upstreams       []string         `yaml:"upstreams,omitempty"`
+	UpstreamTimeout string           `yaml:"upstream_timeout,omitempty"`
+	Cache           map[string]any   `yaml:"cache,omitempty"`
+	Access          map[string]any   `yaml:"access,omitempty"`
+	Endpoints       []serverEndpoint `yaml:"endpoints,omitempty"`
+}
+
+type serverEndpoint struct {
+	Region       string   `yaml:"region"`
+	Hostname     string   `yaml:"hostname,omitempty"`
+	Addresses    []string `yaml:"addresses,omitempty"`
+	Buckets      []string `yaml:"buckets,omitempty"`
+	Answer       string   `yaml:"answer,omitempty"`
+	OnUnresolved string   `yaml:"on_unresolved,omitempty"`
+	TTL          string   `yaml:"ttl,omitempty"`
+}
+
+// baseConfig serves the listed buckets of eu-west-2 through vpce.
+func baseConfig() serverConfig {
+	return serverConfig{Endpoints: []serverEndpoint{{Region: "eu-west-2", Hostname: vpce, Buckets: []string{"myspecificbucket", "logs-*"}}}}
+}
+
+// with returns a copy of c changed by change.
+func (c serverConfig) with(change func(*serverConfig)) serverConfig {
+	c.Endpoints = append([]serverEndpoint(nil), c.Endpoints...)
+	change(&c)
+	return c
+}
 
 type harness struct {
 	srv     *Server
@@ -52,43 +77,32 @@ type harness struct {
 	metrics *metrics.Metrics
 }
 
-// start runs a server on 127.0.0.1:0 with yaml (its upstreams set to one
+// start runs a server on 127.0.0.1:0 with sc (its upstreams set to one
 // fake upstream serving publicZone) and a settable clock.
-func start(t testing.TB, yaml string) *harness {
+func start(t testing.TB, sc serverConfig) *harness {
 	t.Helper()
 	up := dnstest.NewUpstream(t, publicZone...)
-	return startWith(t, yaml, up)
+	return startWith(t, sc, up)
 }
 
-func startWith(t testing.TB, yaml string, ups ...*dnstest.Upstream) *harness {
+func startWith(t testing.TB, sc serverConfig, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
-	return startOpts(t, yaml, Options{}, ups...)
+	return startOpts(t, sc, Options{}, ups...)
 }
 
 // startOpts is startWith with server options (its metrics are always fresh).
-func startOpts(t testing.TB, yaml string, opts Options, ups ...*dnstest.Upstream) *harness {
+func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
-	addrs := ""
-	for i, u := range ups {
-		if i > 0 {
-			addrs += ", "
-		}
-		addrs += fmt.Sprintf("%q", u.Addr)
+	for _, u := range ups {
+		sc.Upstreams = append(sc.Upstreams, u.Addr)
 	}
-	if !strings.Contains(yaml, "upstream_timeout:") {
-		yaml += "\nupstream_timeout: 300ms\n"
+	if sc.UpstreamTimeout == "" {
+		sc.UpstreamTimeout = "300ms"
 	}
-	file := filepath.Join(t.TempDir(), "s3dns.yaml")
-	if !strings.HasPrefix(yaml, "listen:") && !strings.Contains(yaml, "\nlisten:") {
-		yaml = "listen: [\"127.0.0.1:0\"]\n" + yaml
+	if sc.Listen == nil {
+		sc.Listen = []string{"127.0.0.1:0"}
 	}
-	if err := os.WriteFile(file, []byte(fmt.Sprintf("upstreams: [%s]\n%s", addrs, yaml)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _, err := config.Load(config.Options{File: file})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, sc)
 	clock := dnstest.NewClock()
 	c := cache.New(cache.Config{
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
@@ -111,6 +125,24 @@ func startOpts(t testing.TB, yaml string, opts Options, ups ...*dnstest.Upstream
 		up = ups[0]
 	}
 	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, cache: c, metrics: m}
+}
+
+// loadConfig loads sc as s3dns would load it from a file.
+func loadConfig(t testing.TB, sc serverConfig) *config.Config {
+	t.Helper()
+	text, err := yaml.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	if err := os.WriteFile(file, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Load(config.Options{File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func question(name string, qtype uint16) *dns.Msg {

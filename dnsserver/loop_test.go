@@ -2,27 +2,21 @@ package dnsserver
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/upstream"
 )
 
 func TestLoopDetected(t *testing.T) {
 	addr := dnstest.FreeAddr(t)
-	file := filepath.Join(t.TempDir(), "s3dns.yaml")
 	// The server's upstream is the server itself: the shortest forwarding loop.
-	os.WriteFile(file, []byte("listen: [\""+addr+"\"]\nupstreams: [\""+addr+"\"]\nupstream_timeout: 500ms\n"+baseEndpoint), 0o600)
-	cfg, _, err := config.Load(config.Options{File: file})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, baseConfig().with(func(c *serverConfig) {
+		c.Listen, c.Upstreams, c.UpstreamTimeout = []string{addr}, []string{addr}, "500ms"
+	}))
 	c := cache.New(cache.Config{MaxEntries: 10}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
 	st := NewState(cfg, c, PackedOf(c))
 	srv := New(st, Options{})
@@ -36,7 +30,7 @@ func TestLoopDetected(t *testing.T) {
 }
 
 func TestNoLoopWithARealUpstream(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if h.srv.ProbeForLoop(ctx, h.srv.State()) {

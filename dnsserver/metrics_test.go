@@ -31,7 +31,7 @@ func TestMetricNamesLint(t *testing.T) {
 }
 
 func TestQueriesMoveTheRightCounters(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 
 	h.query(t, listed, dns.TypeA)
 	h.ask(t, "tcp", question(unlisted, dns.TypeAAAA))

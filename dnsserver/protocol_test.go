@@ -25,7 +25,7 @@ func startBig(t *testing.T) *harness {
 	for i := range 100 {
 		up.Add(t, fmt.Sprintf("%s 300 IN A 192.0.2.%d", big, i+1))
 	}
-	return startWith(t, baseEndpoint, up)
+	return startWith(t, baseConfig(), up)
 }
 
 func withEDNS(m *dns.Msg, size uint16, do bool) *dns.Msg {
@@ -44,7 +44,7 @@ func packedLen(t *testing.T, m *dns.Msg) int {
 }
 
 func TestEDNSEchoedOnlyWhenSent(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	resp := h.query(t, unlisted, dns.TypeA)
 	if resp.IsEdns0() != nil {
 		t.Fatal("OPT in a reply to a query without one")
@@ -71,13 +71,15 @@ func TestUDPSizeHonouredAndCapped(t *testing.T) {
 		{"EDNS below 512 means 512", withEDNS(question(big, dns.TypeA), 100, false), 512},
 	}
 	for _, tc := range cases {
-		resp := h.ask(t, "udp", tc.query)
-		if !resp.Truncated || packedLen(t, resp) > tc.limit || resp.Rcode != dns.RcodeSuccess {
-			t.Errorf("%s: TC %v, %d bytes, limit %d", tc.name, resp.Truncated, packedLen(t, resp), tc.limit)
-		}
-		if resp.Question[0].Name != big {
-			t.Errorf("%s: question lost in truncation", tc.name)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.ask(t, "udp", tc.query)
+			if !resp.Truncated || packedLen(t, resp) > tc.limit || resp.Rcode != dns.RcodeSuccess {
+				t.Errorf("TC %v, %d bytes, limit %d", resp.Truncated, packedLen(t, resp), tc.limit)
+			}
+			if resp.Question[0].Name != big {
+				t.Errorf("question lost in truncation")
+			}
+		})
 	}
 	resp := h.ask(t, "tcp", question(big, dns.TypeA))
 	if resp.Truncated || len(resp.Answer) != 100 {
@@ -86,7 +88,7 @@ func TestUDPSizeHonouredAndCapped(t *testing.T) {
 }
 
 func TestMalformedQueries(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	noQuestion := new(dns.Msg)
 	noQuestion.Id = 7
 	two := question(unlisted, dns.TypeA)
@@ -119,17 +121,19 @@ func TestMalformedQueries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, network := range []string{"udp", "tcp"} {
-			resp := h.ask(t, network, tc.msg)
-			if resp.Rcode != tc.rcode || resp.Id != tc.msg.Id {
-				t.Errorf("%s over %s: rcode %s id %d, want %s id %d", tc.name, network,
-					dns.RcodeToString[resp.Rcode], resp.Id, dns.RcodeToString[tc.rcode], tc.msg.Id)
-			}
+			t.Run(tc.name+"/"+network, func(t *testing.T) {
+				resp := h.ask(t, network, tc.msg)
+				if resp.Rcode != tc.rcode || resp.Id != tc.msg.Id {
+					t.Errorf("rcode %s id %d, want %s id %d",
+						dns.RcodeToString[resp.Rcode], resp.Id, dns.RcodeToString[tc.rcode], tc.msg.Id)
+				}
+			})
 		}
 	}
 }
 
 func TestGarbageDoesNotStopServer(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	conn, err := net.Dial("udp", h.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +162,7 @@ func TestGarbageDoesNotStopServer(t *testing.T) {
 }
 
 func TestClientOutsideAllowRefused(t *testing.T) {
-	h := start(t, baseEndpoint+"access: {allow: [10.0.0.0/8]}\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"allow": []string{"10.0.0.0/8"}} }))
 	for _, name := range []string{listed, unlisted} {
 		resp := h.query(t, name, dns.TypeA)
 		if resp.Rcode != dns.RcodeRefused || len(resp.Answer) != 0 {
@@ -171,7 +175,7 @@ func TestClientOutsideAllowRefused(t *testing.T) {
 }
 
 func TestEDNSOptionsNotCopied(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	q := withEDNS(question(unlisted, dns.TypeA), 1232, false)
 	q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
 	resp := h.ask(t, "udp", q)
@@ -186,7 +190,7 @@ func TestEDNSOptionsNotCopied(t *testing.T) {
 }
 
 func TestQuestionEchoedExactly(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	// Each spelling is asked after the name is cached, so that the fast path
 	// (patching a packed answer) is checked as well as the full path.
 	for _, name := range []string{"MySpEcIfIcBuCkEt.S3.Eu-WeSt-2.AmAzOnAwS.CoM.", "oThErBuCkEt.s3.EU-WEST-2.amazonaws.com.",
@@ -207,7 +211,7 @@ func (panickingResolver) Resolve(context.Context, cache.Question) (cache.Result,
 }
 
 func TestPanicRecovered(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	good := h.srv.State()
 	h.srv.Swap(NewState(good.Config, panickingResolver{}, Packed{}))
 	for _, network := range []string{"udp", "tcp"} {
@@ -227,7 +231,7 @@ func TestIPv6Listener(t *testing.T) {
 		t.Skip("no IPv6 loopback on this machine:", err)
 	}
 	ln.Close()
-	h := startWith(t, baseEndpoint+"listen: [\"[::1]:0\"]\n", dnstest.NewUpstream(t, publicZone...))
+	h := startWith(t, baseConfig().with(func(c *serverConfig) { c.Listen = []string{"[::1]:0"} }), dnstest.NewUpstream(t, publicZone...))
 	if !strings.HasPrefix(h.addr, "[::1]:") {
 		t.Fatalf("bound %s", h.addr)
 	}
@@ -238,7 +242,7 @@ func TestIPv6Listener(t *testing.T) {
 }
 
 func TestTCPPipelined(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	conn, err := dns.Dial("tcp", h.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +271,7 @@ func TestTCPPipelined(t *testing.T) {
 }
 
 func TestRateLimitPerClient(t *testing.T) {
-	h := start(t, baseEndpoint+"access: {rate_limit_qps: 5}\n")
+	h := start(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"rate_limit_qps": 5} }))
 	refused := 0
 	for range 30 {
 		if resp := h.query(t, listed, dns.TypeA); resp.Rcode == dns.RcodeRefused {
@@ -304,7 +308,7 @@ func TestRateLimiterTableBounded(t *testing.T) {
 // to: a client of 127.0.0.2 drops a reply from 127.0.0.1, which is what the
 // kernel would pick on its own.
 func TestWildcardListenerRepliesFromQueriedAddress(t *testing.T) {
-	h := startWith(t, baseEndpoint+"listen: [\":0\"]\n", dnstest.NewUpstream(t, publicZone...))
+	h := startWith(t, baseConfig().with(func(c *serverConfig) { c.Listen = []string{":0"} }), dnstest.NewUpstream(t, publicZone...))
 	_, port, _ := net.SplitHostPort(h.addr)
 	targets := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	if ln, err := net.ListenPacket("udp", "[::1]:0"); err == nil {
@@ -330,7 +334,7 @@ func TestRateLimitCountsEachQueryOnce(t *testing.T) {
 		up.Add(t, fmt.Sprintf("miss%d.example. 60 IN A 192.0.2.%d", i, i+1))
 	}
 	for _, network := range []string{"udp", "tcp"} {
-		h := startWith(t, baseEndpoint+"access: {rate_limit_qps: 5}\n", up)
+		h := startWith(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"rate_limit_qps": 5} }), up)
 		for i := range 5 { // the burst: five misses, each a full-path query
 			if resp := h.ask(t, network, question(fmt.Sprintf("miss%d.example.", i), dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
 				t.Fatalf("%s query %d of a burst of 5 at 5 qps: %s", network, i, dns.RcodeToString[resp.Rcode])

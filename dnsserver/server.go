@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/s3dns/s3dns/internal/slots"
 	"github.com/s3dns/s3dns/metrics"
 )
 
@@ -53,7 +54,7 @@ type Server struct {
 	done  sync.WaitGroup // listener and connection goroutines
 	full  sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
-	fullSlots chan struct{}
+	fullSlots slots.Slots
 
 	stopping atomic.Bool
 }
@@ -83,7 +84,7 @@ func New(st *State, opts Options) *Server {
 		s.metrics = metrics.New(prometheus.NewRegistry(), "test", func() float64 { return 0 })
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.fullSlots = make(chan struct{}, s.opts.MaxFullPath)
+	s.fullSlots = slots.New(s.opts.MaxFullPath)
 	s.conns.perClient = map[netip.Addr]int{}
 	s.conns.open = map[net.Conn]struct{}{}
 	s.state.Store(st)
@@ -181,14 +182,12 @@ func (s *Server) Addrs() []string {
 // goFull runs a full-path query in a goroutine of its own, or reports false
 // when MaxFullPath are already running.
 func (s *Server) goFull(fn func()) bool {
-	select {
-	case s.fullSlots <- struct{}{}:
-	default:
+	if !s.fullSlots.TryTake() {
 		return false
 	}
 	s.full.Add(1)
 	go func() {
-		defer func() { <-s.fullSlots; s.full.Done() }()
+		defer func() { s.fullSlots.Release(); s.full.Done() }()
 		fn()
 	}()
 	return true

@@ -45,7 +45,7 @@ func refusedAtAccept(t *testing.T, addr string) bool {
 }
 
 func TestSlowAndLyingTCPClientsDoNotBlockOthers(t *testing.T) {
-	h := startOpts(t, baseEndpoint, tcpOpts(), dnstest.NewUpstream(t, publicZone...))
+	h := startOpts(t, baseConfig(), tcpOpts(), dnstest.NewUpstream(t, publicZone...))
 	cases := map[string][]byte{
 		"half a length prefix":        {0x00},
 		"length longer than the data": {0x01, 0xf4, 0x12, 0x34}, // says 500 bytes, sends 2
@@ -74,7 +74,7 @@ func TestSlowAndLyingTCPClientsDoNotBlockOthers(t *testing.T) {
 }
 
 func TestOversizedTCPMessage(t *testing.T) {
-	h := start(t, baseEndpoint)
+	h := start(t, baseConfig())
 	conn, err := net.Dial("tcp", h.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestOversizedTCPMessage(t *testing.T) {
 }
 
 func TestTCPConnectionCap(t *testing.T) {
-	h := startOpts(t, baseEndpoint, Options{MaxTCPConns: 3, TCPIdleTimeout: time.Minute, TCPReadTimeout: time.Minute}, dnstest.NewUpstream(t, publicZone...))
+	h := startOpts(t, baseConfig(), Options{MaxTCPConns: 3, TCPIdleTimeout: time.Minute, TCPReadTimeout: time.Minute}, dnstest.NewUpstream(t, publicZone...))
 	var idle []net.Conn
 	for range 3 {
 		c, err := net.Dial("tcp", h.addr)
@@ -125,7 +125,7 @@ func TestTCPConnectionCap(t *testing.T) {
 }
 
 func TestIdleTCPConnectionClosed(t *testing.T) {
-	h := startOpts(t, baseEndpoint, tcpOpts(), dnstest.NewUpstream(t, publicZone...))
+	h := startOpts(t, baseConfig(), tcpOpts(), dnstest.NewUpstream(t, publicZone...))
 	conn, err := dns.Dial("tcp", h.addr)
 	if err != nil {
 		t.Fatal(err)

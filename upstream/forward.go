@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/slots"
 )
 
 const resultServfail = "servfail"
@@ -33,7 +35,7 @@ type Forwarder struct {
 	now       func() time.Time
 	log       *slog.Logger
 	observe   func(upstream, result string, d time.Duration)
-	slots     chan struct{}
+	inFlight  slots.Slots
 }
 
 type server struct {
@@ -59,7 +61,7 @@ func WithObserver(fn func(upstream, result string, d time.Duration)) Option {
 }
 
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
-func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.slots = make(chan struct{}, n) } }
+func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.inFlight = slots.New(n) } }
 
 // New returns a Forwarder for host:port addresses, each attempt bounded by timeout.
 func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
@@ -74,8 +76,8 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 		}
 		f.upstreams = append(f.upstreams, s)
 	}
-	if f.slots == nil {
-		f.slots = make(chan struct{}, DefaultMaxInFlight)
+	if f.inFlight == nil {
+		f.inFlight = slots.New(DefaultMaxInFlight)
 	}
 	return f
 }
@@ -85,12 +87,10 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 // uses a copy with a fresh random ID. It returns the reply and the upstream
 // that gave it; the whole call takes at most about timeout × upstreams.
 func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error) {
-	select {
-	case f.slots <- struct{}{}:
-		defer func() { <-f.slots }()
-	default:
+	if !f.inFlight.TryTake() {
 		return nil, "", ErrOverloaded
 	}
+	defer f.inFlight.Release()
 	var lastErr error
 	for _, s := range f.order() {
 		if err := ctx.Err(); err != nil {
