@@ -41,7 +41,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name")
 	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
 	for i, b := range e.Buckets {
-		if !IsGlob(b) && strings.Contains(b, ".") {
+		if !IsGlob(b) && strings.Contains(b, ".") && !raw.PathStyle {
 			p.warnf(fmt.Sprintf("%s.buckets[%d]", key, i),
 				"%q contains a dot: its virtual-hosted HTTPS name does not match the endpoint's wildcard certificate, so clients use path-style requests, which only path_style: true sends to the endpoint", b)
 		}

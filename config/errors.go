@@ -38,10 +38,26 @@ func Messages(err error) []string {
 type problems struct {
 	errs     Errors
 	warnings []string
+	// undecoded are the keys whose values had the wrong shape: validation
+	// saw them zero, so it has nothing true to add about them.
+	undecoded map[string]bool
 }
 
 func (p *problems) errorf(key, format string, args ...any) {
+	if p.undecoded[key] {
+		return
+	}
 	p.errs = append(p.errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+// decodeErrorf reports a value of the wrong shape, and keeps validation
+// quiet about that key.
+func (p *problems) decodeErrorf(key, format string, args ...any) {
+	p.errorf(key, format, args...)
+	if p.undecoded == nil {
+		p.undecoded = map[string]bool{}
+	}
+	p.undecoded[key] = true
 }
 
 func (p *problems) warnf(key, format string, args ...any) {
@@ -58,15 +74,15 @@ func (p *problems) addDecodeErrors(err error, settings map[string]any) {
 		key := de.Name()
 		value := lookup(settings, key)
 		if value == nil {
-			p.errorf(key, "%v", de.Unwrap())
+			p.decodeErrorf(key, "%v", de.Unwrap())
 			return
 		}
 		var pe *mapstructure.ParseError
 		if errors.As(err, &pe) && pe.Expected.IsValid() {
-			p.errorf(key, "%q is not %s", fmt.Sprint(value), kindWords(pe.Expected.Kind()))
+			p.decodeErrorf(key, "%q is not %s", fmt.Sprint(value), kindWords(pe.Expected.Kind()))
 			return
 		}
-		p.errorf(key, "%q: %v", fmt.Sprint(value), de.Unwrap())
+		p.decodeErrorf(key, "%q: %v", fmt.Sprint(value), de.Unwrap())
 		return
 	}
 	if multi, ok := err.(interface{ Unwrap() []error }); ok {

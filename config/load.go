@@ -45,9 +45,10 @@ func Load(opts Options) (*Config, []string, error) {
 	var p problems
 	checkKeys(&p, settings)
 	raw, err := decode(settings)
-	if err != nil {
-		// Values of the wrong shape: checking the rest would only repeat them.
-		p.addDecodeErrors(err, settings)
+	// Values of the wrong shape are reported, and everything else is still
+	// checked, so that one run lists every problem.
+	p.addDecodeErrors(err, settings)
+	if raw == nil {
 		return nil, p.warnings, p.errs
 	}
 	cfg := validate(&p, raw, opts.ResolvConf)

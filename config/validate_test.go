@@ -72,6 +72,43 @@ func TestEveryErrorReportedAtOnce(t *testing.T) {
 	}
 }
 
+// A value of the wrong shape does not hide the other problems: one run of
+// validate lists them all, and says nothing untrue about the bad value.
+func TestDecodeErrorsDoNotHideTheRest(t *testing.T) {
+	_, _, err := load(t, "upstreams: [nope]\ncache: {max_entries: lots}\naccess: {tcp_per_client: many}\n"+
+		"endpoints: [{region: eu-west-2, hostname: vpce_bad, buckets: [x1x], path_style: maybe}]\n")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.Error()
+	for _, want := range []string{`cache.max_entries: "lots" is not a whole number`, `access.tcp_per_client: "many" is not a whole number`,
+		`endpoints[0].path_style: "maybe" is not true or false`, `upstreams[0]`, `endpoints[0].hostname`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%v", want, got)
+		}
+	}
+	if strings.Contains(got, "tcp_per_client: 0 must be at least 1") {
+		t.Errorf("a zero the decoder left behind was reported:\n%v", got)
+	}
+}
+
+// A dotted bucket is only worth a warning when path_style does not already
+// send its path-style requests to the endpoint.
+func TestDottedBucketWarning(t *testing.T) {
+	for _, c := range []struct {
+		pathStyle string
+		warned    bool
+	}{{"false", true}, {"true", false}} {
+		_, warnings, err := load(t, "upstreams: [127.0.0.1]\nendpoints: [{region: eu-west-2, hostname: vpce-1.s3.eu-west-2.vpce.amazonaws.com, buckets: [my.bucket], path_style: "+c.pathStyle+"}]\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(strings.Join(warnings, "\n"), "contains a dot"); warned != c.warned {
+			t.Errorf("path_style %s: warned %v, want %v (%v)", c.pathStyle, warned, c.warned, warnings)
+		}
+	}
+}
+
 func TestEndpointsEnvMustBeAList(t *testing.T) {
 	t.Setenv("S3DNS_ENDPOINTS", `{region: [`)
 	_, _, err := load(t, "upstreams: [127.0.0.1]\n")

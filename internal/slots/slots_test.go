@@ -4,8 +4,10 @@ import "testing"
 
 func TestSlots(t *testing.T) {
 	s := New(2)
-	if !s.TryTake() || !s.TryTake() {
-		t.Fatal("a free slot was refused")
+	for i := range 2 {
+		if !s.TryTake() {
+			t.Fatalf("free slot %d refused", i+1)
+		}
 	}
 	if s.TryTake() {
 		t.Fatal("a third slot was given out of two")
