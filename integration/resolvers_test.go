@@ -65,10 +65,15 @@ func hostPort(t *testing.T, addr string) (string, string) {
 // named.conf text (zones, policy); the whole file must pass named-checkconf.
 func startNamed(t *testing.T, public string, options, extra string) *resolver {
 	t.Helper()
+	return startNamedAt(t, dnstest.FreeAddr(t), public, options, extra)
+}
+
+// startNamedAt is startNamed listening on addr.
+func startNamedAt(t *testing.T, addr, public string, options, extra string) *resolver {
+	t.Helper()
 	requireTool(t, "named", "bind9")
 	checkconf := requireTool(t, "named-checkconf", "bind9-utils")
 	dir := t.TempDir()
-	addr := dnstest.FreeAddr(t)
 	host, port := hostPort(t, addr)
 	pubHost, pubPort := hostPort(t, public)
 	conf := fmt.Sprintf(`options {
@@ -97,10 +102,15 @@ func startNamed(t *testing.T, public string, options, extra string) *resolver {
 // public DNS, and extra unbound.conf text; it must pass unbound-checkconf.
 func startUnbound(t *testing.T, public string, serverExtra, extra string) *resolver {
 	t.Helper()
+	return startUnboundAt(t, dnstest.FreeAddr(t), public, serverExtra, extra)
+}
+
+// startUnboundAt is startUnbound listening on addr.
+func startUnboundAt(t *testing.T, addr, public string, serverExtra, extra string) *resolver {
+	t.Helper()
 	requireTool(t, "unbound", "unbound")
 	checkconf := requireTool(t, "unbound-checkconf", "unbound")
 	dir := t.TempDir()
-	addr := dnstest.FreeAddr(t)
 	host, port := hostPort(t, addr)
 	pubHost, pubPort := hostPort(t, public)
 	conf := fmt.Sprintf(`server:
