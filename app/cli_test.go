@@ -39,6 +39,9 @@ endpoints:
     addresses: [10.0.0.5]
     buckets: ["*"]
     answer: alias
+  - region: eu-west-2
+    service: ecr.dkr
+    hostname: vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com
 `
 
 func TestValidateSummary(t *testing.T) {
@@ -47,11 +50,13 @@ func TestValidateSummary(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		"[0] region eu-west-2: CNAME to vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com. with its records",
+		"[0] service s3, region eu-west-2: CNAME to vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com. with its records",
 		"takes myspecificbucket.s3.eu-west-2.amazonaws.com",
 		"takes logs-*.s3.eu-west-2.amazonaws.com",
-		"[1] region us-east-1: answers its static addresses under the asked name",
+		"[1] service s3, region us-east-1: answers its static addresses under the asked name",
 		"takes s3.us-east-1.amazonaws.com (path-style requests)",
+		"[2] service ecr.dkr, region eu-west-2: CNAME to vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
+		"takes *.dkr.ecr.eu-west-2.amazonaws.com",
 		"configuration OK",
 	} {
 		if !strings.Contains(out, want) {
@@ -88,13 +93,16 @@ func TestExplain(t *testing.T) {
 		want []string
 	}{
 		{[]string{"MySpecificBucket.s3.eu-west-2.amazonaws.com"}, []string{
-			"endpoint: endpoints[0] (region eu-west-2)", `rule: buckets: "myspecificbucket" (exact)`,
+			"endpoint: endpoints[0] (service s3, region eu-west-2)", `rule: buckets: "myspecificbucket" (exact)`,
 			"CNAME vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com.", "the A records of vpce-0a1b"}},
 		{[]string{"logs-1.s3.eu-west-2.amazonaws.com", "AAAA"}, []string{`rule: buckets: "logs-*" (glob)`, "AAAA records"}},
 		{[]string{"x.s3-fips.eu-west-2.amazonaws.com"}, []string{"FIPS names are not served by PrivateLink", "forwarded to the upstreams"}},
 		{[]string{"other.s3.eu-west-2.amazonaws.com"}, []string{"bucket other is not listed for region eu-west-2", "forwarded"}},
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "MX"}, []string{`rule: buckets: "*"`, "NOERROR with no records and the SOA of s3.us-east-1.amazonaws.com."}},
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "A"}, []string{"the static A addresses"}},
+		{[]string{"123456789012.dkr.ecr.eu-west-2.amazonaws.com"}, []string{"endpoint: endpoints[2] (service ecr.dkr, region eu-west-2)",
+			`rule: service ecr.dkr: "*.dkr.ecr.eu-west-2.amazonaws.com"`, "CNAME vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com."}},
+		{[]string{"api.ecr.eu-west-2.amazonaws.com"}, []string{"not answered by an endpoint", "forwarded"}},
 	}
 	for _, tc := range cases {
 		code, out, errOut := run(t, append(append([]string{"explain"}, tc.args...), "--config", file)...)

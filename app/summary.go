@@ -50,7 +50,7 @@ func rateText(qps float64) string {
 }
 
 func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
-	fmt.Fprintf(w, "  [%d] region %s: %s\n", i, e.Region, answerText(e))
+	fmt.Fprintf(w, "  [%d] service %s, region %s: %s\n", i, e.Service, e.Region, answerText(e))
 	if len(e.Addresses) > 0 {
 		addrs := make([]string, len(e.Addresses))
 		for j, a := range e.Addresses {
@@ -92,6 +92,9 @@ func unresolvedText(e *config.Endpoint) string {
 
 // ServedNames lists the name patterns an endpoint takes.
 func ServedNames(e *config.Endpoint) []string {
+	if e.Service != config.ServiceS3 {
+		return e.Names
+	}
 	var out []string
 	for _, z := range zones.BucketZones(e) {
 		if e.ServesApex() {

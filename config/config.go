@@ -64,10 +64,12 @@ type Log struct {
 	Queries bool
 }
 
-// Endpoint is one S3 interface VPC endpoint and the names it answers.
+// Endpoint is one interface VPC endpoint and the names it answers.
 type Endpoint struct {
 	Region       string
-	Hostname     string // fully qualified, lower case, "" when only addresses are given
+	Service      string   // "s3", or another endpoint service ("sts", "ecr.dkr" …)
+	Names        []string // another service's names: lower case, no final dot, maybe a leading "*."
+	Hostname     string   // fully qualified, lower case, "" when only addresses are given
 	Addresses    []netip.Addr
 	Buckets      []string // lower case exact names or shell globs; "*" = every bucket
 	PathStyle    bool

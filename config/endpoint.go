@@ -38,6 +38,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	if raw.Hostname == "" && len(raw.Addresses) == 0 {
 		p.errorf(key, "needs a hostname, addresses, or both")
 	}
+	serviceEndpoint(p, key, raw, &e)
 	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name")
 	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
 	for i, b := range e.Buckets {
@@ -56,7 +57,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	default:
 		p.errorf(key+".on_unresolved", "%q is not one of cname, public, servfail", raw.OnUnresolved)
 	}
-	if len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control {
+	if e.Service == ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control {
 		p.warnf(key, "lists no buckets, access points, path_style or control: it answers no names")
 	}
 	return e

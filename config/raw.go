@@ -37,6 +37,8 @@ type rawLog struct {
 
 type rawEndpoint struct {
 	Region       string   `mapstructure:"region"`
+	Service      string   `mapstructure:"service"`
+	Names        []string `mapstructure:"names"`
 	Hostname     string   `mapstructure:"hostname"`
 	Addresses    []string `mapstructure:"addresses"`
 	Buckets      []string `mapstructure:"buckets"`
@@ -74,6 +76,8 @@ var defaults = map[string]any{
 // endpointDefaults fill keys an endpoint entry leaves out.
 var endpointDefaults = map[string]any{
 	"region":        "",
+	"service":       ServiceS3,
+	"names":         []string{},
 	"hostname":      "",
 	"addresses":     []string{},
 	"buckets":       []string{},

@@ -56,6 +56,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), raw.Endpoints[i]))
 	}
 	checkDuplicates(p, cfg.Endpoints)
+	checkServiceNames(p, cfg.Endpoints)
 	return cfg
 }
 

@@ -82,6 +82,15 @@ func probeNames(endpoints []config.Endpoint) []string {
 	var names []string
 	buckets := 0
 	for _, e := range endpoints {
+		if e.Service != config.ServiceS3 {
+			for _, z := range zones.ServiceZones(&e) {
+				if buckets < maxBucketProbes {
+					buckets++
+					names = append(names, label+"."+z+".")
+				}
+			}
+			continue
+		}
 		if !regions[e.Region] {
 			regions[e.Region] = true
 			names = append(names, zones.Name(label, zones.Buckets, e.Region)+".")

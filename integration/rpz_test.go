@@ -20,6 +20,8 @@ func TestRPZMatchesS3dns(t *testing.T) {
 	public := publicDNS(t)
 	public.Add(t, "vpce-every.s3.us-east-1.vpce.amazonaws.com. 60 IN A 10.0.9.9")
 	public.Add(t, "anything.s3.us-east-1.amazonaws.com. 60 IN A 192.0.2.99")
+	public.Add(t, "vpce-0111-aaaa.sts.eu-west-2.vpce.amazonaws.com. 60 IN A 10.1.0.1")
+	public.Add(t, "vpce-0333-cccc.dkr.ecr.eu-west-2.vpce.amazonaws.com. 60 IN A 10.3.0.1")
 	endpoints := listedEndpoint + `    buckets: [myspecificbucket, "my.dotted.bucket", "logs-*"]
   - region: us-east-1
     hostname: vpce-every.s3.us-east-1.vpce.amazonaws.com
@@ -27,6 +29,8 @@ func TestRPZMatchesS3dns(t *testing.T) {
   - region: eu-central-1
     addresses: [10.7.7.7]
     buckets: [static-bucket]
+  - {region: eu-west-2, service: sts, hostname: vpce-0111-aaaa.sts.eu-west-2.vpce.amazonaws.com}
+  - {region: eu-west-2, service: ecr.dkr, hostname: vpce-0333-cccc.dkr.ecr.eu-west-2.vpce.amazonaws.com}
 `
 	endpoints = strings.Replace(endpoints, "    buckets: [myspecificbucket]\n", "", 1)
 	cfgFile := configWith(t, "endpoints:\n"+endpoints)
@@ -46,6 +50,7 @@ func TestRPZMatchesS3dns(t *testing.T) {
 	for _, name := range []string{
 		listedName, "my.dotted.bucket.s3.eu-west-2.amazonaws.com", unlistedName,
 		"anything.s3.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com", "static-bucket.s3.eu-central-1.amazonaws.com",
+		"sts.eu-west-2.amazonaws.com", "123456789012.dkr.ecr.eu-west-2.amazonaws.com",
 	} {
 		viaBind, viaS3dns := ask(t, bind.addr, name, dns.TypeA), ask(t, s.dns, name, dns.TypeA)
 		b, d := summary(viaBind), summary(viaS3dns)

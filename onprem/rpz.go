@@ -23,7 +23,7 @@ func WriteRPZ(w io.Writer, cfg *config.Config) {
 	seen := map[string]bool{}
 	for i := range cfg.Endpoints {
 		e := &cfg.Endpoints[i]
-		fmt.Fprintf(w, "\n; endpoints[%d], region %s\n", i, e.Region)
+		fmt.Fprintf(w, "\n; endpoints[%d], service %s, region %s\n", i, e.Service, e.Region)
 		for _, name := range rpzNames(e) {
 			if strings.HasPrefix(name, ";") {
 				fmt.Fprintln(w, name)
@@ -41,6 +41,9 @@ func WriteRPZ(w io.Writer, cfg *config.Config) {
 
 // rpzNames lists the owner names of one endpoint (comments start with ";").
 func rpzNames(e *config.Endpoint) []string {
+	if e.Service != config.ServiceS3 {
+		return e.Names // exact names and "*." wildcards are both RPZ owner names
+	}
 	var names []string
 	for _, z := range zones.BucketZones(e) {
 		if e.ServesApex() {

@@ -80,6 +80,9 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 	for i := range cfg.Endpoints {
 		e := &cfg.Endpoints[i]
 		r := e.Region
+		for _, z := range zones.ServiceZones(e) {
+			add(z, "service "+e.Service+" of "+r)
+		}
 		split := perBucket && exactOnly[r]
 		for _, k := range zones.Kinds(e) {
 			switch {

@@ -64,6 +64,16 @@ func Kinds(e *config.Endpoint) []Kind {
 	return out
 }
 
+// ServiceZones are the zones holding the names of an endpoint for another
+// service than S3: each exact name, and the part after a leading "*.".
+func ServiceZones(e *config.Endpoint) []string {
+	var out []string
+	for _, n := range e.Names {
+		out = append(out, strings.TrimPrefix(n, "*."))
+	}
+	return out
+}
+
 // Serves reports whether qname (lower case, final dot optional) lies in a
 // zone some endpoint serves: there s3dns is the authority, and answers even
 // queries without RD (a resolver may use it as a stub for these zones).

@@ -21,14 +21,22 @@ type Matcher struct {
 	endpoints []config.Endpoint
 	regions   map[string]*region
 	zones     map[string]bool // every served zone, without the final dot
+	services  services        // the names of endpoints for other services than S3
 }
 
 // New indexes endpoints; it keeps the slice, which must not change afterwards.
 func New(endpoints []config.Endpoint) *Matcher {
-	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}, zones: map[string]bool{}}
+	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}, zones: map[string]bool{}, services: newServices()}
 	byRegion := map[string][]int{}
 	for i := range endpoints {
 		e := &endpoints[i]
+		if e.Service != config.ServiceS3 && e.Service != "" {
+			m.services.add(e, i)
+			for _, n := range e.Names {
+				m.zones[strings.TrimPrefix(n, "*.")] = true
+			}
+			continue
+		}
 		r, ok := m.regions[e.Region]
 		if !ok {
 			r = newRegion(e.Region)
@@ -73,6 +81,9 @@ func (m *Matcher) decide(qname string, explain bool) (Match, string, bool) {
 	rest, ok := strings.CutSuffix(name, suffix)
 	if !ok {
 		return Match{}, "not an amazonaws.com name", false
+	}
+	if r, ok := m.services.match(name); ok {
+		return Match{Endpoint: &m.endpoints[r.endpoint], Index: r.endpoint, Rule: r.text, Zone: r.zone}, "", true
 	}
 	dot := strings.LastIndexByte(rest, '.')
 	if dot < 0 {

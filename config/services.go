@@ -1,0 +1,150 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ServiceS3 is the default service: the S3 name rules (buckets, path_style,
+// access_points, control, dualstack) apply to it alone.
+const ServiceS3 = "s3"
+
+// serviceNames are the private DNS names of interface endpoint services:
+// the names that "private DNS" makes resolve to the endpoint inside a VPC,
+// in region R. A leading "*." stands for any one label. FIPS names
+// (kms-fips.R …) belong to separate endpoint services and are not here:
+// they stay public unless an endpoint's names list them.
+var serviceNames = map[string][]string{
+	"sts":                  {"sts.R"},
+	"kms":                  {"kms.R"},
+	"secretsmanager":       {"secretsmanager.R"},
+	"ssm":                  {"ssm.R"},
+	"ssmmessages":          {"ssmmessages.R"},
+	"ec2messages":          {"ec2messages.R"},
+	"ec2":                  {"ec2.R"},
+	"logs":                 {"logs.R"},
+	"monitoring":           {"monitoring.R"},
+	"sqs":                  {"sqs.R"},
+	"sns":                  {"sns.R"},
+	"lambda":               {"lambda.R"},
+	"ecr.api":              {"api.ecr.R"},
+	"ecr.dkr":              {"*.dkr.ecr.R"},
+	"execute-api":          {"*.execute-api.R"},
+	"elasticloadbalancing": {"elasticloadbalancing.R"},
+	"autoscaling":          {"autoscaling.R"},
+	"kinesis-streams":      {"kinesis.R"},
+	"athena":               {"athena.R"},
+	"glue":                 {"glue.R"},
+	"states":               {"states.R"},
+	"events":               {"events.R"},
+	"sagemaker.api":        {"api.sagemaker.R"},
+	"sagemaker.runtime":    {"runtime.sagemaker.R"},
+}
+
+// ServiceNames are the private DNS names of service in region (lower case,
+// no final dot); ok is false for a service not in the built-in table.
+func ServiceNames(service, region string) (names []string, ok bool) {
+	patterns, ok := serviceNames[service]
+	for _, p := range patterns {
+		names = append(names, strings.TrimSuffix(p, "R")+region+".amazonaws.com")
+	}
+	return names, ok
+}
+
+// KnownServices lists the services of the built-in table, sorted.
+func KnownServices() []string {
+	out := make([]string, 0, len(serviceNames))
+	for s := range serviceNames {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var servicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+
+// serviceEndpoint checks the keys that depend on service and sets Names:
+// S3 keeps its own rules; another service answers the table's names, or
+// the endpoint's own names, which replace them.
+func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *Endpoint) {
+	e.Service = strings.ToLower(strings.TrimSpace(raw.Service))
+	if e.Service == ServiceS3 {
+		if len(raw.Names) > 0 {
+			p.errorf(key+".names", "is not for service: s3, whose names come from buckets, path_style, access_points and control")
+		}
+		return
+	}
+	if !servicePattern.MatchString(e.Service) {
+		p.errorf(key+".service", "%q is not an endpoint service name (like sts, ecr.dkr or execute-api)", raw.Service)
+		return
+	}
+	for _, s3only := range []struct {
+		key string
+		set bool
+	}{{"buckets", len(raw.Buckets) > 0}, {"path_style", raw.PathStyle}, {"access_points", len(raw.AccessPoints) > 0},
+		{"control", raw.Control}, {"dualstack", raw.Dualstack}} {
+		if s3only.set {
+			p.errorf(key+"."+s3only.key, "is only for service: s3, not %q", e.Service)
+		}
+	}
+	if len(raw.Names) == 0 {
+		names, ok := ServiceNames(e.Service, e.Region)
+		if !ok {
+			p.errorf(key+".service", "%q is not in the built-in table (%s): give its private DNS names under names",
+				e.Service, strings.Join(KnownServices(), ", "))
+		}
+		e.Names = names
+		return
+	}
+	seen := map[string]bool{}
+	for i, n := range raw.Names {
+		k := fmt.Sprintf("%s.names[%d]", key, i)
+		name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), "."))
+		switch {
+		case !validServiceName(name):
+			p.errorf(k, "%q is not a DNS name under amazonaws.com (a leading \"*.\" label is allowed)", n)
+		case isS3Name(name):
+			p.errorf(k, "%q is an S3 name: use an endpoint with service: s3", n)
+		case seen[name]:
+			p.errorf(k, "%q is listed twice", n)
+		default:
+			seen[name] = true
+			e.Names = append(e.Names, name)
+		}
+	}
+}
+
+// validServiceName accepts a host name under amazonaws.com, with at most a
+// leading "*." label.
+func validServiceName(name string) bool {
+	host := strings.TrimPrefix(name, "*.")
+	return ValidHostname(host) && strings.HasSuffix(host, ".amazonaws.com") && !strings.Contains(host, "*")
+}
+
+// isS3Name reports a name in the S3 zones (s3.R, s3-accesspoint.R …).
+func isS3Name(name string) bool {
+	for _, l := range strings.Split(strings.TrimPrefix(name, "*."), ".") {
+		if l == "s3" || strings.HasPrefix(l, "s3-") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkServiceNames rejects two endpoints answering the same service name:
+// which one answers would otherwise depend on file order.
+func checkServiceNames(p *problems, endpoints []Endpoint) {
+	owners := map[string]int{}
+	for i, e := range endpoints {
+		for j, n := range e.Names {
+			if first, dup := owners[n]; dup {
+				p.errorf(fmt.Sprintf("endpoints[%d].names[%d]", i, j), "%q is already answered by endpoints[%d] (service %s)",
+					n, first, endpoints[first].Service)
+				continue
+			}
+			owners[n] = i
+		}
+	}
+}
