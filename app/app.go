@@ -23,12 +23,13 @@ type IO struct {
 	Reload <-chan struct{}
 }
 
-const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|healthcheck|version] [flags]
+const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|status|healthcheck|version] [flags]
 
   serve      serve DNS on UDP and TCP (the default)
   validate   check the configuration and summarise what would be served
   explain    say which endpoint and rule answer NAME, and what would be answered
   export     print the on-prem side: --format bind|unbound|windows|rpz [--server IP[:PORT]] [--per-bucket]
+  status     print the running server's endpoint health (GET /status) as a table: [--http ADDR]
   healthcheck  exit 0 if the running server's /readyz answers 200, else 1
   version    print version, commit and Go version
 
@@ -44,6 +45,9 @@ func Run(args []string, io IO) int {
 	fs := pflag.NewFlagSet("s3dns", pflag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	config.RegisterFlags(fs)
+	if cmd == "status" {
+		fs.String("http", "", "the running server's HTTP address (default: http_listen)")
+	}
 	if cmd == "export" {
 		fs.String("format", "", "bind | unbound | windows | rpz")
 		fs.String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
@@ -73,6 +77,8 @@ func Run(args []string, io IO) int {
 		return export(fs, io)
 	case "healthcheck":
 		return healthcheck(fs, io)
+	case "status":
+		return status(fs, io)
 	case "version":
 		fmt.Fprintln(io.Stdout, VersionString())
 		return 0

@@ -10,6 +10,7 @@ import (
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
+	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/ops"
 	"github.com/s3dns/s3dns/upstream"
@@ -33,6 +34,19 @@ type daemon struct {
 	// background holds the goroutines the daemon starts (loop probes, the
 	// file watcher); serve waits for them before it returns.
 	background sync.WaitGroup
+	// lifetime ends when serve stops; endpoint health probing lives as long.
+	lifetime context.Context
+}
+
+// stateFor builds what queries are answered from for cfg, with a health
+// monitor for the endpoints that have health set (taking over what
+// previous knew of the same endpoints). The monitor is started by watch
+// at start-up, and by reload.
+func (d *daemon) stateFor(cfg *config.Config, resolver *cache.Cache, previous *health.Monitor) *dnsserver.State {
+	st := dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver))
+	st.Health = health.New(cfg.Endpoints, dnsserver.HealthResolver(resolver),
+		health.Options{Log: d.log, Observer: d.metrics}, previous)
+	return st
 }
 
 const loopBlocker = "forwarding loop detected"
@@ -128,7 +142,11 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	if cfg.Cache.MaxEntries != old.Cache.MaxEntries {
 		setMemoryLimit(cfg, d.log)
 	}
-	d.srv.Swap(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)))
+	running := d.srv.State()
+	st := d.stateFor(cfg, resolver, running.Health)
+	st.Health.Start(d.lifetime)
+	d.srv.Swap(st)
+	running.Health.Stop()
 	if changed {
 		oldFwd.Close() // its idle sockets; queries still on it finish normally
 		d.checkLoop(ctx)

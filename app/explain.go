@@ -48,6 +48,10 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	fmt.Fprintf(w, "endpoint: endpoints[%d] (service %s, region %s)\n", m.Index, e.Service, e.Region)
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
+	if h := e.Health; h != nil {
+		fmt.Fprintf(w, "health: decided at run time: addresses failing %d TCP probes in a row to port %d (every %s) are left out; with none up, on_unhealthy: %s\n",
+			h.Fall, h.Port, human(h.Interval), e.OnUnhealthy)
+	}
 	return 0
 }
 

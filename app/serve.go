@@ -71,7 +71,7 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)
-	d.srv = dnsserver.New(dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver)), dnsserver.Options{Log: log, Metrics: d.metrics})
+	d.srv = dnsserver.New(d.stateFor(cfg, resolver, nil), dnsserver.Options{Log: log, Metrics: d.metrics})
 	return d, reg
 }
 
@@ -80,7 +80,8 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 	var httpSrv *ops.Server
 	if d.cfg.HTTPListen != "" {
 		var err error
-		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready), d.log); err != nil {
+		status := func() any { return d.srv.State().Health.Status() }
+		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status), d.log); err != nil {
 			return nil, err
 		}
 	}
@@ -96,6 +97,8 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 // watch starts the loop probes and the configuration file watcher, both
 // ending with ctx.
 func (d *daemon) watch(ctx context.Context) {
+	d.lifetime = ctx
+	d.srv.State().Health.Start(ctx)
 	d.checkLoop(ctx)
 	if d.cfg.File == "" {
 		return
@@ -123,6 +126,7 @@ func (d *daemon) shutdown(httpSrv *ops.Server) {
 		d.log.Warn("shutdown did not finish cleanly", "error", err)
 	}
 	shutdownHTTP(httpSrv, d.log)
+	d.srv.State().Health.Stop()
 	d.background.Wait()
 	d.mu.Lock()
 	d.fwd.Close()

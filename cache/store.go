@@ -12,6 +12,9 @@ import (
 type Answer struct {
 	wire.Entry
 	Upstream string
+	// HealthGen is the endpoint health generation an endpoint answer was
+	// built under: after any address goes up or down it is not served.
+	HealthGen uint64
 	// recheckAt: until then a failed refresh is not retried and the stale
 	// answer is served at once (RFC 8767 §5, failure recheck timer).
 	recheckAt atomic.Int64

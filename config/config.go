@@ -79,6 +79,8 @@ type Endpoint struct {
 	Answer       string
 	OnUnresolved string
 	TTL          time.Duration
+	Health       *HealthCheck // nil: not probed
+	OnUnhealthy  string       // when no address is up: keep | public | servfail
 }
 
 // ServesApex reports whether s3.<region>.amazonaws.com goes to the endpoint.

@@ -39,6 +39,8 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 		p.errorf(key, "needs a hostname, addresses, or both")
 	}
 	serviceEndpoint(p, key, raw, &e)
+	e.Health = healthCheck(p, key+".health", raw.Health)
+	e.OnUnhealthy = onUnhealthy(p, key+".on_unhealthy", raw.OnUnhealthy, e.Health)
 	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name")
 	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
 	for i, b := range e.Buckets {

@@ -36,19 +36,21 @@ type rawLog struct {
 }
 
 type rawEndpoint struct {
-	Region       string   `mapstructure:"region"`
-	Service      string   `mapstructure:"service"`
-	Names        []string `mapstructure:"names"`
-	Hostname     string   `mapstructure:"hostname"`
-	Addresses    []string `mapstructure:"addresses"`
-	Buckets      []string `mapstructure:"buckets"`
-	PathStyle    bool     `mapstructure:"path_style"`
-	AccessPoints []string `mapstructure:"access_points"`
-	Control      bool     `mapstructure:"control"`
-	Dualstack    bool     `mapstructure:"dualstack"`
-	Answer       string   `mapstructure:"answer"`
-	OnUnresolved string   `mapstructure:"on_unresolved"`
-	TTL          string   `mapstructure:"ttl"`
+	Region       string         `mapstructure:"region"`
+	Service      string         `mapstructure:"service"`
+	Names        []string       `mapstructure:"names"`
+	Hostname     string         `mapstructure:"hostname"`
+	Addresses    []string       `mapstructure:"addresses"`
+	Buckets      []string       `mapstructure:"buckets"`
+	PathStyle    bool           `mapstructure:"path_style"`
+	AccessPoints []string       `mapstructure:"access_points"`
+	Control      bool           `mapstructure:"control"`
+	Dualstack    bool           `mapstructure:"dualstack"`
+	Answer       string         `mapstructure:"answer"`
+	OnUnresolved string         `mapstructure:"on_unresolved"`
+	TTL          string         `mapstructure:"ttl"`
+	Health       map[string]any `mapstructure:"health"`
+	OnUnhealthy  string         `mapstructure:"on_unhealthy"`
 }
 
 // defaults holds every scalar key with its built-in value. Being listed here
@@ -88,4 +90,6 @@ var endpointDefaults = map[string]any{
 	"answer":        AnswerCNAME,
 	"on_unresolved": UnresolvedCNAME,
 	"ttl":           "60s",
+	"health":        map[string]any{},
+	"on_unhealthy":  UnhealthyKeep,
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
@@ -25,6 +26,9 @@ type query struct {
 	// The decision (step 2): the endpoint that answers the name, if any.
 	match   zones.Match
 	matched bool
+	// probedHost: the name is a probed endpoint's own hostname, whose
+	// answers leave out the addresses that are down.
+	probedHost health.View
 	// How it was answered, for record.
 	action   metrics.Action
 	rcode    int
@@ -116,6 +120,9 @@ func (s *Server) decide(st *State, q *query, sc *scratch) {
 	sc.lname = wire.LowerName(sc.lname[:0], q.msg.Name)
 	q.lname = sc.lname
 	q.match, q.matched = st.Matcher.Match(q.dotted(sc))
+	if st.Health != nil && !q.matched {
+		q.probedHost, _ = st.Health.Watches(q.dotted(sc))
+	}
 }
 
 // dotted is the lower-case dotted question name, valid until sc is reused.

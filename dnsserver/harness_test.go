@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/upstream"
@@ -47,13 +48,15 @@ type serverConfig struct {
 }
 
 type serverEndpoint struct {
-	Region       string   `yaml:"region"`
-	Hostname     string   `yaml:"hostname,omitempty"`
-	Addresses    []string `yaml:"addresses,omitempty"`
-	Buckets      []string `yaml:"buckets,omitempty"`
-	Answer       string   `yaml:"answer,omitempty"`
-	OnUnresolved string   `yaml:"on_unresolved,omitempty"`
-	TTL          string   `yaml:"ttl,omitempty"`
+	Region       string         `yaml:"region"`
+	Hostname     string         `yaml:"hostname,omitempty"`
+	Addresses    []string       `yaml:"addresses,omitempty"`
+	Buckets      []string       `yaml:"buckets,omitempty"`
+	Answer       string         `yaml:"answer,omitempty"`
+	OnUnresolved string         `yaml:"on_unresolved,omitempty"`
+	TTL          string         `yaml:"ttl,omitempty"`
+	Health       map[string]any `yaml:"health,omitempty"`
+	OnUnhealthy  string         `yaml:"on_unhealthy,omitempty"`
 }
 
 // baseConfig serves the listed buckets of eu-west-2 through vpce.
@@ -111,7 +114,11 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
 	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
 	opts.Metrics = m
-	srv := New(NewState(cfg, c, PackedOf(c)), opts)
+	st := NewState(cfg, c, PackedOf(c))
+	st.Health = health.New(cfg.Endpoints, HealthResolver(c), health.Options{Observer: m}, nil)
+	st.Health.Start(context.Background())
+	t.Cleanup(st.Health.Stop)
+	srv := New(st, opts)
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,13 @@ func (s *Server) lookup(st *State, q *query) (*cache.Answer, int64) {
 	key := wire.Key(q.lname, q.msg.Qtype, q.msg.Qclass, opts)
 	now := st.clock.Nano()
 	if q.matched {
-		return st.endpointAnswers.Fresh(key, q.lname, q.msg.Qtype, q.msg.Qclass, opts, now), now
+		a := st.endpointAnswers.Fresh(key, q.lname, q.msg.Qtype, q.msg.Qclass, opts, now)
+		if a != nil && a.HealthGen != st.Health.Gen() {
+			return nil, now // built before an address went up or down
+		}
+		return a, now
 	}
-	if st.forwarded == nil {
+	if st.forwarded == nil || q.probedHost.On() {
 		return nil, now
 	}
 	a := st.forwarded.Fresh(key, q.lname, q.msg.Qtype, q.msg.Qclass, opts, now)

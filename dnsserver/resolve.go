@@ -7,6 +7,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
@@ -42,7 +44,17 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 		s.log.Debug("forwarding failed", "name", q.name, "error", err)
 		return failed(rcodeServfail)
 	}
-	return answer{entry: res.Entry, now: st.clock.Nano(), upstream: res.Upstream}
+	now := st.clock.Nano()
+	if v := q.probedHost; v.On() && !v.NoneUp() {
+		// A resolver chasing the endpoint's hostname gets its healthy
+		// addresses only (with none up: every address, as without health).
+		m := res.Msg()
+		m.Answer = withoutDown(m.Answer, v)
+		if e, err := wire.Build(m, 0, q.msg.Opts(), now, now); err == nil {
+			return answer{entry: &e, now: now, upstream: res.Upstream}
+		}
+	}
+	return answer{entry: res.Entry, now: now, upstream: res.Upstream}
 }
 
 // question is what the cache is asked for the query's own name.
@@ -54,6 +66,17 @@ func (q *query) question() cache.Question {
 // for the fast path while it is fresh; ok is false when the endpoint says
 // to forward the name as if it were not listed.
 func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answer, bool) {
+	gen := st.Health.Gen() // read first: an answer is never newer than its generation
+	view := st.Health.For(q.match.Index)
+	if view.NoneUp() {
+		switch q.match.Endpoint.OnUnhealthy {
+		case config.UnhealthyPublic:
+			return answer{}, false // fail open: forwarded as if not listed
+		case config.UnhealthyServfail:
+			return failed(rcodeServfail), true // fail closed
+		}
+		view = health.View{} // keep: every address, as without health checks
+	}
 	req := q.request()
 	var target *zones.Target
 	var upstream string
@@ -69,12 +92,14 @@ func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answe
 			keep = false
 		default:
 			m := res.Msg()
-			target = &zones.Target{Rcode: m.Rcode, Answer: m.Answer, Ns: m.Ns}
+			target = &zones.Target{Rcode: m.Rcode, Answer: withoutDown(m.Answer, view), Ns: m.Ns}
 			upstream = res.Upstream
 			keep = res.Source != cache.FromStale && m.Rcode == dns.RcodeSuccess
 		}
 	}
-	resp, forward := zones.Answer(req, q.match, target)
+	match := q.match
+	match.Endpoint = healthyEndpoint(match.Endpoint, view)
+	resp, forward := zones.Answer(req, match, target)
 	if forward {
 		return answer{}, false
 	}
@@ -96,7 +121,7 @@ func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answe
 	}
 	if life > 0 {
 		key := wire.Key(q.lname, q.msg.Qtype, q.msg.Qclass, q.msg.Opts())
-		st.endpointAnswers.Set(key, &cache.Answer{Entry: e, Upstream: upstream})
+		st.endpointAnswers.Set(key, &cache.Answer{Entry: e, Upstream: upstream, HealthGen: gen})
 	}
 	return answer{entry: &e, now: now, upstream: upstream}, true
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -35,6 +36,9 @@ type State struct {
 	// endpointAnswers holds packed endpoint answers for the fast path. It
 	// lives and dies with the State, so a reload never serves old decisions.
 	endpointAnswers *cache.Store
+	// Health probes the endpoints that have health set; nil when none has.
+	// Set it before the State serves.
+	Health *health.Monitor
 }
 
 // Packed is where a resolver keeps its answers and the clock they are

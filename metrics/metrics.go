@@ -22,6 +22,8 @@ type Metrics struct {
 	CacheRequests   *prometheus.CounterVec   // result
 	CacheHits       prometheus.Counter       // CacheRequests{result="hit"}, for the fast path
 	TCPRefused      *prometheus.CounterVec   // reason
+	EndpointUp      *prometheus.GaugeVec     // endpoint, address
+	EndpointProbes  *prometheus.CounterVec   // endpoint, result
 	Reloads         *prometheus.CounterVec   // result
 	LastReloadOK    prometheus.Gauge
 
@@ -66,6 +68,14 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_tcp_refused_total",
 			Help: "TCP connections closed at accept, by reason (acl, per_client, limit).",
 		}, []string{"reason"}),
+		EndpointUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "s3dns_endpoint_up",
+			Help: "1 while a probed endpoint address answers its health check, 0 while it is down.",
+		}, []string{"endpoint", "address"}),
+		EndpointProbes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_endpoint_probes_total",
+			Help: "Endpoint health probes, by endpoint and result (success, failure).",
+		}, []string{"endpoint", "result"}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
@@ -91,13 +101,31 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
 	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
-		m.CacheRequests, m.TCPRefused, m.Reloads, m.LastReloadOK, buildInfo, entries,
+		m.CacheRequests, m.TCPRefused, m.EndpointUp, m.EndpointProbes, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.
 	m.Reloads.WithLabelValues("success")
 	m.Reloads.WithLabelValues("failure")
 	return m
 }
+
+// Probe counts one endpoint health probe (health.Observer).
+func (m *Metrics) Probe(endpoint, result string) {
+	m.EndpointProbes.WithLabelValues(endpoint, result).Inc()
+}
+
+// AddressUp sets s3dns_endpoint_up for one address (health.Observer). The
+// address set is bounded by the endpoint's interfaces.
+func (m *Metrics) AddressUp(endpoint, address string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.EndpointUp.WithLabelValues(endpoint, address).Set(v)
+}
+
+// Forget drops an address the endpoint no longer has (health.Observer).
+func (m *Metrics) Forget(endpoint, address string) { m.EndpointUp.DeleteLabelValues(endpoint, address) }
 
 // ObserveUpstream records one upstream attempt.
 func (m *Metrics) ObserveUpstream(upstream, result string, d time.Duration) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/zones"
@@ -82,6 +83,11 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 		r := e.Region
 		for _, z := range zones.ServiceZones(e) {
 			add(z, "service "+e.Service+" of "+r)
+		}
+		if e.Health != nil && e.Hostname != "" {
+			// A resolver chases the CNAME target itself: only if it asks
+			// s3dns can health checks keep down addresses out of its answers.
+			add(strings.TrimSuffix(e.Hostname, "."), "endpoint hostname of "+r+" (health checks leave its down addresses out)")
 		}
 		split := perBucket && exactOnly[r]
 		for _, k := range zones.Kinds(e) {

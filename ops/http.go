@@ -4,6 +4,7 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,9 +65,16 @@ func (r *Readiness) Ready() (bool, []string) {
 	return len(reasons) == 0, reasons
 }
 
-// Handler returns the mux for the HTTP endpoints.
-func Handler(gatherer prometheus.Gatherer, ready *Readiness) http.Handler {
+// Handler returns the mux for the HTTP endpoints. status gives what
+// GET /status shows as JSON (endpoint health).
+func Handler(gatherer prometheus.Gatherer, ready *Readiness, status func() any) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"endpoints": status()})
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

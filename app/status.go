@@ -1,0 +1,70 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/s3dns/s3dns/health"
+)
+
+// status prints the running server's endpoint health (GET /status) as a
+// table: each probed endpoint, its addresses, up or down, since when, and
+// the last probe error.
+func status(fs *pflag.FlagSet, io IO) int {
+	addr, _ := fs.GetString("http")
+	if addr == "" {
+		cfg, ok := load(fs, io)
+		if !ok {
+			return 1
+		}
+		if cfg.HTTPListen == "" {
+			fmt.Fprintln(io.Stderr, "status: http_listen is off: give --http ADDR")
+			return 1
+		}
+		addr = reachable(cfg.HTTPListen)
+	}
+	url := "http://" + addr + "/status"
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "status: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Endpoints []health.Status `json:"endpoints"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(io.Stderr, "status: %s answered %s\n", url, resp.Status)
+		return 1
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		fmt.Fprintf(io.Stderr, "status: %s: %v\n", url, err)
+		return 1
+	}
+	if len(body.Endpoints) == 0 {
+		fmt.Fprintln(io.Stdout, "no endpoint has health checks (health: in the configuration)")
+		return 0
+	}
+	w := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ENDPOINT\tSERVICE\tHOSTNAME\tADDRESS\tSTATE\tSINCE\tLAST ERROR")
+	for _, e := range body.Endpoints {
+		if len(e.Addresses) == 0 {
+			fmt.Fprintf(w, "%s\t%s\t%s\t-\tnot probed yet\t\t\n", e.Endpoint, e.Service, e.Hostname)
+		}
+		for _, a := range e.Addresses {
+			state := "up"
+			if !a.Up {
+				state = "DOWN"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s:%d\t%s\t%s\t%s\n", e.Endpoint, e.Service, e.Hostname, a.Address, e.Port, state,
+				a.LastChange.UTC().Format(time.RFC3339), a.LastError)
+		}
+	}
+	w.Flush()
+	return 0
+}

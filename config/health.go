@@ -1,0 +1,89 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HealthCheck says how an endpoint's addresses are probed: a TCP connection
+// to Port every Interval, within Timeout; an address is down after Fall
+// failures in a row and up again after Rise successes.
+type HealthCheck struct {
+	Interval time.Duration
+	Timeout  time.Duration
+	Port     int
+	Fall     int
+	Rise     int
+}
+
+// What on_unhealthy does when no address of an endpoint is up.
+const (
+	UnhealthyKeep     = "keep"     // answer as without health checks
+	UnhealthyPublic   = "public"   // forward as if not listed (fail open)
+	UnhealthyServfail = "servfail" // fail closed
+)
+
+var healthDefaults = map[string]string{"interval": "5s", "timeout": "1s", "port": "443", "fall": "3", "rise": "2"}
+
+// healthCheck reads an endpoint's health mapping: absent or empty means
+// off; any key turns probing on, the others taking their defaults.
+func healthCheck(p *problems, key string, raw map[string]any) *HealthCheck {
+	if len(raw) == 0 {
+		return nil
+	}
+	v := map[string]string{}
+	for k, d := range healthDefaults {
+		v[k] = d
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		if _, known := healthDefaults[lk]; !known {
+			p.errorf(key+"."+k, "unknown key (health takes interval, timeout, port, fall, rise)")
+			continue
+		}
+		v[lk] = fmt.Sprint(raw[k])
+	}
+	h := &HealthCheck{
+		Interval: duration(p, key+".interval", v["interval"], 100*time.Millisecond),
+		Timeout:  duration(p, key+".timeout", v["timeout"], 10*time.Millisecond),
+		Port:     wholeNumber(p, key+".port", v["port"], 1, 65535),
+		Fall:     wholeNumber(p, key+".fall", v["fall"], 1, 100),
+		Rise:     wholeNumber(p, key+".rise", v["rise"], 1, 100),
+	}
+	if h.Timeout > h.Interval && h.Interval > 0 {
+		p.errorf(key+".timeout", "%q is longer than the interval (%s)", v["timeout"], v["interval"])
+	}
+	return h
+}
+
+func wholeNumber(p *problems, key, s string, lo, hi int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		p.errorf(key, "%q is not a whole number", s)
+	case n < lo || n > hi:
+		p.errorf(key, "%d is not between %d and %d", n, lo, hi)
+	}
+	return n
+}
+
+func onUnhealthy(p *problems, key, s string, h *HealthCheck) string {
+	v := strings.ToLower(strings.TrimSpace(s))
+	switch v {
+	case UnhealthyKeep, UnhealthyPublic, UnhealthyServfail:
+	default:
+		p.errorf(key, "%q is not one of keep, public, servfail", s)
+	}
+	if h == nil && v != UnhealthyKeep {
+		p.warnf(key, "%q has no effect without health", s)
+	}
+	return v
+}

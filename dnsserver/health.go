@@ -1,0 +1,81 @@
+package dnsserver
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/health"
+)
+
+// HealthResolver gives the health monitor an endpoint hostname's current
+// addresses, through r (the cache): the A and AAAA records in its answers.
+func HealthResolver(r Resolver) health.Resolver {
+	return func(ctx context.Context, hostname string) ([]netip.Addr, error) {
+		var out []netip.Addr
+		var lastErr error
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			res, err := r.Resolve(ctx, cache.Question{Name: hostname, Qtype: qtype, Qclass: dns.ClassINET})
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			out = append(out, addressesIn(res.Msg().Answer)...)
+		}
+		if len(out) == 0 && lastErr != nil {
+			return nil, lastErr
+		}
+		return out, nil
+	}
+}
+
+func addressesIn(rrs []dns.RR) []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.A:
+			if a, ok := netip.AddrFromSlice(v.A); ok {
+				out = append(out, a.Unmap())
+			}
+		case *dns.AAAA:
+			if a, ok := netip.AddrFromSlice(v.AAAA); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// withoutDown drops the A and AAAA records of addresses the view says are
+// down; other records stay.
+func withoutDown(rrs []dns.RR, v health.View) []dns.RR {
+	if !v.On() {
+		return rrs
+	}
+	out := rrs[:0:0]
+	for _, rr := range rrs {
+		if a := addressesIn([]dns.RR{rr}); len(a) == 1 && v.Down(a[0]) {
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+// healthyEndpoint is e with its down static addresses left out.
+func healthyEndpoint(e *config.Endpoint, v health.View) *config.Endpoint {
+	if !v.On() || len(e.Addresses) == 0 {
+		return e
+	}
+	c := *e
+	c.Addresses = nil
+	for _, a := range e.Addresses {
+		if !v.Down(a) {
+			c.Addresses = append(c.Addresses, a)
+		}
+	}
+	return &c
+}

@@ -1,0 +1,209 @@
+package dnsserver
+
+import (
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+// interfaces are an endpoint's two "network interfaces": TCP listeners on
+// two loopback addresses, one port, that can be closed and opened again.
+type interfaces struct {
+	mu    sync.Mutex
+	addrs []string
+	port  string
+	lns   map[string]net.Listener
+}
+
+func newInterfaces(t *testing.T, addrs ...string) *interfaces {
+	t.Helper()
+	f := &interfaces{addrs: addrs, lns: map[string]net.Listener{}}
+	for try := 0; f.port == "" && try < 20; try++ {
+		ln, err := net.Listen("tcp", addrs[0]+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		f.lns[addrs[0]] = ln
+		f.port = port
+		for _, a := range addrs[1:] {
+			if err := f.open(a); err != nil {
+				f.closeAll()
+				f.port = ""
+			}
+		}
+	}
+	if f.port == "" {
+		t.Fatal("no port free on every test address")
+	}
+	for _, ln := range f.lns {
+		go acceptAndClose(ln)
+	}
+	t.Cleanup(f.closeAll)
+	return f
+}
+
+func acceptAndClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}
+
+func (f *interfaces) open(a string) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(a, f.port))
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.lns[a] = ln
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *interfaces) reopen(t *testing.T, a string) {
+	t.Helper()
+	if err := f.open(a); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	go acceptAndClose(f.lns[a])
+	f.mu.Unlock()
+}
+
+func (f *interfaces) close(a string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ln := f.lns[a]; ln != nil {
+		ln.Close()
+		delete(f.lns, a)
+	}
+}
+
+func (f *interfaces) closeAll() {
+	for _, a := range f.addrs {
+		f.close(a)
+	}
+}
+
+// healthServer serves the listed bucket through an endpoint whose hostname
+// resolves to the two interfaces, probed every 100 ms (down after 2
+// failures, up after 2 successes).
+func healthServer(t *testing.T, onUnhealthy string) (*harness, *interfaces) {
+	t.Helper()
+	ifs := newInterfaces(t, "127.0.0.21", "127.0.0.22")
+	up := dnstest.NewUpstream(t, vpce+" 60 IN A 127.0.0.21", vpce+" 60 IN A 127.0.0.22", listed+" 300 IN A 192.0.2.7")
+	h := startWith(t, baseConfig().with(func(c *serverConfig) {
+		c.Endpoints[0].Health = map[string]any{"interval": "100ms", "timeout": "50ms", "port": ifs.port, "fall": 2, "rise": 2}
+		c.Endpoints[0].OnUnhealthy = onUnhealthy
+	}), up)
+	return h, ifs
+}
+
+// addrsOf is an answer's A records, sorted.
+func addrsOf(m *dns.Msg) []string {
+	var out []string
+	for _, rr := range m.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			out = append(out, a.A.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// eventually asks until every transport (UDP twice: the second from the
+// fast path once kept; TCP) gives want, or fails after a few seconds.
+func eventually(t *testing.T, h *harness, name string, want func(*dns.Msg) bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok := true
+		var last *dns.Msg
+		for _, network := range []string{"udp", "udp", "tcp"} {
+			if last = h.ask(t, network, question(name, dns.TypeA)); !want(last) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never got %s; last answer:\n%v", name, what, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func only(addrs ...string) func(*dns.Msg) bool {
+	return func(m *dns.Msg) bool { return m.Rcode == dns.RcodeSuccess && slices.Equal(addrsOf(m), addrs) }
+}
+
+func TestEndpointHealthLeavesDownAddressesOut(t *testing.T) {
+	h, ifs := healthServer(t, "keep")
+	both := only("127.0.0.21", "127.0.0.22")
+	eventually(t, h, listed, both, "both addresses")
+	ifs.close("127.0.0.21")
+	eventually(t, h, listed, only("127.0.0.22"), "the healthy address only")
+	// A resolver chasing the CNAME asks for the hostname itself.
+	eventually(t, h, vpce, only("127.0.0.22"), "the healthy address only, for the hostname")
+	ifs.reopen(t, "127.0.0.21")
+	eventually(t, h, listed, both, "both addresses again after rise")
+	eventually(t, h, vpce, both, "both addresses again for the hostname")
+	if got := testutil.ToFloat64(h.metrics.EndpointUp.WithLabelValues("endpoints[0]", "127.0.0.21")); got != 1 {
+		t.Fatalf("s3dns_endpoint_up = %v after the address came back", got)
+	}
+	if got := testutil.ToFloat64(h.metrics.EndpointProbes.WithLabelValues("endpoints[0]", "failure")); got < 2 {
+		t.Fatalf("failed probes counted: %v", got)
+	}
+}
+
+func TestOnUnhealthy(t *testing.T) {
+	for _, c := range []struct {
+		mode string
+		want func(*dns.Msg) bool
+		what string
+	}{
+		{"keep", only("127.0.0.21", "127.0.0.22"), "every address, as without health checks"},
+		{"public", func(m *dns.Msg) bool { return !m.Authoritative && slices.Equal(addrsOf(m), []string{"192.0.2.7"}) }, "the public answer"},
+		{"servfail", func(m *dns.Msg) bool { return m.Rcode == dns.RcodeServerFailure }, "SERVFAIL"},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			h, ifs := healthServer(t, c.mode)
+			eventually(t, h, listed, only("127.0.0.21", "127.0.0.22"), "both addresses")
+			ifs.closeAll()
+			deadline := time.Now().Add(5 * time.Second)
+			for !h.srv.State().Health.For(0).NoneUp() {
+				if time.Now().After(deadline) {
+					t.Fatal("the addresses were never seen down")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			eventually(t, h, listed, c.want, c.what)
+			ifs.reopen(t, "127.0.0.22")
+			eventually(t, h, listed, only("127.0.0.22"), "the address that came back")
+		})
+	}
+}
+
+// Without health, nothing is probed and nothing changes.
+func TestNoHealthNoProbes(t *testing.T) {
+	h := start(t, baseConfig())
+	if h.srv.State().Health != nil {
+		t.Fatal("a monitor without any health check configured")
+	}
+	if got := addrsOf(h.query(t, listed, dns.TypeA)); !slices.Equal(got, []string{"10.1.0.10", "10.1.0.11"}) {
+		t.Fatalf("answer %v", got)
+	}
+}
