@@ -12,15 +12,11 @@ import (
 // healthcheck asks the running server's /readyz, for container health
 // checks in images without a shell or curl.
 func healthcheck(fs *pflag.FlagSet, io IO) int {
-	cfg, ok := load(fs, io)
+	addr, ok := serverHTTP(fs, io, "healthcheck")
 	if !ok {
 		return 1
 	}
-	if cfg.HTTPListen == "" {
-		fmt.Fprintln(io.Stderr, "healthcheck: http_listen is off, nothing to ask")
-		return 1
-	}
-	url := "http://" + reachable(cfg.HTTPListen) + "/readyz"
+	url := "http://" + addr + "/readyz"
 	client := &http.Client{Timeout: 2 * time.Second}
 	resp, err := client.Get(url)
 	if err != nil {
@@ -34,6 +30,24 @@ func healthcheck(fs *pflag.FlagSet, io IO) int {
 	}
 	fmt.Fprintf(io.Stdout, "ready (%s)\n", url)
 	return 0
+}
+
+// serverHTTP is where the running server's HTTP endpoints are: --http when
+// the command has it and it is given, else http_listen (a wildcard made
+// loopback). ok is false, with the reason on stderr, when there is none.
+func serverHTTP(fs *pflag.FlagSet, io IO, cmd string) (string, bool) {
+	if addr, _ := fs.GetString("http"); addr != "" {
+		return addr, true
+	}
+	cfg, ok := load(fs, io)
+	if !ok {
+		return "", false
+	}
+	if cfg.HTTPListen == "" {
+		fmt.Fprintf(io.Stderr, "%s: http_listen is off, nothing to ask\n", cmd)
+		return "", false
+	}
+	return reachable(cfg.HTTPListen), true
 }
 
 // reachable turns a wildcard listen address into a loopback one to dial.

@@ -16,17 +16,9 @@ import (
 // table: each probed endpoint, its addresses, up or down, since when, and
 // the last probe error.
 func status(fs *pflag.FlagSet, io IO) int {
-	addr, _ := fs.GetString("http")
-	if addr == "" {
-		cfg, ok := load(fs, io)
-		if !ok {
-			return 1
-		}
-		if cfg.HTTPListen == "" {
-			fmt.Fprintln(io.Stderr, "status: http_listen is off: give --http ADDR")
-			return 1
-		}
-		addr = reachable(cfg.HTTPListen)
+	addr, ok := serverHTTP(fs, io, "status")
+	if !ok {
+		return 1
 	}
 	url := "http://" + addr + "/status"
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)

@@ -2,8 +2,10 @@ package dnsserver
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
@@ -33,6 +35,18 @@ func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr ne
 		return nil
 	}
 	return s.overloaded(dst, st, full)
+}
+
+// readStops says whether a failed read ends the reader (the socket is
+// closing); other failures are logged and reading goes on.
+func (s *Server) readStops(err error) bool {
+	if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		s.log.Debug("UDP read failed", "error", err)
+	}
+	return false
 }
 
 // udpReply sends one full-path reply.

@@ -1,9 +1,7 @@
 package dnsserver
 
 import (
-	"errors"
 	"net"
-	"os"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -64,11 +62,8 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 	for {
 		n, err := b.bc.ReadBatch(b.in, 0)
 		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+			if s.readStops(err) {
 				return
-			}
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				s.log.Debug("UDP read failed", "error", err)
 			}
 			continue
 		}

@@ -3,9 +3,7 @@
 package dnsserver
 
 import (
-	"errors"
 	"net"
-	"os"
 	"time"
 )
 
@@ -18,11 +16,8 @@ func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
 	for {
 		n, addr, err := conn.ReadFromUDPAddrPort(in)
 		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+			if s.readStops(err) {
 				return
-			}
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				s.log.Debug("UDP read failed", "error", err)
 			}
 			continue
 		}
