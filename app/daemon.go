@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
@@ -13,6 +15,7 @@ import (
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/ops"
+	"github.com/s3dns/s3dns/tap"
 	"github.com/s3dns/s3dns/upstream"
 )
 
@@ -36,6 +39,40 @@ type daemon struct {
 	background sync.WaitGroup
 	// lifetime ends when serve stops; endpoint health probing lives as long.
 	lifetime context.Context
+	// tap is the dnstap output in use (none while off); a reload may replace it.
+	tap tap.Switch
+}
+
+// setTap opens the dnstap output cfg names (none when off) and puts it in
+// use, closing the one it replaces in the background (it flushes first).
+// A new output that cannot be opened leaves the running one in place.
+func (d *daemon) setTap(cfg config.Dnstap) {
+	var t *tap.Tap
+	if cfg.On() {
+		var err error
+		if t, err = tap.New(cfg, BuildVersion(), tap.Options{OnDrop: d.metrics.DnstapDropped.Inc}); err != nil {
+			d.log.Error("dnstap output cannot be opened; keeping the previous one", "error", err)
+			return
+		}
+	}
+	if old := d.tap.Set(t); old != nil {
+		d.background.Add(1)
+		go func() { // it flushes first; shutdown waits for it
+			defer d.background.Done()
+			old.Close()
+		}()
+	}
+}
+
+// tapForwarder is the forwarder's dnstap hook: FORWARDER_QUERY/RESPONSE.
+func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, query, reply []byte, asked, answered time.Time) {
+	if t := d.tap.Current(); t != nil {
+		p := tap.UDP
+		if tcp {
+			p = tap.TCP
+		}
+		t.Forwarder(p, local, upstream, query, reply, asked, answered)
+	}
 }
 
 // stateFor builds what queries are answered from for cfg, with a health
@@ -73,7 +110,7 @@ func (d *daemon) checkLoop(ctx context.Context) {
 // resolverFor builds the forwarder and cache for cfg.
 func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
-		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream))
+		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream), upstream.WithTap(d.tapForwarder))
 	d.fwd = fwd
 	c := cache.New(cache.Config{
 		MaxEntries:         cfg.Cache.MaxEntries,
@@ -139,6 +176,10 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 		d.log.Info("upstreams or cache settings changed: new upstream set, cache emptied")
 	}
 	d.level.Set(cfg.Log.Level)
+	if !cfg.Dnstap.Equal(old.Dnstap) {
+		d.setTap(cfg.Dnstap)
+		d.log.Info("dnstap output changed", "on", cfg.Dnstap.On())
+	}
 	if cfg.Cache.MaxEntries != old.Cache.MaxEntries {
 		setMemoryLimit(cfg, d.log)
 	}

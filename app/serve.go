@@ -69,9 +69,10 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 		d.opts.SearchPaths = []string{}
 	}
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
+	d.setTap(cfg.Dnstap)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)
-	d.srv = dnsserver.New(d.stateFor(cfg, resolver, nil), dnsserver.Options{Log: log, Metrics: d.metrics})
+	d.srv = dnsserver.New(d.stateFor(cfg, resolver, nil), dnsserver.Options{Log: log, Metrics: d.metrics, Tap: &d.tap})
 	return d, reg
 }
 
@@ -127,6 +128,9 @@ func (d *daemon) shutdown(httpSrv *ops.Server) {
 	}
 	shutdownHTTP(httpSrv, d.log)
 	d.srv.State().Health.Stop()
+	if t := d.tap.Set(nil); t != nil {
+		t.Close() // flushes what is buffered
+	}
 	d.background.Wait()
 	d.mu.Lock()
 	d.fwd.Close()

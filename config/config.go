@@ -30,6 +30,7 @@ type Config struct {
 	Cache           Cache
 	Access          Access
 	Log             Log
+	Dnstap          Dnstap
 	Endpoints       []Endpoint
 
 	// File is the configuration file that was read, "" when none was.

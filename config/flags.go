@@ -28,6 +28,12 @@ var configFlags = []configFlag{
 	{"log-level", "log.level", "debug | info | warn | error", false},
 	{"log-format", "log.format", "text | json", false},
 	{"log-queries", "log.queries", "log one line per query: true | false", false},
+	{"dnstap-socket", "dnstap.socket", "send dnstap to a collector on this Unix socket", false},
+	{"dnstap-tcp", "dnstap.tcp", "send dnstap to a collector at IP:port", false},
+	{"dnstap-file", "dnstap.file", "write dnstap to this file", false},
+	{"dnstap-identity", "dnstap.identity", "dnstap identity (default: the host name)", false},
+	{"dnstap-version", "dnstap.version", "dnstap version string (default: s3dns and its version)", false},
+	{"dnstap-messages", "dnstap.messages", "dnstap message kinds: client_query, client_response, forwarder_query, forwarder_response", true},
 	{"endpoints", "endpoints", `endpoints as a YAML/JSON list, e.g. '[{region: eu-west-2, hostname: vpce-..., buckets: [mybucket]}]'`, false},
 }
 

@@ -141,6 +141,7 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	t.Setenv("S3DNS_CACHE_MAX_ENTRIES", "7")
 	t.Setenv("S3DNS_ACCESS_TCP_PER_CLIENT", "3")
 	t.Setenv("S3DNS_CACHE_STALE_RECHECK", "45s")
+	t.Setenv("S3DNS_DNSTAP_FILE", "/var/log/s3dns.dnstap")
 	cfg, _, err := load(t, file, "--listen", "127.0.0.1:1004", "--cache-max-entries", "9", "--tcp-per-client", "5",
 		"--cache-stale-answer-timeout", "1s")
 	if err != nil {
@@ -155,6 +156,9 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	}
 	if cfg.Cache.StaleRecheck != 45*time.Second {
 		t.Errorf("env should set stale_recheck: %v", cfg.Cache.StaleRecheck)
+	}
+	if !cfg.Dnstap.On() || cfg.Dnstap.File != "/var/log/s3dns.dnstap" || len(cfg.Dnstap.Messages) != 4 {
+		t.Errorf("dnstap from the environment: %+v", cfg.Dnstap)
 	}
 	if cfg.Log.Level.String() != "WARN" {
 		t.Errorf("env should beat file: level = %v", cfg.Log.Level)

@@ -10,6 +10,7 @@ type rawConfig struct {
 	Cache           rawCache      `mapstructure:"cache"`
 	Access          rawAccess     `mapstructure:"access"`
 	Log             rawLog        `mapstructure:"log"`
+	Dnstap          rawDnstap     `mapstructure:"dnstap"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
 }
 
@@ -27,6 +28,15 @@ type rawAccess struct {
 	Allow        []string `mapstructure:"allow"`
 	RateLimitQPS float64  `mapstructure:"rate_limit_qps"`
 	TCPPerClient int      `mapstructure:"tcp_per_client"`
+}
+
+type rawDnstap struct {
+	Socket   string   `mapstructure:"socket"`
+	TCP      string   `mapstructure:"tcp"`
+	File     string   `mapstructure:"file"`
+	Identity string   `mapstructure:"identity"`
+	Version  string   `mapstructure:"version"`
+	Messages []string `mapstructure:"messages"`
 }
 
 type rawLog struct {
@@ -72,6 +82,12 @@ var defaults = map[string]any{
 	"log.level":                  "info",
 	"log.format":                 "text",
 	"log.queries":                false,
+	"dnstap.socket":              "",
+	"dnstap.tcp":                 "",
+	"dnstap.file":                "",
+	"dnstap.identity":            "",
+	"dnstap.version":             "",
+	"dnstap.messages":            DnstapMessages,
 	"endpoints":                  []any{},
 }
 

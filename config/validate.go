@@ -52,6 +52,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	}
 
 	cfg.Log = logConfig(p, raw.Log)
+	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
 	for i := range raw.Endpoints {
 		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), raw.Endpoints[i]))
 	}

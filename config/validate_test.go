@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidationErrorsNameKeyAndValue(t *testing.T) {
@@ -41,6 +42,14 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 		{"bad stale timer", "upstreams: [127.0.0.1]\ncache: {stale_answer_timeout: soon}\n", `cache.stale_answer_timeout: "soon" is not a duration`},
 		{"negative recheck", "upstreams: [127.0.0.1]\ncache: {stale_recheck: -1s}\n", `cache.stale_recheck: "-1s" must not be negative`},
 		{"zero tcp_per_client", "upstreams: [127.0.0.1]\naccess: {tcp_per_client: 0}\n", `access.tcp_per_client: 0 must be at least 1`},
+		{"two dnstap outputs", "upstreams: [127.0.0.1]\ndnstap: {file: /tmp/x, tcp: \"127.0.0.1:6000\"}\n", `dnstap: give one of socket, tcp and file, not 2`},
+		{"bad dnstap tcp", "upstreams: [127.0.0.1]\ndnstap: {tcp: collector}\n", `dnstap.tcp: "collector" is not IP:port`},
+		{"bad dnstap message", "upstreams: [127.0.0.1]\ndnstap: {file: /tmp/x, messages: [resolver_query]}\n", `dnstap.messages[0]: "resolver_query" is not one of client_query`},
+		{"unknown dnstap key", "upstreams: [127.0.0.1]\ndnstap: {path: /tmp/x}\n", `dnstap.path: unknown key`},
+		{"unknown health key", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], health: {every: 5s}`), `endpoints[1].health.every: unknown key`},
+		{"bad health port", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], health: {port: 70000}`), `endpoints[1].health.port: 70000 is not between 1 and 65535`},
+		{"health timeout past interval", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], health: {interval: 1s, timeout: 2s}`), `endpoints[1].health.timeout: "2s" is longer than the interval`},
+		{"bad on_unhealthy", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], health: {}, on_unhealthy: retry`), `endpoints[1].on_unhealthy: "retry" is not one of keep, public, servfail`},
 		{"bad yaml", "upstreams: [127.0.0.1\n", `yaml`},
 		{"not a number", "upstreams: [127.0.0.1]\ncache: {max_entries: lots}\n", `cache.max_entries: "lots" is not a whole number`},
 		{"not a bool", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], path_style: maybe`), `endpoints[1].path_style: "maybe" is not true or false`},
@@ -114,5 +123,22 @@ func TestEndpointsEnvMustBeAList(t *testing.T) {
 	_, _, err := load(t, "upstreams: [127.0.0.1]\n")
 	if err == nil || !strings.Contains(err.Error(), "endpoints:") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// health: {} is off; any key turns probing on, the others taking defaults.
+func TestHealthDefaults(t *testing.T) {
+	const host = "hostname: vpce-1.s3.eu-west-2.vpce.amazonaws.com, buckets: [b1b]"
+	cfg, _, err := load(t, "upstreams: [127.0.0.1]\nendpoints:\n  - {region: eu-west-2, "+host+", health: {}}\n"+
+		"  - {region: eu-west-2, hostname: vpce-2.s3.eu-west-2.vpce.amazonaws.com, buckets: [c1c], health: {port: 8443}, on_unhealthy: SERVFAIL}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Endpoints[0].Health != nil || cfg.Endpoints[0].OnUnhealthy != UnhealthyKeep {
+		t.Fatalf("health: {} is off: %+v", cfg.Endpoints[0])
+	}
+	want := HealthCheck{Interval: 5 * time.Second, Timeout: time.Second, Port: 8443, Fall: 3, Rise: 2}
+	if h := cfg.Endpoints[1].Health; h == nil || *h != want || cfg.Endpoints[1].OnUnhealthy != UnhealthyServfail {
+		t.Fatalf("health %+v, on_unhealthy %q", h, cfg.Endpoints[1].OnUnhealthy)
 	}
 }

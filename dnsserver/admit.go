@@ -19,7 +19,10 @@ import (
 type query struct {
 	proto  metrics.Proto
 	client netip.Addr
+	peer   netip.AddrPort // the client with its port, and the address it asked (for dnstap)
+	local  netip.AddrPort
 	start  time.Time
+	pkt    []byte     // the query as it came
 	msg    wire.Query // header, question (as asked) and EDNS facts; aliases the packet
 	lname  []byte     // the question name in lower case, wire form
 	name   string     // the same, dotted; set for the full path only
@@ -155,6 +158,7 @@ func (s *Server) reject(dst []byte, q *query, pkt []byte) []byte {
 func (q *query) detach(pkt []byte, sc *scratch) *query {
 	c := *q
 	own := append([]byte(nil), pkt...)
+	c.pkt = own
 	c.msg, _ = wire.Parse(own)
 	c.lname = append([]byte(nil), q.lname...)
 	c.name = strings.Clone(q.dotted(sc))

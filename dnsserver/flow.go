@@ -35,6 +35,7 @@ import (
 // any reply into dst. done is false when the full path must answer
 // (step 4, serveFull); resp is nil when the packet gets no reply at all.
 func (s *Server) serveFast(st *State, q *query, pkt, dst []byte, sc *scratch) (resp []byte, done bool) {
+	q.pkt = pkt
 	switch s.admit(st, q, pkt, sc) {
 	case dropped:
 		return nil, true
@@ -82,7 +83,7 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 
 // send records the query and writes its reply.
 func (s *Server) send(st *State, q *query, resp []byte, write func([]byte) error) {
-	s.record(st, q)
+	s.record(st, q, resp)
 	if err := write(resp); err != nil {
 		s.log.Debug("writing reply failed", "client", q.client.String(), "error", err)
 	}

@@ -3,13 +3,23 @@ package dnsserver
 import (
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/tap"
 	"github.com/s3dns/s3dns/wire"
 )
 
-// record is step 6: the one place a query is counted and logged, before
-// its reply is written (so that whoever sees the reply sees the count).
-func (s *Server) record(st *State, q *query) {
+// record is step 6: the one place a query is counted, logged and tapped
+// (dnstap), before its reply is written (so that whoever sees the reply
+// sees the count).
+func (s *Server) record(st *State, q *query, resp []byte) {
 	elapsed := q.elapsed()
+	if t := s.opts.Tap.Current(); t != nil {
+		p := tap.UDP
+		if q.proto == metrics.TCP {
+			p = tap.TCP
+		}
+		t.Client(p, q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
+	}
 	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
 	s.metrics.CountResponse(q.rcode)
 	s.metrics.ObserveDuration(q.action, elapsed.Seconds())

@@ -18,6 +18,7 @@ import (
 
 	"github.com/s3dns/s3dns/internal/slots"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/tap"
 )
 
 // TCP defaults: a slow or idle client must not hold a connection for long.
@@ -68,6 +69,8 @@ type Options struct {
 	TCPIdleTimeout time.Duration
 	MaxTCPConns    int
 	MaxFullPath    int
+	// Tap sends dnstap messages of what clients ask and get; nil: none.
+	Tap *tap.Switch
 }
 
 // New returns a server that answers from st.

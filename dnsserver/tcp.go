@@ -78,6 +78,7 @@ func (s *Server) serveConn(c net.Conn, client netip.Addr) {
 		c.Close()
 	}()
 	sc := newScratch()
+	peer, local := addrPortOf(c.RemoteAddr()), addrPortOf(c.LocalAddr())
 	var length [2]byte
 	wait := s.opts.TCPReadTimeout // for the first query; then the idle timeout
 	for !s.stopping.Load() {
@@ -92,7 +93,7 @@ func (s *Server) serveConn(c net.Conn, client netip.Addr) {
 			return
 		}
 		wait = s.opts.TCPIdleTimeout
-		q := query{proto: metrics.TCP, client: client, start: time.Now()}
+		q := query{proto: metrics.TCP, client: client, peer: peer, local: local, start: time.Now()}
 		st := s.state.Load()
 		resp, done := s.serveFast(st, &q, sc.in, sc.out[:0], sc)
 		if done {
@@ -120,8 +121,9 @@ func (s *Server) serveConn(c net.Conn, client netip.Addr) {
 // goroutines.
 func (s *Server) overloaded(dst []byte, st *State, q *query) []byte {
 	q.rcode = rcodeServfail
-	s.record(st, q)
-	return wire.AppendError(dst, &q.msg, rcodeServfail)
+	resp := wire.AppendError(dst, &q.msg, rcodeServfail)
+	s.record(st, q, resp)
+	return resp
 }
 
 // tcpWriter writes whole replies, one at a time, on a connection shared by
@@ -200,12 +202,16 @@ func (t *tcpConns) closeAll() {
 }
 
 // addrOf is the client address of a UDP or TCP peer, IPv4 unmapped.
-func addrOf(a net.Addr) netip.Addr {
+func addrOf(a net.Addr) netip.Addr { return addrPortOf(a).Addr() }
+
+// addrPortOf is a UDP or TCP address with its port, IPv4 unmapped.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
 	switch a := a.(type) {
 	case *net.UDPAddr:
-		return a.AddrPort().Addr().Unmap()
+		ap = a.AddrPort()
 	case *net.TCPAddr:
-		return a.AddrPort().Addr().Unmap()
+		ap = a.AddrPort()
 	}
-	return netip.Addr{}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

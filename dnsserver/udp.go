@@ -19,13 +19,13 @@ const udpQueryBuffer = 4096
 // reply to send from the reader's batch, written into dst, or nil. A miss
 // goes to the full path, which sends its reply itself (from oob's source
 // address on a wildcard socket).
-func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr netip.AddrPort, oob []byte,
+func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr, local netip.AddrPort, oob []byte,
 	start time.Time, dst []byte, sc *scratch) []byte {
-	q := query{proto: metrics.UDP, client: addr.Addr().Unmap(), start: start}
+	q := query{proto: metrics.UDP, client: addr.Addr().Unmap(), peer: addr, local: local, start: start}
 	resp, done := s.serveFast(st, &q, pkt, dst, sc)
 	if done {
 		if resp != nil {
-			s.record(st, &q)
+			s.record(st, &q, resp)
 		}
 		return resp
 	}

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -31,10 +32,11 @@ type udpBatch struct {
 	oobBufs [][]byte
 	replies int
 	sc      *scratch
+	local   netip.AddrPort // the socket's address
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, withOOB bool) *udpBatch {
-	b := &udpBatch{s: s, conn: conn, withOOB: withOOB, sc: newScratch(),
+	b := &udpBatch{s: s, conn: conn, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
 		in: make([]ipv4.Message, udpBatchSize), out: make([]ipv4.Message, udpBatchSize),
 		outBufs: make([][]byte, udpBatchSize), oobBufs: make([][]byte, udpBatchSize)}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
@@ -82,12 +84,14 @@ func (b *udpBatch) handle(st *State, m *ipv4.Message, start time.Time) {
 		return
 	}
 	var oob []byte
+	local := b.local
 	if b.withOOB {
 		if dst, ok := dstFromOOB(m.OOB[:m.NN]); ok {
 			oob = appendSourceOOB(b.oobBufs[b.replies][:0], dst)
+			local = netip.AddrPortFrom(dst, local.Port())
 		}
 	}
-	resp := b.s.serveDatagram(st, b.conn, m.Buffers[0][:m.N], ua.AddrPort(), oob, start, b.outBufs[b.replies][:0], b.sc)
+	resp := b.s.serveDatagram(st, b.conn, m.Buffers[0][:m.N], ua.AddrPort(), local, oob, start, b.outBufs[b.replies][:0], b.sc)
 	if resp == nil {
 		return
 	}

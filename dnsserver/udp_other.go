@@ -13,6 +13,7 @@ func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
 	in := make([]byte, udpQueryBuffer)
 	out := make([]byte, 0, 2048)
 	sc := newScratch()
+	local := addrPortOf(conn.LocalAddr())
 	for {
 		n, addr, err := conn.ReadFromUDPAddrPort(in)
 		if err != nil {
@@ -21,7 +22,7 @@ func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
 			}
 			continue
 		}
-		resp := s.serveDatagram(s.state.Load(), conn, in[:n], addr, nil, time.Now(), out[:0], sc)
+		resp := s.serveDatagram(s.state.Load(), conn, in[:n], addr, local, nil, time.Now(), out[:0], sc)
 		if resp != nil {
 			if _, err := conn.WriteToUDPAddrPort(resp, addr); err != nil {
 				s.log.Debug("writing a reply failed", "error", err)

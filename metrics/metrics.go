@@ -24,7 +24,8 @@ type Metrics struct {
 	TCPRefused      *prometheus.CounterVec   // reason
 	EndpointUp      *prometheus.GaugeVec     // endpoint, address
 	EndpointProbes  *prometheus.CounterVec   // endpoint, result
-	Reloads         *prometheus.CounterVec   // result
+	DnstapDropped   prometheus.Counter
+	Reloads         *prometheus.CounterVec // result
 	LastReloadOK    prometheus.Gauge
 
 	fast fastTables
@@ -76,6 +77,10 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_endpoint_probes_total",
 			Help: "Endpoint health probes, by endpoint and result (success, failure).",
 		}, []string{"endpoint", "result"}),
+		DnstapDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "s3dns_dnstap_dropped_total",
+			Help: "dnstap messages dropped because the output could not keep up (a slow or absent collector).",
+		}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
@@ -101,7 +106,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
 	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
-		m.CacheRequests, m.TCPRefused, m.EndpointUp, m.EndpointProbes, m.Reloads, m.LastReloadOK, buildInfo, entries,
+		m.CacheRequests, m.TCPRefused, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.
 	m.Reloads.WithLabelValues("success")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -20,15 +21,16 @@ var udpBuffers = sync.Pool{New: func() any { b := make([]byte, dns.DefaultMsgSiz
 
 // exchangeUDP is exchange over UDP to a resolved address, on a briefly
 // reused socket (see pool.go) and with a pooled buffer: it runs for every miss.
-func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func()) (*dns.Msg, netip.AddrPort, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(2 * time.Second)
 	}
 	conn, err := pool.get()
 	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+		return nil, netip.AddrPort{}, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	// Cancelling ctx (a server shutting down) ends the wait at once.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	resp, err := readReply(conn.UDPConn, deadline, q, onSpoof)
@@ -41,9 +43,9 @@ func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func())
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
-		return nil, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+		return nil, local, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
-	return resp, nil
+	return resp, local, nil
 }
 
 // readReply sends q on conn and waits for the reply with its ID and question.
@@ -78,12 +80,13 @@ func readReply(conn *net.UDPConn, deadline time.Time, q *dns.Msg, onSpoof func()
 // exchangeTCP sends q to addr over TCP (after a truncated UDP reply) and
 // returns the reply if it carries q's ID and question: a stream carries one
 // answer per query, so a wrong one ends the exchange.
-func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (*dns.Msg, netip.AddrPort, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
+		return nil, netip.AddrPort{}, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
+	local := conn.LocalAddr().(*net.TCPAddr).AddrPort()
 	defer conn.Close()
 	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	if deadline, ok := ctx.Deadline(); ok {
@@ -91,19 +94,19 @@ func exchangeTCP(ctx context.Context, addr string, q *dns.Msg, onSpoof func()) (
 	}
 	co := &dns.Conn{Conn: conn}
 	if err := co.WriteMsg(q); err != nil {
-		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
+		return nil, local, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
 	resp, err := co.ReadMsg()
 	if err != nil {
-		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
+		return nil, local, fmt.Errorf("exchanging with %s over tcp: %w", addr, err)
 	}
 	if !answers(q, resp) {
 		if onSpoof != nil {
 			onSpoof()
 		}
-		return nil, fmt.Errorf("exchanging with %s over tcp: %w", addr, errMismatch)
+		return nil, local, fmt.Errorf("exchanging with %s over tcp: %w", addr, errMismatch)
 	}
-	return resp, nil
+	return resp, local, nil
 }
 
 // answers reports whether r is a reply to q: a response (QR), opcode QUERY,

@@ -35,6 +35,7 @@ type Forwarder struct {
 	now       func() time.Time
 	log       *slog.Logger
 	observe   func(upstream, result string, d time.Duration)
+	tap       TapFunc
 	inFlight  slots.Slots
 }
 
@@ -58,6 +59,29 @@ func WithLogger(l *slog.Logger) Option { return func(f *Forwarder) { f.log = l }
 // "truncated") and how long it took; for metrics.
 func WithObserver(fn func(upstream, result string, d time.Duration)) Option {
 	return func(f *Forwarder) { f.observe = fn }
+}
+
+// TapFunc is told about every exchange with an upstream (dnstap
+// FORWARDER_QUERY/RESPONSE): the packed query and reply (nil when none came).
+type TapFunc func(tcp bool, local, upstream netip.AddrPort, query, reply []byte, asked, answered time.Time)
+
+// WithTap sets the TapFunc.
+func WithTap(fn TapFunc) Option { return func(f *Forwarder) { f.tap = fn } }
+
+// tapExchange passes one exchange to the tap, packing only when there is one.
+func (f *Forwarder) tapExchange(tcp bool, local netip.AddrPort, s *server, q, resp *dns.Msg, asked time.Time) {
+	if f.tap == nil || s.pool == nil {
+		return
+	}
+	query, err := q.Pack()
+	if err != nil {
+		return
+	}
+	var reply []byte
+	if resp != nil {
+		reply, _ = resp.Pack()
+	}
+	f.tap(tcp, local, s.pool.raddr.AddrPort(), query, reply, asked, time.Now())
 }
 
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
@@ -162,10 +186,14 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 	if s.pool == nil {
 		return nil, "error", fmt.Errorf("upstream %q is not IP:port", addr)
 	}
-	resp, err := exchangeUDP(ctx, s.pool, m, onSpoof)
+	asked := time.Now()
+	resp, local, err := exchangeUDP(ctx, s.pool, m, onSpoof)
+	f.tapExchange(false, local, s, m, resp, asked)
 	if err == nil && resp.Truncated {
 		m.Id = dns.Id()
-		resp, err = exchangeTCP(ctx, addr, m, onSpoof)
+		asked = time.Now()
+		resp, local, err = exchangeTCP(ctx, addr, m, onSpoof)
+		f.tapExchange(true, local, s, m, resp, asked)
 		if err == nil && resp.Truncated {
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)
 		}

@@ -22,6 +22,7 @@ func main() {
 	serverCPU := flag.String("server-cpu", "0", "CPU the servers are pinned to")
 	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
 	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
+	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
 	flag.Parse()
 	if *only != "" {
 		var kept []workload
@@ -36,13 +37,13 @@ func main() {
 		}
 		workloads = kept
 	}
-	if err := run(*out, *bin, *duration, *reps, *fill, *serverCPU, *clientCPU); err != nil {
+	if err := run(*out, *bin, *duration, *reps, *fill, *serverCPU, *clientCPU, *withDnstap); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string) error {
+func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string, withDnstap bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 	if err != nil {
 		return err
 	}
-	s3dns, err := startS3dns(out, bin, fake.addr, serverCPU)
+	s3dns, err := startS3dns(out, bin, fake.addr, serverCPU, "s3dns")
 	if err != nil {
 		return err
 	}
@@ -67,6 +68,15 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 	}
 	defer unbound.stop()
 	servers := []*server{s3dns, unbound}
+	if withDnstap {
+		tapped, err := startS3dns(out, bin, fake.addr, serverCPU, "s3dns+dnstap",
+			"--dnstap-file", filepath.Join(out, "bench.dnstap"), "--dnstap-messages", "client_query,client_response")
+		if err != nil {
+			return err
+		}
+		defer tapped.stop()
+		servers = append(servers, tapped)
+	}
 	for _, s := range servers {
 		if err := s.checkAnswers(); err != nil {
 			return fmt.Errorf("%s gives wrong answers: %w", s.name, err)

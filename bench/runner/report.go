@@ -30,10 +30,26 @@ func render(rows []row, mem string, duration time.Duration, reps int) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f× | %d | %.0f | %.0f |\n", w.name, s.cpuPerQuery, u.cpuPerQuery, ratio, s.lost, s.p99, u.p99)
 	}
+	if hasServer(rows, "s3dns+dnstap") {
+		fmt.Fprintf(&b, "\n| workload | s3dns CPU µs/query | with dnstap (client messages to a file) | dnstap's cost µs/query |\n|---|---:|---:|---:|\n")
+		for _, w := range workloads {
+			s, d := mean(rows, w.name, "s3dns"), mean(rows, w.name, "s3dns+dnstap")
+			fmt.Fprintf(&b, "| %s | %.2f | %.2f | %+.2f |\n", w.name, s.cpuPerQuery, d.cpuPerQuery, d.cpuPerQuery-s.cpuPerQuery)
+		}
+	}
 	if mem != "" {
 		fmt.Fprintf(&b, "\n%s\n", mem)
 	}
 	return b.String()
+}
+
+func hasServer(rows []row, server string) bool {
+	for _, r := range rows {
+		if r.server == server {
+			return true
+		}
+	}
+	return false
 }
 
 func mean(rows []row, workload, server string) row {

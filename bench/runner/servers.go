@@ -50,7 +50,8 @@ func fillTemplate(tmpl string, vars map[string]string) (string, error) {
 	return s, nil
 }
 
-func startS3dns(dir, bin, upstream, cpu string) (*server, error) {
+// startS3dns runs s3dns as name, with extra command-line flags.
+func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -70,12 +71,12 @@ func startS3dns(dir, bin, upstream, cpu string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := filepath.Join(dir, "s3dns.yaml")
+	file := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	s := &server{name: "s3dns", addr: fmt.Sprintf("127.0.0.1:%d", port), http: fmt.Sprintf("127.0.0.1:%d", httpPort),
-		cmd: exec.Command("taskset", "-c", cpu, bin, "serve", "--config", file)}
+	s := &server{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), http: fmt.Sprintf("127.0.0.1:%d", httpPort),
+		cmd: exec.Command("taskset", append([]string{"-c", cpu, bin, "serve", "--config", file}, extra...)...)}
 	return s, s.start()
 }
 
