@@ -215,6 +215,6 @@ func TestCollectorRestart(t *testing.T) {
 	receive(first, "first collector")
 	first.stop()
 	time.Sleep(200 * time.Millisecond) // messages meanwhile are lost: nobody listens
-	second := startCollector(t, sock) // the same socket path, as a restarted collector
+	second := startCollector(t, sock)  // the same socket path, as a restarted collector
 	receive(second, "restarted collector")
 }
