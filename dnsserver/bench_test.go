@@ -3,10 +3,15 @@ package dnsserver
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/tap"
 )
 
 // BenchmarkServer measures whole queries over a loopback UDP socket: the
@@ -101,5 +106,30 @@ func BenchmarkServeDatagram(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkServeDatagramDnstap is BenchmarkServeDatagram with dnstap on for
+// client messages (to a file): what the protobuf encoding costs per query.
+func BenchmarkServeDatagramDnstap(b *testing.B) {
+	sw := new(tap.Switch)
+	t, err := tap.New(config.Dnstap{File: filepath.Join(b.TempDir(), "bench.dnstap"), Messages: []string{"client_query", "client_response"}},
+		"bench", tap.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw.Set(t)
+	defer t.Close()
+	h := startOpts(b, baseConfig(), Options{Tap: sw}, dnstest.NewUpstream(b, publicZone...))
+	h.query(b, listed, dns.TypeA)
+	st, sc := h.srv.State(), newScratch()
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
+	dst := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	for b.Loop() {
+		if h.srv.serveDatagram(st, nil, pkt, from, from, nil, time.Now(), dst, sc) == nil {
+			b.Fatal("missed")
+		}
 	}
 }

@@ -37,7 +37,7 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 		if a, ok := s.endpointAnswer(ctx, st, q); ok {
 			return a
 		}
-		q.action = metrics.ActionForward // on_unresolved: public
+		q.action = metrics.ActionForward // on_unresolved or on_unhealthy: public
 	}
 	res, err := st.Resolver.Resolve(ctx, q.question())
 	if err != nil {

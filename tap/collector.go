@@ -2,6 +2,7 @@ package tap
 
 import (
 	"net"
+	"os"
 	"time"
 
 	dnstap "github.com/dnstap/golang-dnstap"
@@ -16,18 +17,26 @@ const ioTimeout = time.Second
 // maxRetry caps the back-off between reconnections.
 const maxRetry = 30 * time.Second
 
-// runCollector sends the buffered messages to a collector over a Unix or
-// TCP socket with Frame Streams (golang-framestream, bidirectional, content
-// type protobuf:dnstap.Dnstap), reconnecting with back-off whenever it goes
-// away. golang-dnstap's own socket output is not used: v0.4.0 never
-// reconnects after a failed write, and panics after a failed handshake.
-func (t *Tap) runCollector(network, address string, retry time.Duration) {
+// sink is where frames go: a collector's socket or a file.
+type sink interface {
+	write(frame []byte) bool // false: not written, try again later
+	flush()
+	close()
+}
+
+// run sends the buffered messages to s with Frame Streams
+// (golang-framestream, content type protobuf:dnstap.Dnstap), one goroutine
+// between the buffer and the output, flushing whenever the buffer is empty,
+// retrying with back-off while the output refuses. golang-dnstap's own
+// outputs are not used: its socket output (v0.4.0) never reconnects after a
+// failed write and panics after a failed handshake, and its outputs add a
+// goroutine hand-off per message.
+func (t *Tap) run(s sink, retry time.Duration) {
 	defer close(t.done)
-	c := &collectorConn{network: network, address: address}
-	defer c.close()
+	defer s.close()
 	wait := retry
 	for b := range t.buf {
-		for !c.write(b) {
+		for !s.write(b) {
 			select {
 			case <-time.After(wait):
 			case <-t.stop:
@@ -37,9 +46,40 @@ func (t *Tap) runCollector(network, address string, retry time.Duration) {
 		}
 		wait = retry
 		if len(t.buf) == 0 {
-			c.flush()
+			s.flush()
 		}
 	}
+}
+
+// fileSink appends frames to a file (unidirectional Frame Streams).
+type fileSink struct {
+	f *os.File
+	w *framestream.Writer
+}
+
+func newFileSink(name string) (*fileSink, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	w, err := framestream.NewWriter(f, &framestream.WriterOptions{ContentTypes: [][]byte{dnstap.FSContentType}})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &fileSink{f: f, w: w}, nil
+}
+
+func (s *fileSink) write(frame []byte) bool {
+	_, err := s.w.WriteFrame(frame)
+	return err == nil
+}
+
+func (s *fileSink) flush() { _ = s.w.Flush() }
+
+func (s *fileSink) close() {
+	_ = s.w.Close()
+	s.f.Close()
 }
 
 // collectorConn is one connection to a collector, opened when needed.

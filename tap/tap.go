@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,33 +86,22 @@ func New(cfg config.Dnstap, version string, opts Options) (*Tap, error) {
 			}
 		}
 	}
+	retry := cmp.Or(opts.RetryInterval, 2*time.Second)
 	switch {
 	case cfg.File != "":
-		out, err := dnstap.NewFrameStreamOutputFromFilename(cfg.File)
+		f, err := newFileSink(cfg.File)
 		if err != nil {
 			return nil, fmt.Errorf("dnstap.file: %w", err)
 		}
-		go out.RunOutputLoop()
-		go t.pump(out)
+		go t.run(f, retry)
 	case cfg.Socket != "":
-		go t.runCollector("unix", cfg.Socket, cmp.Or(opts.RetryInterval, 2*time.Second))
+		go t.run(&collectorConn{network: "unix", address: cfg.Socket}, retry)
 	case cfg.TCP != "":
-		go t.runCollector("tcp", cfg.TCP, cmp.Or(opts.RetryInterval, 2*time.Second))
+		go t.run(&collectorConn{network: "tcp", address: cfg.TCP}, retry)
 	default:
 		return nil, errors.New("dnstap: no output configured")
 	}
 	return t, nil
-}
-
-// pump moves messages from the bounded buffer to a file output, whose own
-// channel is small.
-func (t *Tap) pump(out dnstap.Output) {
-	defer close(t.done)
-	ch := out.GetOutputChannel()
-	for b := range t.buf {
-		ch <- b
-	}
-	out.Close()
 }
 
 // Close stops sending, after the messages already buffered (a collector
@@ -129,7 +119,7 @@ func (t *Tap) Client(p Proto, client, server netip.AddrPort, query, reply []byte
 		t.send(clientQuery, p, client, server, query, nil, asked, time.Time{})
 	}
 	if t.want[clientResponse] && reply != nil {
-		t.send(clientResponse, p, client, server, query, reply, asked, answered)
+		t.send(clientResponse, p, client, server, nil, reply, asked, answered)
 	}
 }
 
@@ -145,7 +135,10 @@ func (t *Tap) Forwarder(p Proto, local, upstream netip.AddrPort, query, reply []
 
 // send encodes one message and queues it, or drops it when the buffer is full.
 func (t *Tap) send(k kind, p Proto, from, to netip.AddrPort, query, reply []byte, asked, answered time.Time) {
-	b, err := proto.Marshal(message(t.identity, t.version, k, p, from, to, query, reply, asked, answered))
+	f := frames.Get().(*frame)
+	defer frames.Put(f)
+	f.fill(t.identity, t.version, k, p, from, to, query, reply, asked, answered)
+	b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, proto.Size(&f.d)), &f.d)
 	if err != nil {
 		return
 	}
@@ -158,38 +151,69 @@ func (t *Tap) send(k kind, p Proto, from, to netip.AddrPort, query, reply []byte
 	}
 }
 
-// message is one dnstap frame as the schema defines it: the query side is
-// the initiator (the client, or s3dns asking an upstream), the response
-// side the responder.
-func message(identity, version []byte, k kind, p Proto, from, to netip.AddrPort, query, reply []byte, asked, answered time.Time) *dnstap.Dnstap {
-	family := dnstap.SocketFamily_INET
+// frame holds one message and every field it points to, so that encoding a
+// message allocates nothing but its bytes (frames are pooled).
+type frame struct {
+	d            dnstap.Dnstap
+	m            dnstap.Message
+	qport, rport uint32
+	qnsec, rnsec uint32
+	qsec, rsec   uint64
+	qaddr, raddr [16]byte
+}
+
+var frames = sync.Pool{New: func() any { return new(frame) }}
+
+// The enum values, shared: encoding only reads them.
+var (
+	typeMessage = dnstap.Dnstap_MESSAGE.Enum()
+	msgTypes    = [numKinds]*dnstap.Message_Type{}
+	inet, inet6 = dnstap.SocketFamily_INET.Enum(), dnstap.SocketFamily_INET6.Enum()
+	udp, tcp    = dnstap.SocketProtocol_UDP.Enum(), dnstap.SocketProtocol_TCP.Enum()
+)
+
+func init() {
+	for k, typ := range kindTypes {
+		msgTypes[k] = typ.Enum()
+	}
+}
+
+// fill sets f to one dnstap message as the schema defines it: the query
+// side is the initiator (the client, or s3dns asking an upstream), the
+// response side the responder.
+func (f *frame) fill(identity, version []byte, k kind, p Proto, from, to netip.AddrPort, query, reply []byte, asked, answered time.Time) {
+	m := &f.m
+	*m = dnstap.Message{Type: msgTypes[k], SocketFamily: inet, SocketProtocol: udp}
 	if from.Addr().Is6() && !from.Addr().Is4In6() {
-		family = dnstap.SocketFamily_INET6
+		m.SocketFamily = inet6
 	}
-	protocol := dnstap.SocketProtocol_UDP
 	if p == TCP {
-		protocol = dnstap.SocketProtocol_TCP
+		m.SocketProtocol = tcp
 	}
-	m := &dnstap.Message{
-		Type:            kindTypes[k].Enum(),
-		SocketFamily:    family.Enum(),
-		SocketProtocol:  protocol.Enum(),
-		QueryAddress:    from.Addr().Unmap().AsSlice(),
-		QueryPort:       proto.Uint32(uint32(from.Port())),
-		ResponseAddress: to.Addr().Unmap().AsSlice(),
-		ResponsePort:    proto.Uint32(uint32(to.Port())),
-		QueryTimeSec:    proto.Uint64(uint64(asked.Unix())),
-		QueryTimeNsec:   proto.Uint32(uint32(asked.Nanosecond())),
-	}
-	if query != nil {
-		m.QueryMessage = query
-	}
+	m.QueryAddress = appendAddr(f.qaddr[:0], from.Addr())
+	m.ResponseAddress = appendAddr(f.raddr[:0], to.Addr())
+	f.qport, f.rport = uint32(from.Port()), uint32(to.Port())
+	m.QueryPort, m.ResponsePort = &f.qport, &f.rport
+	f.qsec, f.qnsec = uint64(asked.Unix()), uint32(asked.Nanosecond())
+	m.QueryTimeSec, m.QueryTimeNsec = &f.qsec, &f.qnsec
+	m.QueryMessage = query
 	if reply != nil {
 		m.ResponseMessage = reply
-		m.ResponseTimeSec = proto.Uint64(uint64(answered.Unix()))
-		m.ResponseTimeNsec = proto.Uint32(uint32(answered.Nanosecond()))
+		f.rsec, f.rnsec = uint64(answered.Unix()), uint32(answered.Nanosecond())
+		m.ResponseTimeSec, m.ResponseTimeNsec = &f.rsec, &f.rnsec
 	}
-	return &dnstap.Dnstap{Identity: identity, Version: version, Type: dnstap.Dnstap_MESSAGE.Enum(), Message: m}
+	f.d = dnstap.Dnstap{Identity: identity, Version: version, Type: typeMessage, Message: m}
+}
+
+// appendAddr is a's 4 or 16 bytes.
+func appendAddr(dst []byte, a netip.Addr) []byte {
+	a = a.Unmap()
+	if a.Is4() {
+		b := a.As4()
+		return append(dst, b[:]...)
+	}
+	b := a.As16()
+	return append(dst, b[:]...)
 }
 
 // Switch holds the Tap in use, which a reload may replace or remove; its

@@ -79,7 +79,7 @@ func TestMessagesToAFile(t *testing.T) {
 		query, answer string
 	}{
 		{dnstap.Message_CLIENT_QUERY, dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP, client, server, "query-bytes", ""},
-		{dnstap.Message_CLIENT_RESPONSE, dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP, client, server, "query-bytes", "reply-bytes"},
+		{dnstap.Message_CLIENT_RESPONSE, dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP, client, server, "", "reply-bytes"},
 		{dnstap.Message_FORWARDER_QUERY, dnstap.SocketFamily_INET6, dnstap.SocketProtocol_TCP, local, upstream, "up-query", ""},
 	}
 	if len(got) != len(want) {
