@@ -3,10 +3,14 @@ package integration
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,3 +94,81 @@ func TestEndpointHealthThroughResolvers(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// A reload that changes the health check restarts probing with it; one
+// that leaves it alone keeps what was learnt.
+func TestEndpointHealthReload(t *testing.T) {
+	live, err := net.Listen("tcp", "127.0.0.33:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go func() {
+		for {
+			c, err := live.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(live.Addr().String())
+	const host = "vpce-0888-reload.s3.eu-west-2.vpce.amazonaws.com."
+	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.33")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	write := func(port string) {
+		body := "upstreams: [\"" + public.Addr + "\"]\nendpoints:\n  - region: eu-west-2\n    hostname: " + host +
+			"\n    buckets: [myspecificbucket]\n    health: {interval: 100ms, timeout: 50ms, port: " + port + ", fall: 2, rise: 2}\n"
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(p *process) (string, bool) {
+		_, body := p.get("/status")
+		var st struct {
+			Endpoints []struct {
+				Port      int
+				Addresses []struct{ Up bool }
+			}
+		}
+		if json.Unmarshal([]byte(body), &st) != nil || len(st.Endpoints) != 1 || len(st.Endpoints[0].Addresses) != 1 {
+			return "", false
+		}
+		return strconv.Itoa(st.Endpoints[0].Port), st.Endpoints[0].Addresses[0].Up
+	}
+	waitFor := func(p *process, port string, up bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if gotPort, gotUp := state(p); gotPort == port && gotUp == up {
+				return
+			}
+			if time.Now().After(deadline) {
+				_, body := p.get("/status")
+				t.Fatalf("never port %s up=%v:\n%s", port, up, body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	closed := strconv.Itoa(freeTCPPort(t))
+	write(closed) // nothing listens there: down
+	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	waitFor(p, closed, false)
+	write(port) // the right port: probing restarts and finds it up
+	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(p, port, true)
+	if got := addrs(ask(t, p.dns, listedName, dns.TypeA)); !slices.Equal(got, []string{"127.0.0.33"}) {
+		t.Fatalf("after the reload: %v", got)
+	}
+}
+
+// freeTCPPort is a port nothing listens on at 127.0.0.33.
+func freeTCPPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.33:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
