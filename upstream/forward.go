@@ -156,11 +156,17 @@ func (f *Forwarder) Close() {
 // none is usable: trying a resting upstream beats failing at once.
 func (f *Forwarder) order() []*server {
 	now := f.now()
-	usable := make([]*server, 0, len(f.upstreams))
-	for _, s := range f.upstreams {
-		if s.health.usable(now) {
+	var usable []*server // allocated only when some upstream rests
+	for i, s := range f.upstreams {
+		switch ok := s.health.usable(now); {
+		case !ok && usable == nil:
+			usable = append(make([]*server, 0, len(f.upstreams)), f.upstreams[:i]...)
+		case ok && usable != nil:
 			usable = append(usable, s)
 		}
+	}
+	if usable == nil {
+		return f.upstreams // every one usable
 	}
 	if len(usable) == 0 {
 		return f.upstreams

@@ -81,7 +81,8 @@ func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, o Opts, now int64) 
 // they take the asker's spelling when Append patches the question in; every
 // other name keeps its own spelling, because the question is packed under a
 // stand-in that no real name matches. Build changes resp's owner names while
-// it packs, so resp must not be shared yet.
+// it packs (and leaves those equal to the question spelled as the question),
+// so resp must not be shared yet.
 func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, error) {
 	if len(resp.Question) != 1 || resp.Rcode > 0xf {
 		return Entry{}, errors.New("not a cacheable response")
@@ -101,11 +102,11 @@ func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, e
 	m.Compress = true
 	m.Question = []dns.Question{{Name: standIn, Qtype: q.Qtype, Qclass: q.Qclass}}
 	m.Extra = WithoutOPT(m.Extra)
-	restore := respell(&m, q.Name, standIn)
+	respell(&m, q.Name, standIn)
 	sp := packBuffers.Get().(*[]byte)
 	defer packBuffers.Put(sp)
 	b, err := m.PackBuffer(*sp)
-	restore()
+	respell(&m, standIn, q.Name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -143,22 +144,13 @@ func standInName(lname []byte) string {
 	return string(b)
 }
 
-// respell gives the owner names equal to qname the name to, and returns
-// the function that puts them back.
-func respell(m *dns.Msg, qname, to string) (restore func()) {
-	changed := make([]*dns.RR_Header, 0, 4)
-	was := make([]string, 0, 4)
+// respell gives the owner names equal to from (in any case) the name to.
+func respell(m *dns.Msg, from, to string) {
 	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
 		for _, rr := range s {
-			if h := rr.Header(); strings.EqualFold(h.Name, qname) {
-				changed, was = append(changed, h), append(was, h.Name)
+			if h := rr.Header(); strings.EqualFold(h.Name, from) {
 				h.Name = to
 			}
-		}
-	}
-	return func() {
-		for i, h := range changed {
-			h.Name = was[i]
 		}
 	}
 }
