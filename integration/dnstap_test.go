@@ -78,20 +78,7 @@ func TestDnstapFileDecodedByRealReaders(t *testing.T) {
 // answer: queries keep being answered and the dropped messages are counted.
 func TestDnstapStalledCollector(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open, never read
-		}
-	}()
+	dnstest.Stalled(t, "unix", sock)
 	s := s3dnsFor(t, publicDNS(t).Addr, listedEndpoint, "--dnstap-socket", sock)
 	client := &dns.Client{Timeout: 2 * time.Second}
 	m := new(dns.Msg)

@@ -25,20 +25,7 @@ import (
 // hand out only the healthy address.
 func TestEndpointHealthThroughResolvers(t *testing.T) {
 	// The endpoint's interfaces: TCP listeners on two loopback addresses, one port.
-	live, err := net.Listen("tcp", "127.0.0.31:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Close()
-	go func() {
-		for {
-			c, err := live.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	live := dnstest.Accepting(t, "tcp", "127.0.0.31:0")
 	_, port, _ := net.SplitHostPort(live.Addr().String()) // nothing listens on 127.0.0.32 at that port
 	const host = "vpce-0999-health.s3.eu-west-2.vpce.amazonaws.com."
 	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.31", host+" 60 IN A 127.0.0.32",
@@ -98,20 +85,7 @@ func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(
 // A reload that changes the health check restarts probing with it; one
 // that leaves it alone keeps what was learnt.
 func TestEndpointHealthReload(t *testing.T) {
-	live, err := net.Listen("tcp", "127.0.0.33:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Close()
-	go func() {
-		for {
-			c, err := live.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	live := dnstest.Accepting(t, "tcp", "127.0.0.33:0")
 	_, port, _ := net.SplitHostPort(live.Addr().String())
 	const host = "vpce-0888-reload.s3.eu-west-2.vpce.amazonaws.com."
 	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.33")

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
 var (
@@ -111,20 +112,7 @@ func pad16(b []byte) []byte {
 // never blocks, and what does not fit is dropped and counted.
 func TestStalledCollectorDrops(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open, never read
-		}
-	}()
+	dnstest.Stalled(t, "unix", sock)
 	var dropped atomic.Int64
 	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{Buffer: 16, OnDrop: func() { dropped.Add(1) }})
 	if err != nil {
