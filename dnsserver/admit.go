@@ -122,9 +122,10 @@ func (q *query) reject(rcode int) verdict {
 func (s *Server) decide(st *State, q *query, sc *scratch) {
 	sc.lname = wire.LowerName(sc.lname[:0], q.msg.Name)
 	q.lname = sc.lname
-	q.match, q.matched = st.Matcher.Match(q.dotted(sc))
+	name := q.dotted(sc)
+	q.match, q.matched = st.Matcher.Match(name)
 	if st.Health != nil && !q.matched {
-		q.probedHost, _ = st.Health.Watches(q.dotted(sc))
+		q.probedHost, _ = st.Health.Watches(name)
 	}
 }
 
