@@ -42,6 +42,8 @@ endpoints:
   - region: eu-west-2
     service: ecr.dkr
     hostname: vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com
+    health: {port: 8443}
+    on_unhealthy: servfail
 `
 
 func TestValidateSummary(t *testing.T) {
@@ -57,6 +59,10 @@ func TestValidateSummary(t *testing.T) {
 		"takes s3.us-east-1.amazonaws.com (path-style requests)",
 		"[2] service ecr.dkr, region eu-west-2: CNAME to vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
 		"takes *.dkr.ecr.eu-west-2.amazonaws.com",
+		"serve-stale 0s (stale answer after 1.8s, recheck after a failure 30s)",
+		"at most 32 TCP connections per client",
+		"dnstap: off",
+		"health: TCP to port 8443 every 5s (timeout 1s), down after 3 failures, up after 2; with none up: servfail",
 		"configuration OK",
 	} {
 		if !strings.Contains(out, want) {
@@ -101,7 +107,8 @@ func TestExplain(t *testing.T) {
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "MX"}, []string{`rule: buckets: "*"`, "NOERROR with no records and the SOA of s3.us-east-1.amazonaws.com."}},
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "A"}, []string{"the static A addresses"}},
 		{[]string{"123456789012.dkr.ecr.eu-west-2.amazonaws.com"}, []string{"endpoint: endpoints[2] (service ecr.dkr, region eu-west-2)",
-			`rule: service ecr.dkr: "*.dkr.ecr.eu-west-2.amazonaws.com"`, "CNAME vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com."}},
+			`rule: service ecr.dkr: "*.dkr.ecr.eu-west-2.amazonaws.com"`, "CNAME vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
+			"health: decided at run time", "on_unhealthy: servfail"}},
 		{[]string{"api.ecr.eu-west-2.amazonaws.com"}, []string{"not answered by an endpoint", "forwarded"}},
 	}
 	for _, tc := range cases {

@@ -27,19 +27,34 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	if cfg.Cache.MaxEntries == 0 {
 		fmt.Fprintf(w, "cache: off\n")
 	} else {
-		fmt.Fprintf(w, "cache: %d entries, max TTL %s, negative max TTL %s, serve-stale %s\n",
-			cfg.Cache.MaxEntries, human(cfg.Cache.MaxTTL), human(cfg.Cache.NegativeMaxTTL), human(cfg.Cache.ServeStale))
+		fmt.Fprintf(w, "cache: %d entries, max TTL %s, negative max TTL %s, serve-stale %s (stale answer after %s, recheck after a failure %s)\n",
+			cfg.Cache.MaxEntries, human(cfg.Cache.MaxTTL), human(cfg.Cache.NegativeMaxTTL), human(cfg.Cache.ServeStale),
+			human(cfg.Cache.StaleAnswerTimeout), human(cfg.Cache.StaleRecheck))
 	}
 	allow := make([]string, len(cfg.Access.Allow))
 	for i, p := range cfg.Access.Allow {
 		allow[i] = p.String()
 	}
-	fmt.Fprintf(w, "access: allow %s; rate limit %s\n", strings.Join(allow, ", "), rateText(cfg.Access.RateLimitQPS))
+	fmt.Fprintf(w, "access: allow %s; rate limit %s; at most %d TCP connections per client\n",
+		strings.Join(allow, ", "), rateText(cfg.Access.RateLimitQPS), cfg.Access.TCPPerClient)
+	fmt.Fprintf(w, "dnstap: %s\n", dnstapText(cfg.Dnstap))
 	fmt.Fprintf(w, "endpoints: %d\n", len(cfg.Endpoints))
 	for i := range cfg.Endpoints {
 		writeEndpoint(w, i, &cfg.Endpoints[i])
 	}
 	fmt.Fprintf(w, "everything else is forwarded to the upstreams\n")
+}
+
+func dnstapText(d config.Dnstap) string {
+	switch {
+	case d.Socket != "":
+		return "to the socket " + d.Socket + " (" + strings.Join(d.Messages, ", ") + ")"
+	case d.TCP != "":
+		return "to " + d.TCP + " (" + strings.Join(d.Messages, ", ") + ")"
+	case d.File != "":
+		return "to the file " + d.File + " (" + strings.Join(d.Messages, ", ") + ")"
+	}
+	return "off"
 }
 
 func rateText(qps float64) string {
@@ -57,6 +72,10 @@ func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 			addrs[j] = a.String()
 		}
 		fmt.Fprintf(w, "      static addresses: %s\n", strings.Join(addrs, ", "))
+	}
+	if h := e.Health; h != nil {
+		fmt.Fprintf(w, "      health: TCP to port %d every %s (timeout %s), down after %d failures, up after %d; with none up: %s\n",
+			h.Port, human(h.Interval), human(h.Timeout), h.Fall, h.Rise, e.OnUnhealthy)
 	}
 	for _, name := range ServedNames(e) {
 		fmt.Fprintf(w, "      takes %s\n", name)
