@@ -21,7 +21,14 @@ func TestMetricNamesLint(t *testing.T) {
 	m.RequestDuration.WithLabelValues("forward").Observe(0.001)
 	m.ObserveUpstream("127.0.0.1:53", "success", 0)
 	m.CacheRequests.WithLabelValues("hit").Inc()
+	m.AddressUp("endpoints[0]", "10.0.1.10", true)
+	m.Probe("endpoints[0]", "success")
+	m.DnstapDropped.Inc()
 	problems, err := testutil.GatherAndLint(reg)
+	if n, err := testutil.GatherAndCount(reg, "s3dns_tcp_refused_total", "s3dns_endpoint_up", "s3dns_endpoint_probes_total",
+		"s3dns_dnstap_dropped_total"); err != nil || n != 6 {
+		t.Errorf("new metric series: %d (%v), want 3 refusal reasons, one address, one probe result, drops", n, err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
