@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,14 +76,9 @@ func TestLoadWithAbuse(t *testing.T) {
 	for i := range 50 {
 		up.Add(t, fmt.Sprintf("unlisted%d.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.%d", i, i+1))
 	}
-	file := filepath.Join(t.TempDir(), "s3dns.yaml")
-	os.WriteFile(file, []byte(fmt.Sprintf(`upstreams: [%q]
-access: {allow: ["127.0.0.0/25"], rate_limit_qps: 1500}
-endpoints:
-  - region: eu-west-2
-    hostname: %s
-    buckets: ["listed-*"]
-`, up.Addr, sampleVPCE)), 0o600)
+	file := writeConfig(t, fileConfig{Upstreams: []string{up.Addr},
+		Access:    map[string]any{"allow": []string{"127.0.0.0/25"}, "rate_limit_qps": 1500},
+		Endpoints: []endpoint{{Region: "eu-west-2", Hostname: sampleVPCE, Buckets: []string{"listed-*"}}}})
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file, "--log-level", "warn")
 	rssBefore := rssKiB(t, p.cmd.Process.Pid)
 

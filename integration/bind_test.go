@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -18,19 +17,23 @@ const (
 
 var private = []string{"10.0.1.10", "10.0.2.10"}
 
-// s3dnsFor starts s3dns with the given endpoints (YAML list items) and upstream.
-func s3dnsFor(t *testing.T, upstream, endpoints string, args ...string) *process {
+// s3dnsFor starts s3dns with the given endpoints and upstream.
+func s3dnsFor(t *testing.T, upstream string, eps []endpoint, args ...string) *process {
 	t.Helper()
-	file := configWith(t, fmt.Sprintf("upstreams: [%q]\nupstream_timeout: 1s\nendpoints:\n%s", upstream, endpoints))
+	file := writeConfig(t, fileConfig{Upstreams: []string{upstream}, UpstreamTimeout: "1s", Endpoints: eps})
 	return startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), append([]string{"--config", file}, args...)...)
 }
 
-const listedEndpoint = "  - region: eu-west-2\n    hostname: " + sampleVPCE + "\n    buckets: [myspecificbucket]\n"
+// exportConfig is a configuration file of eps alone, for export.
+func exportConfig(t *testing.T, eps ...endpoint) string {
+	t.Helper()
+	return writeConfig(t, fileConfig{Endpoints: eps})
+}
 
 func TestBINDForwardZone(t *testing.T) {
 	public := publicDNS(t)
-	s := s3dnsFor(t, public.Addr, listedEndpoint)
-	zones := export(t, "--format", "bind", "--config", configWith(t, "endpoints:\n"+listedEndpoint), "--server", s.dns)
+	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
+	zones := export(t, "--format", "bind", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
 	if !strings.Contains(zones, `zone "s3.eu-west-2.amazonaws.com"`) {
 		t.Fatalf("export:\n%s", zones)
 	}
@@ -48,8 +51,8 @@ func TestBINDForwardZone(t *testing.T) {
 
 func TestBINDPerBucketZone(t *testing.T) {
 	public := publicDNS(t)
-	s := s3dnsFor(t, public.Addr, listedEndpoint)
-	zones := export(t, "--format", "bind", "--per-bucket", "--config", configWith(t, "endpoints:\n"+listedEndpoint), "--server", s.dns)
+	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
+	zones := export(t, "--format", "bind", "--per-bucket", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
 	if !strings.Contains(zones, `zone "myspecificbucket.s3.eu-west-2.amazonaws.com"`) {
 		t.Fatalf("export:\n%s", zones)
 	}
@@ -74,25 +77,21 @@ func TestBINDAliasAndOnUnresolved(t *testing.T) {
 		"closed-bucket.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.93")
 	broken.FailName("vpce-broken.s3.eu-west-2.vpce.amazonaws.com.")
 	public.Add(t, "vpce-broken.s3.eu-west-2.vpce.amazonaws.com. 60 IN A 10.0.3.10")
-	endpoints := listedEndpoint + `    answer: alias
-  - region: eu-west-2
-    hostname: vpce-broken.s3.eu-west-2.vpce.amazonaws.com
-    buckets: [cname-bucket]
-    on_unresolved: cname
-  - region: eu-west-2
-    hostname: vpce-broken.s3.eu-west-2.vpce.amazonaws.com
-    buckets: [public-bucket]
-    on_unresolved: public
-  - region: eu-west-2
-    hostname: vpce-broken.s3.eu-west-2.vpce.amazonaws.com
-    buckets: [closed-bucket]
-    on_unresolved: servfail
-`
+	const brokenVPCE = "vpce-broken.s3.eu-west-2.vpce.amazonaws.com"
+	alias := listedEndpoint
+	alias.Answer = "alias"
+	endpoints := []endpoint{alias,
+		{Region: "eu-west-2", Hostname: brokenVPCE, Buckets: []string{"cname-bucket"}, OnUnresolved: "cname"},
+		{Region: "eu-west-2", Hostname: brokenVPCE, Buckets: []string{"public-bucket"}, OnUnresolved: "public"},
+		{Region: "eu-west-2", Hostname: brokenVPCE, Buckets: []string{"closed-bucket"}, OnUnresolved: "servfail"},
+	}
 	// s3dns resolves the working endpoint through the public fake, the
 	// broken one through an upstream that fails for it.
-	s := s3dnsFor(t, broken.Addr, strings.Replace(endpoints, sampleVPCE, "vpce-alias.example", 1))
+	own := slices.Clone(endpoints)
+	own[0].Hostname = "vpce-alias.example"
+	s := s3dnsFor(t, broken.Addr, own)
 	broken.Add(t, "vpce-alias.example. 60 IN A 10.0.4.10")
-	zones := export(t, "--format", "bind", "--config", configWith(t, "endpoints:\n"+endpoints), "--server", s.dns)
+	zones := export(t, "--format", "bind", "--config", exportConfig(t, endpoints...), "--server", s.dns)
 	bind := startNamed(t, public.Addr, "", zones)
 
 	resp := ask(t, bind.addr, listedName, dns.TypeA)

@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -26,7 +24,7 @@ func TestDnstapFileDecodedByRealReaders(t *testing.T) {
 	dnstapRead := requireTool(t, "dnstap-read", "bind9-dnsutils")
 	dnstapLdns := requireTool(t, "dnstap-ldns", "dnstap-ldns")
 	file := filepath.Join(t.TempDir(), "s3dns.dnstap")
-	s := s3dnsFor(t, publicDNS(t).Addr, listedEndpoint, "--dnstap-file", file, "--dnstap-identity", "s3dns-test")
+	s := s3dnsFor(t, publicDNS(t).Addr, []endpoint{listedEndpoint}, "--dnstap-file", file, "--dnstap-identity", "s3dns-test")
 	dig(t, digPath, s.dns, listedName)
 	dig(t, digPath, s.dns, "+tcp", unlistedName)
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
@@ -79,7 +77,7 @@ func TestDnstapFileDecodedByRealReaders(t *testing.T) {
 func TestDnstapStalledCollector(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	dnstest.Stalled(t, "unix", sock)
-	s := s3dnsFor(t, publicDNS(t).Addr, listedEndpoint, "--dnstap-socket", sock)
+	s := s3dnsFor(t, publicDNS(t).Addr, []endpoint{listedEndpoint}, "--dnstap-socket", sock)
 	client := &dns.Client{Timeout: 2 * time.Second}
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(listedName), dns.TypeA)
@@ -106,21 +104,18 @@ func TestDnstapReload(t *testing.T) {
 	up := publicDNS(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s3dns.yaml")
-	write := func(dnstap string) {
-		body := fmt.Sprintf("upstreams: [%q]\ndnstap: %s\nendpoints:\n%s", up.Addr, dnstap, listedEndpoint)
-		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	write := func(dnstap map[string]any) {
+		writeConfigTo(t, file, fileConfig{Upstreams: []string{up.Addr}, Dnstap: dnstap, Endpoints: []endpoint{listedEndpoint}})
 	}
 	reloads := func(p *process) int {
 		_, m := p.get("/metrics")
 		n, _ := strconv.Atoi(regexpFind(`(?m)^s3dns_config_reloads_total\{result="success"\} (\d+)`, m))
 		return n
 	}
-	write("{}")
+	write(nil)
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
 	names := []string{"one.example.", "two.example.", "three.example."}
-	outputs := []string{`{file: "` + filepath.Join(dir, "a.dnstap") + `"}`, `{file: "` + filepath.Join(dir, "b.dnstap") + `"}`, "{}"}
+	outputs := []map[string]any{{"file": filepath.Join(dir, "a.dnstap")}, {"file": filepath.Join(dir, "b.dnstap")}, nil}
 	for i, out := range outputs {
 		before := reloads(p)
 		write(out)

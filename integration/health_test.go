@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -30,9 +29,9 @@ func TestEndpointHealthThroughResolvers(t *testing.T) {
 	const host = "vpce-0999-health.s3.eu-west-2.vpce.amazonaws.com."
 	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.31", host+" 60 IN A 127.0.0.32",
 		"otherbucket.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.80")
-	endpoints := "  - region: eu-west-2\n    hostname: " + host + "\n    buckets: [myspecificbucket]\n" +
-		"    health: {interval: 100ms, timeout: 50ms, port: " + port + ", fall: 2, rise: 2}\n"
-	s := s3dnsFor(t, public.Addr, endpoints)
+	probed := endpoint{Region: "eu-west-2", Hostname: host, Buckets: []string{"myspecificbucket"},
+		Health: map[string]any{"interval": "100ms", "timeout": "50ms", "port": port, "fall": 2, "rise": 2}}
+	s := s3dnsFor(t, public.Addr, []endpoint{probed})
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -64,7 +63,7 @@ func TestEndpointHealthThroughResolvers(t *testing.T) {
 		t.Fatalf("s3dns itself: %v", got)
 	}
 
-	cfg := configWith(t, "endpoints:\n"+endpoints)
+	cfg := exportConfig(t, probed)
 	bindZones := export(t, "--format", "bind", "--config", cfg, "--server", s.dns)
 	unboundServer, unboundZones := splitUnbound(export(t, "--format", "unbound", "--config", cfg, "--server", s.dns))
 	if !strings.Contains(bindZones, `zone "`+strings.TrimSuffix(host, ".")+`"`) {
@@ -91,11 +90,8 @@ func TestEndpointHealthReload(t *testing.T) {
 	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.33")
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
 	write := func(port string) {
-		body := "upstreams: [\"" + public.Addr + "\"]\nendpoints:\n  - region: eu-west-2\n    hostname: " + host +
-			"\n    buckets: [myspecificbucket]\n    health: {interval: 100ms, timeout: 50ms, port: " + port + ", fall: 2, rise: 2}\n"
-		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeConfigTo(t, file, fileConfig{Upstreams: []string{public.Addr}, Endpoints: []endpoint{{Region: "eu-west-2", Hostname: host,
+			Buckets: []string{"myspecificbucket"}, Health: map[string]any{"interval": "100ms", "timeout": "50ms", "port": port, "fall": 2, "rise": 2}}}})
 	}
 	state := func(p *process) (string, bool) {
 		_, body := p.get("/status")

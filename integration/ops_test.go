@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,11 +27,9 @@ func query(t *testing.T, server, name string) *dns.Msg {
 func TestMetricsHealthReloadAndTerm(t *testing.T) {
 	up := publicDNS(t)
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
-	write := func(buckets string) {
-		body := fmt.Sprintf("upstreams: [%q]\nendpoints:\n  - region: eu-west-2\n    hostname: %s\n    buckets: [%s]\n", up.Addr, sampleVPCE, buckets)
-		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	write := func(buckets ...string) {
+		writeConfigTo(t, file, fileConfig{Upstreams: []string{up.Addr},
+			Endpoints: []endpoint{{Region: "eu-west-2", Hostname: sampleVPCE, Buckets: buckets}}})
 	}
 	write("myspecificbucket")
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
@@ -66,7 +62,7 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 	}
 
 	// The bucket list changes without a restart: SIGHUP.
-	write("myspecificbucket, otherbucket")
+	write("myspecificbucket", "otherbucket")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

@@ -212,12 +212,3 @@ func ask(t *testing.T, server, name string, qtype uint16) *dns.Msg {
 	}
 	return resp
 }
-
-func configWith(t *testing.T, body string) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "s3dns.yaml")
-	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}

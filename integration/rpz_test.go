@@ -22,18 +22,14 @@ func TestRPZMatchesS3dns(t *testing.T) {
 	public.Add(t, "anything.s3.us-east-1.amazonaws.com. 60 IN A 192.0.2.99")
 	public.Add(t, "vpce-0111-aaaa.sts.eu-west-2.vpce.amazonaws.com. 60 IN A 10.1.0.1")
 	public.Add(t, "vpce-0333-cccc.dkr.ecr.eu-west-2.vpce.amazonaws.com. 60 IN A 10.3.0.1")
-	endpoints := listedEndpoint + `    buckets: [myspecificbucket, "my.dotted.bucket", "logs-*"]
-  - region: us-east-1
-    hostname: vpce-every.s3.us-east-1.vpce.amazonaws.com
-    buckets: ["*"]
-  - region: eu-central-1
-    addresses: [10.7.7.7]
-    buckets: [static-bucket]
-  - {region: eu-west-2, service: sts, hostname: vpce-0111-aaaa.sts.eu-west-2.vpce.amazonaws.com}
-  - {region: eu-west-2, service: ecr.dkr, hostname: vpce-0333-cccc.dkr.ecr.eu-west-2.vpce.amazonaws.com}
-`
-	endpoints = strings.Replace(endpoints, "    buckets: [myspecificbucket]\n", "", 1)
-	cfgFile := configWith(t, "endpoints:\n"+endpoints)
+	endpoints := []endpoint{
+		{Region: "eu-west-2", Hostname: sampleVPCE, Buckets: []string{"myspecificbucket", "my.dotted.bucket", "logs-*"}},
+		{Region: "us-east-1", Hostname: "vpce-every.s3.us-east-1.vpce.amazonaws.com", Buckets: []string{"*"}},
+		{Region: "eu-central-1", Addresses: []string{"10.7.7.7"}, Buckets: []string{"static-bucket"}},
+		{Region: "eu-west-2", Service: "sts", Hostname: "vpce-0111-aaaa.sts.eu-west-2.vpce.amazonaws.com"},
+		{Region: "eu-west-2", Service: "ecr.dkr", Hostname: "vpce-0333-cccc.dkr.ecr.eu-west-2.vpce.amazonaws.com"},
+	}
+	cfgFile := exportConfig(t, endpoints...)
 	zone := export(t, "--format", "rpz", "--config", cfgFile)
 	if !strings.Contains(zone, `bucket glob "logs-*" cannot be expressed in RPZ`) {
 		t.Fatalf("glob not reported:\n%s", zone)

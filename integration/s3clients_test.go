@@ -101,10 +101,10 @@ func requireFile(t *testing.T, path, pkg string) {
 // s3Case is one configuration and what each client step must reach.
 type s3Case struct {
 	name      string
-	endpoints string // S3DNS_ENDPOINTS
-	dualstack bool   // clients use the dualstack names
-	noCA      bool   // clients do not trust the test CA
-	front     string // "", "bind" or "unbound": a resolver in front of s3dns
+	endpoint  endpoint // the one endpoint, given as S3DNS_ENDPOINTS
+	dualstack bool     // clients use the dualstack names
+	noCA      bool     // clients do not trust the test CA
+	front     string   // "", "bind" or "unbound": a resolver in front of s3dns
 	steps     []step
 }
 
@@ -122,39 +122,54 @@ const (
 
 const apARN = "arn:aws:s3:" + region + ":123456789012:accesspoint/myap"
 
-func endpointsWith(hostname, extra string) string {
-	return "[{region: " + region + ", hostname: " + hostname + ", " + extra + "}]"
-}
-
 func s3Cases() []s3Case {
-	ep := func(extra string) string { return endpointsWith(endpointName, extra) }
-	broken := "vpce-broken-abcdefgh.s3." + region + ".vpce.amazonaws.com" // public DNS fails for it
+	// ep is the endpoint for buckets, changed by options.
+	ep := func(buckets []string, options ...func(*endpoint)) endpoint {
+		e := endpoint{Region: region, Hostname: endpointName, Buckets: buckets}
+		for _, o := range options {
+			o(&e)
+		}
+		return e
+	}
+	listed := []string{"listed-bucket"}
+	dotted := []string{"my.dotted.bucket"}
+	const alias = "myap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias"
+	pathStyle := func(e *endpoint) { e.PathStyle = true }
+	dualstack := func(e *endpoint) { e.Dualstack = true }
+	answerAlias := func(e *endpoint) { e.Answer = "alias" }
+	accessPoint := func(e *endpoint) { e.AccessPoints = []string{"myap-123456789012"} }
+	broken := func(onUnresolved string) func(*endpoint) {
+		return func(e *endpoint) {
+			e.Hostname = "vpce-broken-abcdefgh.s3." + region + ".vpce.amazonaws.com" // public DNS fails for it
+			e.OnUnresolved = onUnresolved
+		}
+	}
 	listedAndNot := []step{{"listed-bucket", toEndpoint}, {"unlisted-bucket", toPublic}}
 	return []s3Case{
-		{name: "listed bucket private, unlisted public", endpoints: ep("buckets: [listed-bucket]"), steps: listedAndNot},
-		{name: "dotted bucket without path_style", endpoints: ep("buckets: [my.dotted.bucket]"),
+		{name: "listed bucket private, unlisted public", endpoint: ep(listed), steps: listedAndNot},
+		{name: "dotted bucket without path_style", endpoint: ep(dotted),
 			steps: []step{{"my.dotted.bucket", toPublic}}},
-		{name: "dotted bucket with path_style", endpoints: ep("buckets: [my.dotted.bucket], path_style: true"),
+		{name: "dotted bucket with path_style", endpoint: ep(dotted, pathStyle),
 			steps: []step{{"my.dotted.bucket", toEndpoint}}},
-		{name: "every bucket", endpoints: ep(`buckets: ["*"]`),
+		{name: "every bucket", endpoint: ep([]string{"*"}),
 			steps: []step{{"listed-bucket", toEndpoint}, {"unlisted-bucket", toEndpoint}, {"my.dotted.bucket", toEndpoint}}},
-		{name: "access point alias and ARN listed", endpoints: ep("buckets: [myap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias], access_points: [myap-123456789012]"),
-			steps: []step{{"myap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias", toEndpoint}, {apARN, toEndpoint}}},
-		{name: "access point alias and ARN not listed", endpoints: ep("buckets: [listed-bucket]"),
-			steps: []step{{"myap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias", toPublic}, {apARN, toPublic}}},
-		{name: "dualstack names without dualstack", endpoints: ep("buckets: [listed-bucket]"), dualstack: true,
+		{name: "access point alias and ARN listed", endpoint: ep([]string{alias}, accessPoint),
+			steps: []step{{alias, toEndpoint}, {apARN, toEndpoint}}},
+		{name: "access point alias and ARN not listed", endpoint: ep(listed),
+			steps: []step{{alias, toPublic}, {apARN, toPublic}}},
+		{name: "dualstack names without dualstack", endpoint: ep(listed), dualstack: true,
 			steps: []step{{"listed-bucket", toPublic}}},
-		{name: "dualstack names with dualstack", endpoints: ep("buckets: [listed-bucket], dualstack: true"), dualstack: true,
+		{name: "dualstack names with dualstack", endpoint: ep(listed, dualstack), dualstack: true,
 			steps: listedAndNot},
-		{name: "alias answers", endpoints: ep("buckets: [listed-bucket], answer: alias"), steps: listedAndNot},
-		{name: "endpoint unresolvable, on_unresolved public", endpoints: endpointsWith(broken, "buckets: [listed-bucket], on_unresolved: public"),
+		{name: "alias answers", endpoint: ep(listed, answerAlias), steps: listedAndNot},
+		{name: "endpoint unresolvable, on_unresolved public", endpoint: ep(listed, broken("public")),
 			steps: []step{{"listed-bucket", toPublic}}},
-		{name: "endpoint unresolvable, on_unresolved servfail", endpoints: endpointsWith(broken, "buckets: [listed-bucket], on_unresolved: servfail"),
+		{name: "endpoint unresolvable, on_unresolved servfail", endpoint: ep(listed, broken("servfail")),
 			steps: []step{{"listed-bucket", fails}}},
-		{name: "certificate verified: no CA, no request", endpoints: ep("buckets: [listed-bucket]"), noCA: true,
+		{name: "certificate verified: no CA, no request", endpoint: ep(listed), noCA: true,
 			steps: []step{{"listed-bucket", fails}, {"unlisted-bucket", fails}}},
-		{name: "through BIND", endpoints: ep("buckets: [listed-bucket]"), front: "bind", steps: listedAndNot},
-		{name: "through Unbound", endpoints: ep("buckets: [listed-bucket]"), front: "unbound", steps: listedAndNot},
+		{name: "through BIND", endpoint: ep(listed), front: "bind", steps: listedAndNot},
+		{name: "through Unbound", endpoint: ep(listed), front: "unbound", steps: listedAndNot},
 	}
 }
 
@@ -162,13 +177,13 @@ func s3Cases() []s3Case {
 // there configured as `s3dns export` says.
 func (c s3Case) serve(t *testing.T) {
 	t.Helper()
-	t.Setenv("S3DNS_ENDPOINTS", c.endpoints)
+	t.Setenv("S3DNS_ENDPOINTS", endpointsValue(t, c.endpoint))
 	if c.front == "" {
 		startBinary(t, resolverAddr, s3dnsHTTP, "--upstream", worldDNS)
 		return
 	}
 	startBinary(t, s3dnsBehind, s3dnsHTTP, "--upstream", worldDNS)
-	cfg := configWith(t, "endpoints: "+c.endpoints+"\n")
+	cfg := exportConfig(t, c.endpoint)
 	switch c.front {
 	case "bind":
 		startNamedAt(t, resolverAddr, worldDNS, "", export(t, "--format", "bind", "--config", cfg, "--server", s3dnsBehind))

@@ -22,11 +22,12 @@ const (
 	execVPCE = "vpce-0444-dddd.execute-api.eu-west-2.vpce.amazonaws.com."
 )
 
-const serviceEndpoints = listedEndpoint +
-	"  - {region: eu-west-2, service: sts, hostname: " + stsVPCE + "}\n" +
-	"  - {region: eu-west-2, service: ecr.api, hostname: " + apiVPCE + "}\n" +
-	"  - {region: eu-west-2, service: ecr.dkr, hostname: " + dkrVPCE + "}\n" +
-	"  - {region: eu-west-2, service: execute-api, hostname: " + execVPCE + "}\n"
+var serviceEndpoints = []endpoint{listedEndpoint,
+	{Region: "eu-west-2", Service: "sts", Hostname: stsVPCE},
+	{Region: "eu-west-2", Service: "ecr.api", Hostname: apiVPCE},
+	{Region: "eu-west-2", Service: "ecr.dkr", Hostname: dkrVPCE},
+	{Region: "eu-west-2", Service: "execute-api", Hostname: execVPCE},
+}
 
 // servicesPublicDNS resolves each endpoint to its own private addresses,
 // and the services' public names to public addresses that must not be
@@ -84,7 +85,7 @@ func TestServiceEndpointsWithDig(t *testing.T) {
 func TestServiceEndpointsThroughResolvers(t *testing.T) {
 	public := servicesPublicDNS(t)
 	s := s3dnsFor(t, public.Addr, serviceEndpoints)
-	cfg := configWith(t, "endpoints:\n"+serviceEndpoints)
+	cfg := exportConfig(t, serviceEndpoints...)
 	bindZones := export(t, "--format", "bind", "--config", cfg, "--server", s.dns)
 	unboundServer, unboundZones := splitUnbound(export(t, "--format", "unbound", "--config", cfg, "--server", s.dns))
 	for _, z := range []string{"sts.eu-west-2.amazonaws.com", "api.ecr.eu-west-2.amazonaws.com", "dkr.ecr.eu-west-2.amazonaws.com",

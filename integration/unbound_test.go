@@ -10,8 +10,8 @@ import (
 
 func TestUnbound0x20AndPrivateDomain(t *testing.T) {
 	public, behindS3dns := publicDNS(t), publicDNS(t)
-	s := s3dnsFor(t, behindS3dns.Addr, listedEndpoint, "--log-queries", "true")
-	out := export(t, "--format", "unbound", "--config", configWith(t, "endpoints:\n"+listedEndpoint), "--server", s.dns)
+	s := s3dnsFor(t, behindS3dns.Addr, []endpoint{listedEndpoint}, "--log-queries", "true")
+	out := export(t, "--format", "unbound", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
 	server, zones := splitUnbound(out)
 	if !strings.Contains(server, `private-domain: "vpce.amazonaws.com"`) || !strings.Contains(zones, `name: "s3.eu-west-2.amazonaws.com."`) {
 		t.Fatalf("export:\n%s", out)
@@ -45,8 +45,8 @@ func TestUnbound0x20AndPrivateDomain(t *testing.T) {
 // endpoint's private addresses: the setting the export adds is needed.
 func TestUnboundWithoutPrivateDomainStripsPrivateAnswers(t *testing.T) {
 	public := publicDNS(t)
-	s := s3dnsFor(t, public.Addr, listedEndpoint)
-	_, zones := splitUnbound(export(t, "--format", "unbound", "--config", configWith(t, "endpoints:\n"+listedEndpoint), "--server", s.dns))
+	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
+	_, zones := splitUnbound(export(t, "--format", "unbound", "--config", exportConfig(t, listedEndpoint), "--server", s.dns))
 	unbound := startUnbound(t, public.Addr, "", zones)
 	resp := ask(t, unbound.addr, listedName, dns.TypeA)
 	if got := addrs(resp); len(got) != 0 {
