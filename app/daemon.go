@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
@@ -65,14 +67,25 @@ func (d *daemon) setTap(cfg config.Dnstap) {
 }
 
 // tapForwarder is the forwarder's dnstap hook: FORWARDER_QUERY/RESPONSE.
-func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, query, reply []byte, asked, answered time.Time) {
-	if t := d.tap.Current(); t != nil {
-		p := tap.UDP
-		if tcp {
-			p = tap.TCP
-		}
-		t.Forwarder(p, local, upstream, query, reply, asked, answered)
+// It packs the messages only while a tap wants them.
+func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, q, resp *dns.Msg, asked, answered time.Time) {
+	t := d.tap.Current()
+	if t == nil || !t.WantsForwarder() {
+		return
 	}
+	query, err := q.Pack()
+	if err != nil {
+		return
+	}
+	var reply []byte
+	if resp != nil {
+		reply, _ = resp.Pack()
+	}
+	p := tap.UDP
+	if tcp {
+		p = tap.TCP
+	}
+	t.Forwarder(p, local, upstream, query, reply, asked, answered)
 }
 
 // stateFor builds what queries are answered from for cfg, with a health

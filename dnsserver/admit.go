@@ -87,8 +87,8 @@ func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 	case q.msg.TSIG != nil:
 		return q.reject(rcodeNotAuth) // s3dns holds no keys: BADKEY (reject adds the TSIG)
 	}
-	s.decide(st, q, sc)
-	if !q.msg.RD() && !q.matched && !st.Matcher.Serves(q.dotted(sc)) {
+	name := s.decide(st, q, sc)
+	if !q.msg.RD() && !q.matched && !st.Matcher.Serves(name) {
 		// No recursion asked for a name s3dns is not the authority for:
 		// refused, as Unbound does (and no snooping in the cache).
 		q.action = metrics.ActionRefused
@@ -118,8 +118,8 @@ func (q *query) reject(rcode int) verdict {
 
 // decide is step 2: which endpoint answers the name. The name is matched in
 // its dotted lower-case form, built in scratch space without allocating for
-// the names S3 uses.
-func (s *Server) decide(st *State, q *query, sc *scratch) {
+// the names S3 uses, and returned (valid until sc is reused).
+func (s *Server) decide(st *State, q *query, sc *scratch) string {
 	sc.lname = wire.LowerName(sc.lname[:0], q.msg.Name)
 	q.lname = sc.lname
 	name := q.dotted(sc)
@@ -127,6 +127,7 @@ func (s *Server) decide(st *State, q *query, sc *scratch) {
 	if st.Health != nil && !q.matched {
 		q.probedHost, _ = st.Health.Watches(name)
 	}
+	return name
 }
 
 // dotted is the lower-case dotted question name, valid until sc is reused.

@@ -31,14 +31,17 @@ type Observer interface {
 // It is safe for concurrent use; answers read it on the query path.
 type Monitor struct {
 	endpoints []*endpoint // by configuration index; nil where health is off
-	gen       atomic.Uint64
-	log       *slog.Logger
-	observe   Observer
-	resolve   Resolver
-	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
-	now       func() time.Time
-	cancel    context.CancelFunc
-	done      sync.WaitGroup
+	// byHost finds a probed endpoint by its hostname (answers for the
+	// hostname itself are filtered too).
+	byHost  map[string]*endpoint
+	gen     atomic.Uint64
+	log     *slog.Logger
+	observe Observer
+	resolve Resolver
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	now     func() time.Time
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
 }
 
 // endpoint is one probed endpoint: its addresses and their states.
@@ -65,7 +68,7 @@ type Options struct {
 // has it. previous, when given, hands over the states of addresses it
 // already knows (a reload keeps what it learnt).
 func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *Monitor) *Monitor {
-	m := &Monitor{endpoints: make([]*endpoint, len(endpoints)), log: opts.Log, observe: opts.Observer,
+	m := &Monitor{endpoints: make([]*endpoint, len(endpoints)), byHost: map[string]*endpoint{}, log: opts.Log, observe: opts.Observer,
 		resolve: resolve, dial: opts.Dial, now: opts.Now}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -93,6 +96,9 @@ func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *
 			old.mu.Unlock()
 		}
 		m.endpoints[i] = ep
+		if _, taken := m.byHost[e.Hostname]; e.Hostname != "" && !taken {
+			m.byHost[e.Hostname] = ep
+		}
 	}
 	if !any {
 		return nil
@@ -305,12 +311,8 @@ func (m *Monitor) Watches(hostname string) (View, bool) {
 	if m == nil {
 		return View{}, false
 	}
-	for _, ep := range m.endpoints {
-		if ep != nil && ep.cfg.Hostname == hostname {
-			return View{ep}, true
-		}
-	}
-	return View{}, false
+	ep, ok := m.byHost[hostname]
+	return View{ep}, ok
 }
 
 // Status is one endpoint's health, for /status and `s3dns status`.

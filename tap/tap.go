@@ -123,6 +123,10 @@ func (t *Tap) Client(p Proto, client, server netip.AddrPort, query, reply []byte
 	}
 }
 
+// WantsForwarder reports whether forwarder messages are sent at all, so
+// that callers pack them only then.
+func (t *Tap) WantsForwarder() bool { return t.want[forwarderQuery] || t.want[forwarderResponse] }
+
 // Forwarder records one exchange with an upstream; reply is nil when none came.
 func (t *Tap) Forwarder(p Proto, local, upstream netip.AddrPort, query, reply []byte, asked, answered time.Time) {
 	if t.want[forwarderQuery] {

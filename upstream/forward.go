@@ -62,26 +62,19 @@ func WithObserver(fn func(upstream, result string, d time.Duration)) Option {
 }
 
 // TapFunc is told about every exchange with an upstream (dnstap
-// FORWARDER_QUERY/RESPONSE): the packed query and reply (nil when none came).
-type TapFunc func(tcp bool, local, upstream netip.AddrPort, query, reply []byte, asked, answered time.Time)
+// FORWARDER_QUERY/RESPONSE): the query and the reply (nil when none came),
+// which it packs only if it keeps them.
+type TapFunc func(tcp bool, local, upstream netip.AddrPort, query, reply *dns.Msg, asked, answered time.Time)
 
 // WithTap sets the TapFunc.
 func WithTap(fn TapFunc) Option { return func(f *Forwarder) { f.tap = fn } }
 
-// tapExchange passes one exchange to the tap, packing only when there is one.
+// tapExchange passes one exchange to the tap, if there is one.
 func (f *Forwarder) tapExchange(tcp bool, local netip.AddrPort, s *server, q, resp *dns.Msg, asked time.Time) {
 	if f.tap == nil || s.pool == nil {
 		return
 	}
-	query, err := q.Pack()
-	if err != nil {
-		return
-	}
-	var reply []byte
-	if resp != nil {
-		reply, _ = resp.Pack()
-	}
-	f.tap(tcp, local, s.pool.raddr.AddrPort(), query, reply, asked, time.Now())
+	f.tap(tcp, local, s.pool.raddr.AddrPort(), q, resp, asked, time.Now())
 }
 
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
