@@ -37,6 +37,8 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	}
 	fmt.Fprintf(w, "access: allow %s; rate limit %s; at most %d TCP connections per client\n",
 		strings.Join(allow, ", "), rateText(cfg.Access.RateLimitQPS), cfg.Access.TCPPerClient)
+	fmt.Fprintf(w, "tcp: idle timeout %s, write timeout %s, at most %d replies queued per connection\n",
+		human(cfg.TCP.IdleTimeout), human(cfg.TCP.WriteTimeout), cfg.TCP.MaxQueued)
 	fmt.Fprintf(w, "dnstap: %s\n", dnstapText(cfg.Dnstap))
 	fmt.Fprintf(w, "endpoints: %d\n", len(cfg.Endpoints))
 	for i := range cfg.Endpoints {

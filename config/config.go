@@ -29,6 +29,7 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	Cache           Cache
 	Access          Access
+	TCP             TCP
 	Log             Log
 	Dnstap          Dnstap
 	Endpoints       []Endpoint
@@ -56,6 +57,18 @@ type Access struct {
 	Allow        []netip.Prefix
 	RateLimitQPS float64
 	TCPPerClient int // concurrent TCP connections per client address
+}
+
+// TCP bounds what one TCP connection may hold (RFC 7766, RFC 9210).
+type TCP struct {
+	// IdleTimeout closes a connection with no query in flight after this
+	// long without a new query; it is also what edns-tcp-keepalive tells.
+	IdleTimeout time.Duration
+	// WriteTimeout closes a connection whose client has not taken a reply
+	// within this long.
+	WriteTimeout time.Duration
+	// MaxQueued closes a connection once this many replies wait to be written.
+	MaxQueued int
 }
 
 // Log configures log/slog output.

@@ -142,8 +142,10 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	t.Setenv("S3DNS_ACCESS_TCP_PER_CLIENT", "3")
 	t.Setenv("S3DNS_CACHE_STALE_RECHECK", "45s")
 	t.Setenv("S3DNS_DNSTAP_FILE", "/var/log/s3dns.dnstap")
+	t.Setenv("S3DNS_TCP_IDLE_TIMEOUT", "20s")
+	t.Setenv("S3DNS_TCP_MAX_QUEUED", "8")
 	cfg, _, err := load(t, file, "--listen", "127.0.0.1:1004", "--cache-max-entries", "9", "--tcp-per-client", "5",
-		"--cache-stale-answer-timeout", "1s")
+		"--cache-stale-answer-timeout", "1s", "--tcp-write-timeout", "2s", "--tcp-idle-timeout", "3s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +155,9 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 	if cfg.Cache.MaxEntries != 9 || cfg.Access.TCPPerClient != 5 || cfg.Cache.StaleAnswerTimeout != time.Second {
 		t.Errorf("flag should win: max_entries = %d, tcp_per_client = %d, stale_answer_timeout = %v",
 			cfg.Cache.MaxEntries, cfg.Access.TCPPerClient, cfg.Cache.StaleAnswerTimeout)
+	}
+	if cfg.TCP != (TCP{IdleTimeout: 3 * time.Second, WriteTimeout: 2 * time.Second, MaxQueued: 8}) {
+		t.Errorf("tcp from flags and environment: %+v", cfg.TCP)
 	}
 	if cfg.Cache.StaleRecheck != 45*time.Second {
 		t.Errorf("env should set stale_recheck: %v", cfg.Cache.StaleRecheck)

@@ -9,6 +9,7 @@ type rawConfig struct {
 	UpstreamTimeout string        `mapstructure:"upstream_timeout"`
 	Cache           rawCache      `mapstructure:"cache"`
 	Access          rawAccess     `mapstructure:"access"`
+	TCP             rawTCP        `mapstructure:"tcp"`
 	Log             rawLog        `mapstructure:"log"`
 	Dnstap          rawDnstap     `mapstructure:"dnstap"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
@@ -28,6 +29,12 @@ type rawAccess struct {
 	Allow        []string `mapstructure:"allow"`
 	RateLimitQPS float64  `mapstructure:"rate_limit_qps"`
 	TCPPerClient int      `mapstructure:"tcp_per_client"`
+}
+
+type rawTCP struct {
+	IdleTimeout  string `mapstructure:"idle_timeout"`
+	WriteTimeout string `mapstructure:"write_timeout"`
+	MaxQueued    int    `mapstructure:"max_queued"`
 }
 
 type rawDnstap struct {
@@ -79,6 +86,9 @@ var defaults = map[string]any{
 	"access.allow":               []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 	"access.rate_limit_qps":      0,
 	"access.tcp_per_client":      32,
+	"tcp.idle_timeout":           "10s",
+	"tcp.write_timeout":          "5s",
+	"tcp.max_queued":             64,
 	"log.level":                  "info",
 	"log.format":                 "text",
 	"log.queries":                false,

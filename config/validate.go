@@ -51,6 +51,18 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 		p.errorf("access.tcp_per_client", "%d must be at least 1", raw.Access.TCPPerClient)
 	}
 
+	cfg.TCP = TCP{
+		IdleTimeout:  duration(p, "tcp.idle_timeout", raw.TCP.IdleTimeout, 100*time.Millisecond),
+		WriteTimeout: duration(p, "tcp.write_timeout", raw.TCP.WriteTimeout, 100*time.Millisecond),
+		MaxQueued:    raw.TCP.MaxQueued,
+	}
+	if cfg.TCP.IdleTimeout > maxKeepalive {
+		p.errorf("tcp.idle_timeout", "%q is more than edns-tcp-keepalive can tell (%v)", raw.TCP.IdleTimeout, maxKeepalive)
+	}
+	if raw.TCP.MaxQueued < 1 {
+		p.errorf("tcp.max_queued", "%d must be at least 1", raw.TCP.MaxQueued)
+	}
+
 	cfg.Log = logConfig(p, raw.Log)
 	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
 	for i := range raw.Endpoints {
@@ -60,6 +72,10 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	checkServiceNames(p, cfg.Endpoints)
 	return cfg
 }
+
+// maxKeepalive is the longest idle timeout edns-tcp-keepalive can carry
+// (16 bits of 100 ms units, RFC 7828 §3.1).
+const maxKeepalive = 0xffff * 100 * time.Millisecond
 
 // duration parses a Go duration or a plain number of seconds, at least min.
 func duration(p *problems, key, s string, min time.Duration) time.Duration {

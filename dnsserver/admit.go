@@ -22,10 +22,13 @@ type query struct {
 	peer   netip.AddrPort // the client with its port, and the address it asked (for dnstap)
 	local  netip.AddrPort
 	start  time.Time
-	pkt    []byte     // the query as it came
-	msg    wire.Query // header, question (as asked) and EDNS facts; aliases the packet
-	lname  []byte     // the question name in lower case, wire form
-	name   string     // the same, dotted; set for the full path only
+	// keepalive is what edns-tcp-keepalive tells a TCP client that asks
+	// (the connection's idle timeout in 100 ms units); 0 over UDP.
+	keepalive uint16
+	pkt       []byte     // the query as it came
+	msg       wire.Query // header, question (as asked) and EDNS facts; aliases the packet
+	lname     []byte     // the question name in lower case, wire form
+	name      string     // the same, dotted; set for the full path only
 	// The decision (step 2): the endpoint that answers the name, if any.
 	match   zones.Match
 	matched bool
@@ -63,6 +66,9 @@ func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 	q.msg, problem = wire.Parse(pkt)
 	if problem == wire.NotQuery {
 		return dropped
+	}
+	if q.msg.AskedKeepalive {
+		q.msg.Keepalive = q.keepalive
 	}
 	if !st.allowed(q.client) {
 		return q.refuse(metrics.ActionRefused)
@@ -162,6 +168,7 @@ func (q *query) detach(pkt []byte, sc *scratch) *query {
 	own := append([]byte(nil), pkt...)
 	c.pkt = own
 	c.msg, _ = wire.Parse(own)
+	c.msg.Keepalive = q.msg.Keepalive
 	c.lname = append([]byte(nil), q.lname...)
 	c.name = strings.Clone(q.dotted(sc))
 	return &c

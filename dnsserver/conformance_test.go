@@ -30,9 +30,10 @@ func askFrom(t *testing.T, network, from, addr string, m *dns.Msg) (*dns.Msg, er
 	return resp, err
 }
 
-// 1. TCP admission: a client outside allow is closed at accept and one
-// client address holds at most tcp_per_client connections, so that neither
-// can take the slots of everybody else.
+// 1. TCP admission: a client outside allow is closed at accept, and one
+// client address holds at most tcp_per_client connections (idle ones give
+// way to new ones: TestPerClientCapEvictsOldestIdle), so that neither can
+// take the slots of everybody else.
 func TestTCPAdmissionAtAccept(t *testing.T) {
 	h := start(t, baseConfig().with(func(c *serverConfig) {
 		c.Access = map[string]any{"allow": []string{"127.0.0.1/32", "127.0.0.3/32"}, "tcp_per_client": 32}
@@ -58,13 +59,11 @@ func TestTCPAdmissionAtAccept(t *testing.T) {
 		}
 	}
 	refused := func(reason string) float64 { return testutil.ToFloat64(h.metrics.TCPRefused.WithLabelValues(reason)) }
-	deadline := time.Now().Add(10 * time.Second)
-	for refused(refusedACL) < 1000 || refused(refusedPerClient) < 68 {
-		if time.Now().After(deadline) {
-			t.Fatalf("refused at accept: acl %v (want 1000), per_client %v (want 68)", refused(refusedACL), refused(refusedPerClient))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	evicted := func() float64 { return testutil.ToFloat64(h.metrics.TCPClosed.WithLabelValues(closedEvicted)) }
+	open := func() float64 { return testutil.ToFloat64(h.metrics.TCPConnections) }
+	dnstest.WaitFor(t, "1000 refused for the ACL, 68 idle connections evicted, 32 open", 10*time.Second, func() bool {
+		return refused(refusedACL) == 1000 && evicted() == 68 && open() == 32
+	})
 	resp, err := askFrom(t, "tcp", "127.0.0.3", h.addr, question(listed, dns.TypeA))
 	if err != nil || len(resp.Answer) != 3 {
 		t.Fatalf("another allowed client over TCP: %v %v", resp, err)

@@ -81,12 +81,14 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 	s.send(st, q, resp, write)
 }
 
-// send records the query and writes its reply.
+// send writes the reply, then records the query: a reply that could not be
+// written is not counted or tapped as sent.
 func (s *Server) send(st *State, q *query, resp []byte, write func([]byte) error) {
-	s.record(st, q, resp)
 	if err := write(resp); err != nil {
 		s.log.Debug("writing reply failed", "client", q.client.String(), "error", err)
+		resp = nil
 	}
+	s.record(st, q, resp)
 }
 
 // limit is the largest reply this query may get: its UDP size, or 0 (none) over TCP.

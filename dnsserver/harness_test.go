@@ -44,6 +44,7 @@ type serverConfig struct {
 	UpstreamTimeout string           `yaml:"upstream_timeout,omitempty"`
 	Cache           map[string]any   `yaml:"cache,omitempty"`
 	Access          map[string]any   `yaml:"access,omitempty"`
+	TCP             map[string]any   `yaml:"tcp,omitempty"`
 	Endpoints       []serverEndpoint `yaml:"endpoints,omitempty"`
 }
 

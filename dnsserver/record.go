@@ -9,8 +9,9 @@ import (
 )
 
 // record is step 6: the one place a query is counted, logged and tapped
-// (dnstap), before its reply is written (so that whoever sees the reply
-// sees the count).
+// (dnstap). resp is the reply as sent, nil when none was: a query dropped,
+// or a reply whose write failed, is counted as a request with no response.
+// Fast UDP replies are recorded just before their batch is written.
 func (s *Server) record(st *State, q *query, resp []byte) {
 	elapsed := q.elapsed()
 	if t := s.opts.Tap.Current(); t != nil {
@@ -21,7 +22,9 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 		t.Client(p, q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
 	}
 	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
-	s.metrics.CountResponse(q.rcode)
+	if resp != nil {
+		s.metrics.CountResponse(q.rcode)
+	}
 	s.metrics.ObserveDuration(q.action, elapsed.Seconds())
 	if st.Config.Log.Queries {
 		name := ""

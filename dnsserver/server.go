@@ -21,10 +21,10 @@ import (
 	"github.com/s3dns/s3dns/tap"
 )
 
-// TCP defaults: a slow or idle client must not hold a connection for long.
+// TCP defaults: a slow client must not hold a connection for long. The idle
+// and write timeouts and the reply queue are configuration (tcp.*).
 const (
 	DefaultTCPReadTimeout = 5 * time.Second
-	DefaultTCPIdleTimeout = 10 * time.Second
 	DefaultMaxTCPConns    = 1000
 	// DefaultMaxFullPath bounds queries on the full path at once (misses
 	// waiting for upstreams); beyond it UDP queries get SERVFAIL at once and
@@ -64,9 +64,10 @@ type Server struct {
 type Options struct {
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
-	// TCP limits; zero values take the defaults above.
+	// TCP limits; zero values take the defaults above. TCPReadTimeout
+	// bounds the wait for a connection's first query and for the rest of
+	// a message once its length arrived.
 	TCPReadTimeout time.Duration
-	TCPIdleTimeout time.Duration
 	MaxTCPConns    int
 	MaxFullPath    int
 	// Tap sends dnstap messages of what clients ask and get; nil: none.
@@ -77,7 +78,6 @@ type Options struct {
 func New(st *State, opts Options) *Server {
 	s := &Server{log: opts.Log, metrics: opts.Metrics, opts: opts}
 	s.opts.TCPReadTimeout = cmp.Or(s.opts.TCPReadTimeout, DefaultTCPReadTimeout)
-	s.opts.TCPIdleTimeout = cmp.Or(s.opts.TCPIdleTimeout, DefaultTCPIdleTimeout)
 	s.opts.MaxTCPConns = cmp.Or(s.opts.MaxTCPConns, DefaultMaxTCPConns)
 	s.opts.MaxFullPath = cmp.Or(s.opts.MaxFullPath, DefaultMaxFullPath)
 	if s.log == nil {
@@ -88,8 +88,8 @@ func New(st *State, opts Options) *Server {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.fullSlots = slots.New(s.opts.MaxFullPath)
-	s.conns.perClient = map[netip.Addr]int{}
-	s.conns.open = map[net.Conn]struct{}{}
+	s.conns.perClient = map[netip.Addr][]*tcpConn{}
+	s.conns.open = map[*tcpConn]struct{}{}
 	s.state.Store(st)
 	return s
 }

@@ -34,7 +34,9 @@ func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr, l
 	if s.goFull(func() { s.serveFull(st, full, w.write) }) {
 		return nil
 	}
-	return s.overloaded(dst, st, full)
+	resp = overloaded(dst, full)
+	s.record(st, full, resp)
+	return resp
 }
 
 // readStops says whether a failed read ends the reader (the socket is

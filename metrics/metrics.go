@@ -22,8 +22,10 @@ type Metrics struct {
 	CacheRequests   *prometheus.CounterVec   // result
 	CacheHits       prometheus.Counter       // CacheRequests{result="hit"}, for the fast path
 	TCPRefused      *prometheus.CounterVec   // reason
-	EndpointUp      *prometheus.GaugeVec     // endpoint, address
-	EndpointProbes  *prometheus.CounterVec   // endpoint, result
+	TCPClosed       *prometheus.CounterVec   // reason
+	TCPConnections  prometheus.Gauge
+	EndpointUp      *prometheus.GaugeVec   // endpoint, address
+	EndpointProbes  *prometheus.CounterVec // endpoint, result
 	DnstapDropped   prometheus.Counter
 	Reloads         *prometheus.CounterVec // result
 	LastReloadOK    prometheus.Gauge
@@ -69,6 +71,14 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_tcp_refused_total",
 			Help: "TCP connections closed at accept, by reason (acl, per_client, limit).",
 		}, []string{"reason"}),
+		TCPClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_tcp_closed_total",
+			Help: "TCP connections the server closed while they were in use, by reason (write_failed: a reply could not be written whole in tcp.write_timeout; queue_full: tcp.max_queued replies waited; evicted: the oldest idle connection of a client at access.tcp_per_client, closed to admit a new one).",
+		}, []string{"reason"}),
+		TCPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "s3dns_tcp_connections",
+			Help: "TCP connections open now.",
+		}),
 		EndpointUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "s3dns_endpoint_up",
 			Help: "1 while a probed endpoint address answers its health check, 0 while it is down.",
@@ -95,6 +105,9 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 	for _, reason := range []string{"acl", "per_client", "limit"} {
 		m.TCPRefused.WithLabelValues(reason)
 	}
+	for _, reason := range []string{"write_failed", "queue_full", "evicted"} {
+		m.TCPClosed.WithLabelValues(reason)
+	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "s3dns_build_info",
 		Help:        "Always 1; labels give the version and the Go version it was built with.",
@@ -106,7 +119,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
 	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
-		m.CacheRequests, m.TCPRefused, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
+		m.CacheRequests, m.TCPRefused, m.TCPClosed, m.TCPConnections, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.
 	m.Reloads.WithLabelValues("success")

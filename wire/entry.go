@@ -239,10 +239,7 @@ func (e *Entry) Append(dst []byte, q *Query, now int64, limit int) []byte {
 			binary.BigEndian.PutUint32(r[off:], ttl-min(ttl, secs))
 		}
 	}
-	extra := 0
-	if q.HasOPT {
-		extra = optLen
-	}
+	extra := optSize(q)
 	if limit > 0 && len(r)+extra > limit {
 		if int(e.arStart)+extra <= limit {
 			dst = dst[:start+int(e.arStart)]

@@ -59,6 +59,12 @@ type Query struct {
 	UDPSize uint16 // the client's EDNS0 payload size
 	DO      bool
 	TSIG    []byte // the TSIG record as sent, nil without one
+	// AskedKeepalive: the OPT holds an empty edns-tcp-keepalive option.
+	AskedKeepalive bool
+	// Keepalive, when not 0, is the idle timeout in 100 ms units that
+	// replies carry in edns-tcp-keepalive (RFC 7828): the transport sets it
+	// for TCP queries that asked.
+	Keepalive uint16
 }
 
 // Opts are the query bits that select a different answer (cache key).
@@ -95,20 +101,32 @@ func Parse(b []byte) (q Query, p Problem) {
 	if q.Flags&maskOp != 0 {
 		p = BadOpcode
 	}
-	if qd != 1 {
-		return q, worst(p, Malformed)
+	off := headerLen
+	if qd == 1 {
+		end, ok := nameEnd(b, off)
+		if !ok || end+4 > len(b) {
+			return q, worst(p, Malformed)
+		}
+		q.Name = b[off:end]
+		q.Qtype = binary.BigEndian.Uint16(b[end:])
+		q.Qclass = binary.BigEndian.Uint16(b[end+2:])
+		off = end + 4
+	} else {
+		// No question or several: FORMERR, but the records are still read
+		// so that the reply carries an OPT when the query had one.
+		p = worst(p, Malformed)
+		for range int(qd) {
+			end, ok := skipName(b, off)
+			if !ok || end+4 > len(b) {
+				return q, p
+			}
+			off = end + 4
+		}
 	}
-	off, ok := nameEnd(b, headerLen)
-	if !ok || off+4 > len(b) {
-		return q, worst(p, Malformed)
-	}
-	q.Name = b[headerLen:off]
-	q.Qtype = binary.BigEndian.Uint16(b[off:])
-	q.Qclass = binary.BigEndian.Uint16(b[off+2:])
-	off += 4
 	if q.Flags&bitTC != 0 || an != 0 || ns != 0 && q.Qtype != dns.TypeIXFR {
 		p = worst(p, Malformed)
 	}
+	var ok bool
 	// Answer and authority records (an IXFR's SOA) are skipped unread.
 	for range int(an) + int(ns) {
 		if off, ok = skipRecord(b, off); !ok {
@@ -150,12 +168,64 @@ func (q *Query) parseOPT(rr []byte, nameLen int) Problem {
 		if len(opts) < 4 || 4+int(binary.BigEndian.Uint16(opts[2:])) > len(opts) {
 			return Malformed // an option running past the record
 		}
-		opts = opts[4+int(binary.BigEndian.Uint16(opts[2:])):]
+		code, data := binary.BigEndian.Uint16(opts), opts[4:4+int(binary.BigEndian.Uint16(opts[2:]))]
+		if !q.optionFine(code, data) {
+			return Malformed
+		}
+		opts = opts[4+len(data):]
 	}
 	if fixed[5] != 0 {
 		return BadVersion
 	}
 	return Fine
+}
+
+// EDNS option codes checked in queries.
+const (
+	optionECS       = 8  // RFC 7871
+	optionCookie    = 10 // RFC 7873
+	optionKeepalive = 11 // RFC 7828
+)
+
+// optionFine checks the options whose malformed forms get FORMERR, as BIND
+// does: a COOKIE of 8 or 16–40 bytes (RFC 7873 §5.2.2); an ECS option whose
+// address holds exactly its source prefix, no more bits, for a known family,
+// with scope 0 (RFC 7871 §7.1.1); an edns-tcp-keepalive without a TIMEOUT,
+// which only servers send (RFC 7828 §3.2.1). Other options are ignored.
+func (q *Query) optionFine(code uint16, data []byte) bool {
+	switch code {
+	case optionCookie:
+		return len(data) == 8 || len(data) >= 16 && len(data) <= 40
+	case optionECS:
+		return ecsFine(data)
+	case optionKeepalive:
+		q.AskedKeepalive = true
+		return len(data) == 0
+	}
+	return true
+}
+
+func ecsFine(data []byte) bool {
+	if len(data) < 4 {
+		return false
+	}
+	family, source, scope, addr := binary.BigEndian.Uint16(data), int(data[2]), data[3], data[4:]
+	maxBits := 0
+	switch family {
+	case 1:
+		maxBits = 32
+	case 2:
+		maxBits = 128
+	default:
+		return false
+	}
+	if scope != 0 || source > maxBits || len(addr) != (source+7)/8 {
+		return false
+	}
+	if source%8 != 0 && addr[len(addr)-1]&(0xff>>(source%8)) != 0 {
+		return false // bits beyond the source prefix must be zero
+	}
+	return true
 }
 
 // worst keeps the problem that decides the reply: an unknown opcode gets

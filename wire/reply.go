@@ -22,7 +22,8 @@ func AppendError(dst []byte, q *Query, rcode int) []byte {
 
 // appendOPT adds s3dns's OPT record to the reply starting at start when the
 // query carried one: payload size MaxUDPSize, version 0, DO echoed (RFC
-// 3225), the upper bits of an extended rcode, no options.
+// 3225), the upper bits of an extended rcode, and edns-tcp-keepalive when
+// the transport set q.Keepalive.
 func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 	if !q.HasOPT {
 		return dst
@@ -31,10 +32,29 @@ func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 	if q.DO {
 		flags = 0x80
 	}
-	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0, 0, 0)
+	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0)
+	if q.Keepalive != 0 {
+		dst = append(dst, 0, keepaliveLen, 0, optionKeepalive, 0, 2, byte(q.Keepalive>>8), byte(q.Keepalive))
+	} else {
+		dst = append(dst, 0, 0) // no options
+	}
 	r := dst[start:]
 	binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
 	return dst
+}
+
+// keepaliveLen is the length of an edns-tcp-keepalive option with its TIMEOUT.
+const keepaliveLen = 6
+
+// optSize is the length of the OPT record appendOPT adds for q.
+func optSize(q *Query) int {
+	switch {
+	case !q.HasOPT:
+		return 0
+	case q.Keepalive != 0:
+		return optLen + keepaliveLen
+	}
+	return optLen
 }
 
 // AppendRR adds a packed record to the additional section of the reply

@@ -1,0 +1,164 @@
+//go:build unix
+
+package dnsserver
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+// bigTXT is a TXT record of about size bytes under name.
+func bigTXT(name string, size int) string {
+	var b strings.Builder
+	b.WriteString(name + " 300 IN TXT")
+	for range size / 256 {
+		b.WriteString(` "` + strings.Repeat("y", 255) + `"`)
+	}
+	return b.String()
+}
+
+// dialSmallBuffer connects with a 4 KB receive buffer, set before the
+// handshake so that the advertised window stays small: a client that can
+// hold little and then stops reading.
+func dialSmallBuffer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 2 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// pipeline writes one query per ID for name without reading anything.
+func pipeline(t *testing.T, c net.Conn, name string, qtype uint16, ids int) {
+	t.Helper()
+	var out []byte
+	for id := 1; id <= ids; id++ {
+		m := question(name, qtype)
+		m.Id = uint16(id)
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = binary.BigEndian.AppendUint16(out, uint16(len(b)))
+		out = append(out, b...)
+	}
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readFrames reads length-prefixed messages until the stream ends, and
+// checks that every whole one is a reply to one of ids for name: a length
+// read out of record data would not be.
+func readFrames(t *testing.T, c net.Conn, name string, ids int) (whole int) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	seen := map[uint16]bool{}
+	var length [2]byte
+	for {
+		if _, err := io.ReadFull(c, length[:]); err != nil {
+			return whole
+		}
+		frame := make([]byte, binary.BigEndian.Uint16(length[:]))
+		if _, err := io.ReadFull(c, frame); err != nil {
+			return whole // the last frame was cut short: nothing may follow it
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(frame); err != nil {
+			t.Fatalf("frame %d (%d bytes) is not a DNS message: %v", whole+1, len(frame), err)
+		}
+		if m.Id < 1 || int(m.Id) > ids || seen[m.Id] || len(m.Question) != 1 || !strings.EqualFold(m.Question[0].Name, name) {
+			t.Fatalf("frame %d is not a reply to one of the queries: %v", whole+1, m)
+		}
+		seen[m.Id] = true
+		whole++
+	}
+}
+
+const bigName = "big.example."
+
+// Item 1 (RFC 7766 §8): a reply that cannot be written whole ends the
+// connection at once; the client reads whole replies, then the end of the
+// stream, never a frame after a partial one.
+func TestPartialReplyEndsConnection(t *testing.T) {
+	up := dnstest.NewUpstream(t, append([]string{bigTXT(bigName, 63000)}, publicZone...)...)
+	up.SetMode(dnstest.Truncate, 0) // the 63 KB answer comes over TCP
+	h := startWith(t, shortTCP(), up)
+	if resp := h.ask(t, "tcp", question(bigName, dns.TypeTXT)); len(resp.Answer) != 1 {
+		t.Fatalf("big TXT: %v", resp)
+	}
+	conn := dialSmallBuffer(t, h.addr)
+	pipeline(t, conn, bigName, dns.TypeTXT, 50) // cached: answered at once, faster than read
+	closed := func() float64 { return testutil.ToFloat64(h.metrics.TCPClosed.WithLabelValues(closedWriteFailed)) }
+	dnstest.WaitFor(t, "the connection closed for its failed write", 5*time.Second, func() bool { return closed() == 1 })
+	// Others are served meanwhile.
+	if resp := h.ask(t, "tcp", question(listed, dns.TypeA)); len(resp.Answer) != 3 {
+		t.Fatalf("another client: %v", resp)
+	}
+	whole := readFrames(t, conn, bigName, 50)
+	if whole >= 50 {
+		t.Fatalf("all %d replies arrived: the client was expected to stall the server", whole)
+	}
+	dnstest.WaitFor(t, "no TCP connection open", 5*time.Second, func() bool { return testutil.ToFloat64(h.metrics.TCPConnections) == 0 })
+}
+
+// Item 2: a client that never reads cannot hold a connection: it is closed
+// once writes stall for tcp.write_timeout, or once tcp.max_queued replies
+// wait, whichever comes first, however many queries it pipelined.
+func TestClientThatNeverReads(t *testing.T) {
+	var zone []string
+	const names = 32
+	for i := range names {
+		zone = append(zone, bigTXT(fmt.Sprintf("big%d.example.", i), 20000))
+	}
+	for _, c := range []struct {
+		name   string
+		tcp    map[string]any
+		reason string
+	}{
+		{"writes stall", map[string]any{"write_timeout": "300ms", "max_queued": 1000}, closedWriteFailed},
+		{"replies queue up", map[string]any{"write_timeout": "1m", "max_queued": 4}, closedQueueFull},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			up := dnstest.NewUpstream(t, zone...)
+			up.SetMode(dnstest.Truncate, 0)
+			h := startWith(t, baseConfig().with(func(sc *serverConfig) { sc.TCP = c.tcp }), up)
+			conn := dialSmallBuffer(t, h.addr)
+			// 300 queries over 32 names that miss: replies become ready
+			// together on the full path, and none is read.
+			var out []byte
+			for id := 1; id <= 300; id++ {
+				m := question(fmt.Sprintf("big%d.example.", id%names), dns.TypeTXT)
+				m.Id = uint16(id)
+				b, _ := m.Pack()
+				out = binary.BigEndian.AppendUint16(out, uint16(len(b)))
+				out = append(out, b...)
+			}
+			go conn.Write(out) // may block: the server stops reading at its pipelining cap
+			closed := func() float64 { return testutil.ToFloat64(h.metrics.TCPClosed.WithLabelValues(c.reason)) }
+			dnstest.WaitFor(t, "the connection closed ("+c.reason+")", 10*time.Second, func() bool { return closed() == 1 })
+			dnstest.WaitFor(t, "no TCP connection open", 5*time.Second, func() bool { return testutil.ToFloat64(h.metrics.TCPConnections) == 0 })
+		})
+	}
+}
