@@ -208,7 +208,7 @@ func (c *Cache) serveStale(a *Answer, now int64) (Result, error) {
 		return Result{}, err
 	}
 	setTTLs(m, StaleTTL)
-	e, err := wire.Build(m, 0, a.Opts(), now, now)
+	e, err := wire.Build(m, wire.Aging{}, a.Opts(), now, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -235,10 +235,11 @@ func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, err
 		c.recheckLater(key, q, now)
 		return fetched{}, err
 	}
+	scrub(resp, q.Name, q.Qtype)
 	canonical(resp, q.Name)
 	c.limits.Clamp(resp)
 	life := c.limits.Lifetime(resp)
-	e, err := wire.Build(resp, 0, q.Opts, now, now+int64(life))
+	e, err := wire.Build(resp, wire.Aging{}, q.Opts, now, now+int64(life))
 	if err != nil {
 		return fetched{}, err
 	}

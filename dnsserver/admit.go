@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
@@ -32,8 +33,10 @@ type query struct {
 	// The decision (step 2): the endpoint that answers the name, if any.
 	match   zones.Match
 	matched bool
-	// probedHost: the name is a probed endpoint's own hostname, whose
-	// answers leave out the addresses that are down.
+	// ownHost: the name is this endpoint's own hostname (answered with RD=0
+	// too, for resolvers using s3dns as a stub); probedHost: it is probed,
+	// and answers leave out the addresses that are down.
+	ownHost    *config.Endpoint
 	probedHost health.View
 	// How it was answered, for record.
 	action   metrics.Action
@@ -94,7 +97,7 @@ func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 		return q.reject(rcodeNotAuth) // s3dns holds no keys: BADKEY (reject adds the TSIG)
 	}
 	name := s.decide(st, q, sc)
-	if !q.msg.RD() && !q.matched && !st.Matcher.Serves(name) {
+	if !q.msg.RD() && !q.matched && q.ownHost == nil && !st.Matcher.Serves(name) {
 		// No recursion asked for a name s3dns is not the authority for:
 		// refused, as Unbound does (and no snooping in the cache).
 		q.action = metrics.ActionRefused
@@ -130,8 +133,11 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 	q.lname = sc.lname
 	name := q.dotted(sc)
 	q.match, q.matched = st.Matcher.Match(name)
-	if st.Health != nil && !q.matched {
-		q.probedHost, _ = st.Health.Watches(name)
+	if !q.matched && (st.Health != nil || !q.msg.RD()) {
+		if i, ok := st.hostnames[name]; ok {
+			q.ownHost = &st.Config.Endpoints[i]
+			q.probedHost = st.Health.For(i)
+		}
 	}
 	return name
 }

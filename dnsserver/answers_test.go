@@ -148,3 +148,41 @@ func TestAddressesOnlyEndpoint(t *testing.T) {
 		t.Fatalf("resp %v, upstream asked %d", resp, h.up.Total())
 	}
 }
+
+// Issue 17, item 12: an alias answer's TTL is min(endpoint TTL, target's
+// remaining TTL) whenever it is served: from the packed answer later on,
+// the same as a fresh synthesis at that moment would give.
+func TestAliasTTLSameOnBothSpeeds(t *testing.T) {
+	up := dnstest.NewUpstream(t, vpce+" 300 IN A 10.1.0.10")
+	h := startWith(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].Answer = "alias" }), up)
+	ttl := func(m *dns.Msg) uint32 {
+		if len(m.Answer) != 1 {
+			t.Fatalf("alias answer: %v", m)
+		}
+		return m.Answer[0].Header().Ttl
+	}
+	if got := ttl(h.query(t, listed, dns.TypeA)); got != 60 {
+		t.Fatalf("fresh: TTL %d, want the endpoint's 60", got)
+	}
+	for _, c := range []struct {
+		after time.Duration
+		want  uint32
+	}{{30 * time.Second, 60}, {220 * time.Second, 50}, {20 * time.Second, 30}} {
+		h.clock.Add(c.after)
+		for _, network := range []string{"udp", "tcp"} {
+			if got := ttl(h.ask(t, network, question(listed, dns.TypeA))); got != c.want {
+				t.Fatalf("packed answer over %s: TTL %d, want %d", network, got, c.want)
+			}
+		}
+		// A fresh synthesis (a new State: no packed endpoint answers, the
+		// same cache) gives the same.
+		st := h.srv.State()
+		h.srv.Swap(NewState(st.Config, h.cache, PackedOf(h.cache)))
+		if got := ttl(h.query(t, listed, dns.TypeA)); got != c.want {
+			t.Fatalf("fresh synthesis: TTL %d, want %d", got, c.want)
+		}
+	}
+	if up.Count(vpce, "udp") != 1 {
+		t.Fatalf("the target was asked %d times; its cached answer should serve", up.Count(vpce, "udp"))
+	}
+}

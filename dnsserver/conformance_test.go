@@ -338,6 +338,7 @@ func TestRecursionNotDesired(t *testing.T) {
 	}{
 		{listed, dns.RcodeSuccess, 3},
 		{unlisted, dns.RcodeSuccess, 1}, // an unlisted bucket in a served zone
+		{vpce, dns.RcodeSuccess, 2},     // the endpoint's own hostname (issue 17, item 8)
 		{"www.example.", dns.RcodeRefused, 0},
 		{"myspecificbucket.s3-fips.eu-west-2.amazonaws.com.", dns.RcodeRefused, 0}, // not a served zone
 	} {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 
 // flakyUpstream answers in memory (dnstest.MemoryUpstream) except for names
 // hashing to one third, which fail: both paths of the flow get exercised.
+// Every answer also carries records for another name, which no reply may
+// pass on (answer scrubbing).
 type flakyUpstream struct{}
 
 func (flakyUpstream) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error) {
@@ -28,7 +31,30 @@ func (flakyUpstream) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string
 	if h.Sum32()%3 == 0 {
 		return nil, "", errors.New("stub failure")
 	}
-	return dnstest.MemoryUpstream{}.Exchange(ctx, q)
+	m, upstream, err := dnstest.MemoryUpstream{}.Exchange(ctx, q)
+	if err == nil {
+		m.Answer = append(m.Answer, plantedA)
+		m.Ns = append(m.Ns, plantedNS)
+		m.Extra = append(m.Extra, plantedA)
+	}
+	return m, upstream, err
+}
+
+const plantedName = "victim.test."
+
+var (
+	plantedA  = &dns.A{Hdr: dns.RR_Header{Name: plantedName, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 3600}, A: []byte{203, 0, 113, 66}}
+	plantedNS = &dns.NS{Hdr: dns.RR_Header{Name: plantedName, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 3600}, Ns: plantedName}
+)
+
+// checkScrubbed fails the test when a reply carries a planted record.
+func checkScrubbed(t *testing.T, m *dns.Msg) {
+	t.Helper()
+	for _, rr := range append(append(m.Answer, m.Ns...), m.Extra...) {
+		if rr.Header().Name == plantedName {
+			t.Fatalf("a planted record reached the client: %v", rr)
+		}
+	}
 }
 
 var fuzzClient = netip.MustParseAddr("127.0.0.9")
@@ -37,6 +63,11 @@ var fuzzClient = netip.MustParseAddr("127.0.0.9")
 // every bucket (us-east-1) in front of a real cache over flakyUpstream, on
 // a clock that stands still.
 func fuzzServer(t testing.TB) *Server {
+	s, _ := fuzzServerWithClock(t)
+	return s
+}
+
+func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock) {
 	ep := config.Endpoint{Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
 		Buckets: []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
 		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: 60e9}
@@ -47,7 +78,22 @@ func fuzzServer(t testing.TB) *Server {
 	cfg.Access.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	clock := dnstest.NewClock()
 	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Now: clock.Now}, flakyUpstream{})
-	return New(NewState(cfg, c, PackedOf(c)), Options{})
+	return New(NewState(cfg, c, PackedOf(c)), Options{}), clock
+}
+
+// freshFull answers pkt on the full path of a new State that shares st's
+// cache but holds no packed endpoint answers: what a fresh synthesis gives.
+func freshFull(s *Server, pkt []byte, proto metrics.Proto) []byte {
+	st := s.State()
+	fresh := NewState(st.Config, st.Resolver, Packed{Store: st.forwarded, Clock: st.clock})
+	sc := newScratch()
+	q := query{proto: proto, client: fuzzClient, start: time.Now()}
+	if resp, done := s.serveFast(fresh, &q, pkt, nil, sc); done {
+		return resp // a forwarded answer the cache still holds
+	}
+	var resp []byte
+	s.serveFull(fresh, q.detach(pkt, sc), func(b []byte) error { resp = bytes.Clone(b); return nil })
+	return resp
 }
 
 // exchange runs one packet through the flow as a transport does, the full
@@ -115,6 +161,7 @@ func checkReply(t *testing.T, data, resp []byte, proto metrics.Proto) {
 	if proto == metrics.UDP && len(resp) > req.MaxUDP() {
 		t.Fatalf("UDP reply of %d bytes for a limit of %d", len(resp), req.MaxUDP())
 	}
+	checkScrubbed(t, &m)
 }
 
 // fuzzNames are the kinds of name the two speeds must agree on.
@@ -128,12 +175,20 @@ var fuzzTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns
 // FuzzFastMatchesFull is the differential test of the two speeds: a query
 // is answered by the full path (which stores its answer packed), then the
 // same query by the fast path; the replies must be byte-identical (the
-// clock stands still, so no TTL has counted down).
+// clock stands still, so no TTL has counted down). Then the clock moves on
+// by age seconds, and the fast path's reply must be byte-identical to a
+// fresh synthesis at that moment (TTLs counted down the same way on both
+// speeds: alias answers included). Malformed EDNS options must get FORMERR
+// on both, and no reply may carry the records the upstream planted.
 func FuzzFastMatchesFull(f *testing.F) {
-	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil))
-	f.Add(uint8(1), uint64(0b1010), uint8(1), uint8(0b0111), uint16(512), []byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8})
-	f.Add(uint8(3), uint64(0xffff), uint8(14), uint8(0b1101), uint16(4096), []byte{0, 12, 0, 2, 0, 0})
-	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte) {
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil), uint16(0))
+	f.Add(uint8(1), uint64(0b1010), uint8(1), uint8(0b0111), uint16(512), []byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}, uint16(30))
+	f.Add(uint8(3), uint64(0xffff), uint8(14), uint8(0b1101), uint16(4096), []byte{0, 12, 0, 2, 0, 0}, uint16(3500))
+	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2}, uint16(100))
+	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 8, 192, 0, 2}, uint16(100))
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 11, 0, 2, 0, 100}, uint16(0))
+	f.Add(uint8(0), uint64(0), uint8(1), uint8(0b0101), uint16(1232), []byte{0, 10, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(0))
+	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte, age uint16) {
 		m := new(dns.Msg)
 		m.SetQuestion(mixCase(fuzzNames[int(name)%len(fuzzNames)], caseMask), fuzzTypes[int(qtype)%len(fuzzTypes)])
 		m.RecursionDesired = flags&1 != 0
@@ -148,7 +203,7 @@ func FuzzFastMatchesFull(f *testing.F) {
 		if flags&4 != 0 && len(option) > 0 && len(option) < 512 {
 			pkt = appendRawOption(pkt, option) // possibly malformed: both paths must say FORMERR
 		}
-		s := fuzzServer(t)
+		s, clock := fuzzServerWithClock(t)
 		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
 			full, fast := exchange(s, pkt, proto)
 			if fast {
@@ -158,13 +213,34 @@ func FuzzFastMatchesFull(f *testing.F) {
 			if !fast {
 				continue // not kept: nothing for the fast path to disagree with
 			}
-			if !bytes.Equal(full, again) {
-				var a, b dns.Msg
-				_, _ = a.Unpack(full), b.Unpack(again)
-				t.Fatalf("%v: full path and fast path differ\nfull:\n%v\nfast:\n%v", proto, &a, &b)
+			differ(t, proto, "full path", full, again)
+			checkScrubbed(t, unpacked(t, again))
+		}
+		clock.Add(time.Duration(age) * time.Second)
+		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
+			if later, fast := exchange(s, pkt, proto); fast {
+				differ(t, proto, "a fresh synthesis "+strconv.Itoa(int(age))+" s later", freshFull(s, pkt, proto), later)
 			}
 		}
 	})
+}
+
+// differ fails the test when the fast path's reply is not byte for byte
+// what the other gave.
+func differ(t *testing.T, proto metrics.Proto, other string, want, fast []byte) {
+	t.Helper()
+	if !bytes.Equal(want, fast) {
+		t.Fatalf("%v: %s and the fast path differ\n%s:\n%v\nfast:\n%v", proto, other, other, unpacked(t, want), unpacked(t, fast))
+	}
+}
+
+func unpacked(t *testing.T, b []byte) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		t.Fatalf("reply does not parse: %v", err)
+	}
+	return m
 }
 
 // mixCase gives each letter of name the case its bit in mask says.

@@ -170,14 +170,19 @@ func TestEndpointHealthLeavesDownAddressesOut(t *testing.T) {
 }
 
 func TestOnUnhealthy(t *testing.T) {
+	servfail := func(m *dns.Msg) bool { return m.Rcode == dns.RcodeServerFailure }
+	every := only("127.0.0.21", "127.0.0.22")
 	for _, c := range []struct {
 		mode string
 		want func(*dns.Msg) bool
 		what string
+		// What the endpoint's own hostname gets with every address down
+		// (issue 17, item 10: with servfail, SERVFAIL there too).
+		host func(*dns.Msg) bool
 	}{
-		{"keep", only("127.0.0.21", "127.0.0.22"), "every address, as without health checks"},
-		{"public", func(m *dns.Msg) bool { return !m.Authoritative && slices.Equal(addrsOf(m), []string{"192.0.2.7"}) }, "the public answer"},
-		{"servfail", func(m *dns.Msg) bool { return m.Rcode == dns.RcodeServerFailure }, "SERVFAIL"},
+		{"keep", every, "every address, as without health checks", every},
+		{"public", func(m *dns.Msg) bool { return !m.Authoritative && slices.Equal(addrsOf(m), []string{"192.0.2.7"}) }, "the public answer", every},
+		{"servfail", servfail, "SERVFAIL", servfail},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
 			h, ifs := healthServer(t, c.mode)
@@ -191,6 +196,7 @@ func TestOnUnhealthy(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			eventually(t, h, listed, c.want, c.what)
+			eventually(t, h, vpce, c.host, "for the hostname")
 			ifs.reopen(t, "127.0.0.22")
 			eventually(t, h, listed, only("127.0.0.22"), "the address that came back")
 		})
@@ -205,5 +211,38 @@ func TestNoHealthNoProbes(t *testing.T) {
 	}
 	if got := addrsOf(h.query(t, listed, dns.TypeA)); !slices.Equal(got, []string{"10.1.0.10", "10.1.0.11"}) {
 		t.Fatalf("answer %v", got)
+	}
+}
+
+// Issue 17, item 9: with health checks on, the endpoint's addresses and
+// fail-open public answers are given out for at most interval × fall (here
+// 100 ms × 2, at least 1 s), so that downstream caches follow a change as
+// quickly as s3dns does; the CNAME keeps the endpoint's TTL.
+func TestHealthBoundsTTLs(t *testing.T) {
+	ttls := func(m *dns.Msg, rrtype uint16) []uint32 {
+		var out []uint32
+		for _, rr := range m.Answer {
+			if rr.Header().Rrtype == rrtype {
+				out = append(out, rr.Header().Ttl)
+			}
+		}
+		return out
+	}
+	capped := func(m *dns.Msg) bool {
+		a := ttls(m, dns.TypeA)
+		return len(a) > 0 && slices.Max(a) <= 1
+	}
+	h, ifs := healthServer(t, "public")
+	eventually(t, h, listed, func(m *dns.Msg) bool { return capped(m) && len(addrsOf(m)) == 2 }, "both addresses, TTL 1")
+	if cname := ttls(h.query(t, listed, dns.TypeA), dns.TypeCNAME); len(cname) != 1 || cname[0] != 60 {
+		t.Fatalf("CNAME TTLs %v, want the endpoint's 60", cname)
+	}
+	eventually(t, h, vpce, capped, "the hostname's addresses with TTL 1")
+	ifs.closeAll()
+	eventually(t, h, listed, func(m *dns.Msg) bool { return !m.Authoritative && capped(m) }, "the public answer (TTL 300 upstream) with TTL 1")
+	// Without health, the TTLs are the upstream's.
+	plain := start(t, baseConfig())
+	if a := ttls(plain.query(t, listed, dns.TypeA), dns.TypeA); len(a) != 2 || a[0] != 60 {
+		t.Fatalf("without health: A TTLs %v", a)
 	}
 }

@@ -3,12 +3,14 @@ package dnsserver
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
 )
 
@@ -26,8 +28,8 @@ func TestMetricNamesLint(t *testing.T) {
 	m.DnstapDropped.Inc()
 	problems, err := testutil.GatherAndLint(reg)
 	if n, err := testutil.GatherAndCount(reg, "s3dns_tcp_refused_total", "s3dns_endpoint_up", "s3dns_endpoint_probes_total",
-		"s3dns_dnstap_dropped_total"); err != nil || n != 6 {
-		t.Errorf("new metric series: %d (%v), want 3 refusal reasons, one address, one probe result, drops", n, err)
+		"s3dns_dnstap_dropped_total", "s3dns_tcp_closed_total", "s3dns_tcp_connections"); err != nil || n != 10 {
+		t.Errorf("new metric series: %d (%v), want 3 refusal reasons, one address, one probe result, drops, 3 close reasons, open connections", n, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +44,10 @@ func TestQueriesMoveTheRightCounters(t *testing.T) {
 
 	h.query(t, listed, dns.TypeA)
 	h.ask(t, "tcp", question(unlisted, dns.TypeAAAA))
+	// A full-path reply is counted once written: just after the client has it.
+	dnstest.WaitFor(t, "the TCP query counted", 2*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "AAAA", "forward")) == 1
+	})
 	h.query(t, unlisted, 65280) // a private-use type: counted as "other"
 
 	h.srv.Swap(NewState(withAllow(h.srv.State().Config, "10.0.0.0/8"), h.cache, PackedOf(h.cache)))

@@ -39,22 +39,49 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 		}
 		q.action = metrics.ActionForward // on_unresolved or on_unhealthy: public
 	}
+	var ttlCap uint32
+	if q.matched {
+		// Failing open with health checks on: the public answer's TTLs are
+		// short enough for downstream caches to come back quickly.
+		ttlCap = healthTTL(q.match.Endpoint)
+	}
+	v := q.probedHost
+	if v.On() {
+		if v.NoneUp() && q.ownHost.OnUnhealthy == config.UnhealthyServfail {
+			return failed(rcodeServfail) // every address down: none may be given out
+		}
+		ttlCap = healthTTL(q.ownHost)
+	}
 	res, err := st.Resolver.Resolve(ctx, q.question())
 	if err != nil {
 		s.log.Debug("forwarding failed", "name", q.name, "error", err)
 		return failed(rcodeServfail)
 	}
 	now := st.clock.Nano()
-	if v := q.probedHost; v.On() && !v.NoneUp() {
+	if ttlCap == 0 {
+		return answer{entry: res.Entry, now: now, upstream: res.Upstream}
+	}
+	m := res.Msg()
+	if v.On() && !v.NoneUp() {
 		// A resolver chasing the endpoint's hostname gets its healthy
 		// addresses only (with none up: every address, as without health).
-		m := res.Msg()
 		m.Answer = withoutDown(m.Answer, v)
-		if e, err := wire.Build(m, 0, q.msg.Opts(), now, now); err == nil {
-			return answer{entry: &e, now: now, upstream: res.Upstream}
-		}
 	}
-	return answer{entry: res.Entry, now: now, upstream: res.Upstream}
+	e, err := wire.Build(m, wire.Aging{Cap: ttlCap}, q.msg.Opts(), now, now)
+	if err != nil {
+		return answer{entry: res.Entry, now: now, upstream: res.Upstream}
+	}
+	return answer{entry: &e, now: now, upstream: res.Upstream}
+}
+
+// healthTTL is the longest TTL the addresses of a probed endpoint are given
+// out with: interval × fall, the time health takes to notice a change, so
+// that downstream caches follow it as quickly. 0 without health checks.
+func healthTTL(e *config.Endpoint) uint32 {
+	if e == nil || e.Health == nil {
+		return 0
+	}
+	return max(uint32(e.Health.Interval*time.Duration(e.Health.Fall)/time.Second), 1)
 }
 
 // question is what the cache is asked for the query's own name.
@@ -99,22 +126,21 @@ func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answe
 	}
 	match := q.match
 	match.Endpoint = healthyEndpoint(match.Endpoint, view)
-	resp, forward := zones.Answer(req, match, target)
-	if forward {
+	r := zones.Answer(req, match, target)
+	if r.Forward {
 		return answer{}, false
 	}
+	resp, aging := r.Msg, r.Aging
 	st.limits.Clamp(resp)
+	if hc := healthTTL(q.match.Endpoint); hc > 0 {
+		aging = capAddresses(resp, aging, hc)
+	}
 	var life time.Duration
 	if keep && resp.Rcode == dns.RcodeSuccess {
 		life = st.limits.Lifetime(resp)
 	}
-	// The CNAME keeps the endpoint's TTL; the target's records count down.
-	fixed := 0
-	if len(resp.Answer) > 0 && resp.Answer[0].Header().Rrtype == dns.TypeCNAME && resp.Answer[0].Header().Name == q.name {
-		fixed = 1
-	}
 	now := st.clock.Nano()
-	e, err := wire.Build(resp, fixed, q.msg.Opts(), now, now+int64(life))
+	e, err := wire.Build(resp, aging, q.msg.Opts(), now, now+int64(life))
 	if err != nil {
 		s.log.Debug("packing an endpoint answer failed", "name", q.name, "error", err)
 		return failed(rcodeServfail), true
@@ -124,6 +150,20 @@ func (s *Server) endpointAnswer(ctx context.Context, st *State, q *query) (answe
 		st.endpointAnswers.Set(key, &cache.Answer{Entry: e, Upstream: upstream, HealthGen: gen})
 	}
 	return answer{entry: &e, now: now, upstream: upstream}, true
+}
+
+// capAddresses bounds the TTLs of an endpoint answer's addresses at hc: the
+// synthesized ones now, those counting down with the target as they age.
+func capAddresses(resp *dns.Msg, aging wire.Aging, hc uint32) wire.Aging {
+	for _, rr := range resp.Answer {
+		if h := rr.Header(); (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) && aging.Fixed != nil && aging.Fixed(rr) {
+			h.Ttl = min(h.Ttl, hc)
+		}
+	}
+	if aging.Cap == 0 || aging.Cap > hc {
+		aging.Cap = hc
+	}
+	return aging
 }
 
 // request is the query as zones wants it: the question in lower case (the

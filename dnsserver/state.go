@@ -36,6 +36,9 @@ type State struct {
 	// endpointAnswers holds packed endpoint answers for the fast path. It
 	// lives and dies with the State, so a reload never serves old decisions.
 	endpointAnswers *cache.Store
+	// hostnames finds an endpoint (its index, the first one) by its own
+	// hostname, lower case and fully qualified.
+	hostnames map[string]int
 	// Health probes the endpoints that have health set; nil when none has.
 	// Set it before the State serves.
 	Health *health.Monitor
@@ -58,6 +61,12 @@ const maxEndpointAnswers = 100_000
 // clock and TTL rules the fast path shares.
 func NewState(cfg *config.Config, resolver Resolver, packed Packed) *State {
 	n := max(len(cfg.Upstreams), 1)
+	hostnames := map[string]int{}
+	for i, e := range cfg.Endpoints {
+		if _, taken := hostnames[e.Hostname]; e.Hostname != "" && !taken {
+			hostnames[e.Hostname] = i
+		}
+	}
 	if packed.Clock == nil {
 		packed.Clock = cache.NewClock(nil)
 	}
@@ -71,6 +80,7 @@ func NewState(cfg *config.Config, resolver Resolver, packed Packed) *State {
 		limits:          cache.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL},
 		forwarded:       packed.Store,
 		endpointAnswers: cache.NewStore(maxEndpointAnswers),
+		hostnames:       hostnames,
 	}
 }
 

@@ -31,17 +31,14 @@ type Observer interface {
 // It is safe for concurrent use; answers read it on the query path.
 type Monitor struct {
 	endpoints []*endpoint // by configuration index; nil where health is off
-	// byHost finds a probed endpoint by its hostname (answers for the
-	// hostname itself are filtered too).
-	byHost  map[string]*endpoint
-	gen     atomic.Uint64
-	log     *slog.Logger
-	observe Observer
-	resolve Resolver
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	now     func() time.Time
-	cancel  context.CancelFunc
-	done    sync.WaitGroup
+	gen       atomic.Uint64
+	log       *slog.Logger
+	observe   Observer
+	resolve   Resolver
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	now       func() time.Time
+	cancel    context.CancelFunc
+	done      sync.WaitGroup
 }
 
 // endpoint is one probed endpoint: its addresses and their states.
@@ -68,7 +65,7 @@ type Options struct {
 // has it. previous, when given, hands over the states of addresses it
 // already knows (a reload keeps what it learnt).
 func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *Monitor) *Monitor {
-	m := &Monitor{endpoints: make([]*endpoint, len(endpoints)), byHost: map[string]*endpoint{}, log: opts.Log, observe: opts.Observer,
+	m := &Monitor{endpoints: make([]*endpoint, len(endpoints)), log: opts.Log, observe: opts.Observer,
 		resolve: resolve, dial: opts.Dial, now: opts.Now}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -96,9 +93,6 @@ func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *
 			old.mu.Unlock()
 		}
 		m.endpoints[i] = ep
-		if _, taken := m.byHost[e.Hostname]; e.Hostname != "" && !taken {
-			m.byHost[e.Hostname] = ep
-		}
 	}
 	if !any {
 		return nil
@@ -303,16 +297,6 @@ func (v View) NoneUp() bool {
 		}
 	}
 	return true
-}
-
-// Watches reports whether hostname (lower case, fully qualified) is a
-// probed endpoint's: answers for it are filtered too.
-func (m *Monitor) Watches(hostname string) (View, bool) {
-	if m == nil {
-		return View{}, false
-	}
-	ep, ok := m.byHost[hostname]
-	return View{ep}, ok
 }
 
 // Status is one endpoint's health, for /status and `s3dns status`.

@@ -45,8 +45,9 @@ type Entry struct {
 	qtype   uint16
 	qclass  uint16
 	opts    Opts
-	stored  int64 // clock nanoseconds when the TTLs were as packed
-	expires int64 // fresh until then
+	ttlCap  uint32 // not 0: TTLs that count down never show more than this
+	stored  int64  // clock nanoseconds when the TTLs were as packed
+	expires int64  // fresh until then
 }
 
 // Name is the lower-case wire qname.
@@ -74,8 +75,21 @@ func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, o Opts, now int64) 
 	return now < e.expires && e.Matches(lname, qtype, qclass, o)
 }
 
-// Build packs resp for the questions with opts. The TTLs of the first fixed
-// answer records stay as they are; all others count down from stored.
+// Aging says how the TTLs of a packed answer change as it ages. The zero
+// value: every TTL counts down.
+type Aging struct {
+	// Fixed picks the records whose TTL stays as packed: those s3dns
+	// synthesized (an endpoint's CNAME, SOA and static addresses), which a
+	// fresh synthesis would give the same TTL at any time. nil: none.
+	Fixed func(dns.RR) bool
+	// Cap, when not 0, bounds the TTLs that count down: an alias record
+	// counts down with its target and never shows more than the endpoint's
+	// TTL, as a fresh synthesis would give it.
+	Cap uint32
+}
+
+// Build packs resp for the questions with opts. The TTLs of the records
+// aging.Fixed picks stay as they are; all others count down from stored.
 //
 // Only owner names equal to the question (in any case) point at it, so that
 // they take the asker's spelling when Append patches the question in; every
@@ -83,7 +97,7 @@ func (e *Entry) FreshFor(lname []byte, qtype, qclass uint16, o Opts, now int64) 
 // stand-in that no real name matches. Build changes resp's owner names while
 // it packs (and leaves those equal to the question spelled as the question),
 // so resp must not be shared yet.
-func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, error) {
+func Build(resp *dns.Msg, aging Aging, opts Opts, stored, expires int64) (Entry, error) {
 	if len(resp.Question) != 1 || resp.Rcode > 0xf {
 		return Entry{}, errors.New("not a cacheable response")
 	}
@@ -118,14 +132,31 @@ func Build(resp *dns.Msg, fixed int, opts Opts, stored, expires int64) (Entry, e
 	if err != nil {
 		return Entry{}, err
 	}
-	ttls = ttls[min(fixed, len(ttls)):]
+	if aging.Fixed != nil {
+		ttls = countingDown(ttls, &m, aging.Fixed)
+	}
 	buf := make([]byte, len(b), len(b)+2*len(ttls))
 	copy(buf, b)
 	for _, off := range ttls {
 		buf = binary.BigEndian.AppendUint16(buf, off)
 	}
 	return Entry{buf: buf, wireLen: uint16(len(b)), nameEnd: uint16(headerLen + len(lname)), arStart: uint16(arStart),
-		qtype: q.Qtype, qclass: q.Qclass, opts: opts, stored: stored, expires: expires}, nil
+		qtype: q.Qtype, qclass: q.Qclass, opts: opts, ttlCap: aging.Cap, stored: stored, expires: expires}, nil
+}
+
+// countingDown keeps the TTL offsets of the records fixed does not pick;
+// ttls are in the order of m's records (m holds no OPT).
+func countingDown(ttls []uint16, m *dns.Msg, fixed func(dns.RR) bool) []uint16 {
+	out, i := ttls[:0], 0
+	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range s {
+			if i < len(ttls) && !fixed(rr) {
+				out = append(out, ttls[i])
+			}
+			i++
+		}
+	}
+	return out
 }
 
 // standInName is a name shaped like lname (same label lengths) made of
@@ -231,13 +262,8 @@ func (e *Entry) Append(dst []byte, q *Query, now int64, limit int) []byte {
 		flags &^= bitAD
 	}
 	copy(r[headerLen:], q.Name)
-	if elapsed := now - e.stored; elapsed >= 1e9 {
-		secs := uint32(elapsed / 1e9)
-		for i := int(e.wireLen); i+1 < len(e.buf); i += 2 {
-			off := binary.BigEndian.Uint16(e.buf[i:])
-			ttl := binary.BigEndian.Uint32(r[off:])
-			binary.BigEndian.PutUint32(r[off:], ttl-min(ttl, secs))
-		}
+	if elapsed := now - e.stored; elapsed >= 1e9 || e.ttlCap != 0 {
+		e.age(r, uint32(max(elapsed, 0)/1e9))
 	}
 	extra := optSize(q)
 	if limit > 0 && len(r)+extra > limit {
@@ -252,6 +278,19 @@ func (e *Entry) Append(dst []byte, q *Query, now int64, limit int) []byte {
 	}
 	binary.BigEndian.PutUint16(r[2:], flags)
 	return appendOPT(dst, start, q, 0)
+}
+
+// age counts the TTLs of r (a copy of the entry) down by secs, within the cap.
+func (e *Entry) age(r []byte, secs uint32) {
+	for i := int(e.wireLen); i+1 < len(e.buf); i += 2 {
+		off := binary.BigEndian.Uint16(e.buf[i:])
+		ttl := binary.BigEndian.Uint32(r[off:])
+		ttl -= min(ttl, secs)
+		if e.ttlCap != 0 {
+			ttl = min(ttl, e.ttlCap)
+		}
+		binary.BigEndian.PutUint32(r[off:], ttl)
+	}
 }
 
 // Msg unpacks the entry as it stands at now, for the full path.

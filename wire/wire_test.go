@@ -145,9 +145,12 @@ func endpointAnswer(t testing.TB) *dns.Msg {
 	return resp
 }
 
+// cnameFixed keeps the synthesized CNAME's TTL, as endpoint answers do.
+var cnameFixed = Aging{Fixed: func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeCNAME }}
+
 func TestEntryAppend(t *testing.T) {
 	const t0 = int64(1_700_000_000) * 1e9
-	e, err := Build(endpointAnswer(t), 1, OptDO, t0, t0+5e9)
+	e, err := Build(endpointAnswer(t), cnameFixed, OptDO, t0, t0+5e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +205,7 @@ func TestEntryRespellsOnlyOwnersEqualToTheQuestion(t *testing.T) {
 		mustRR(t, "example.com. 60 IN A 192.0.2.1"),
 	}
 	resp.Ns = []dns.RR{mustRR(t, "example.com. 60 IN NS ns.www.example.com.")}
-	e, err := Build(resp, 0, 0, 0, 1)
+	e, err := Build(resp, Aging{}, 0, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +239,7 @@ func TestAppendTruncates(t *testing.T) {
 	for i := range 20 {
 		resp.Extra = append(resp.Extra, mustRR(t, fmt.Sprintf("glue%d.example. 60 IN A 192.0.2.%d", i, i)))
 	}
-	e, err := Build(resp, 0, 0, 0, 1)
+	e, err := Build(resp, Aging{}, 0, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +283,7 @@ func TestKeyDistinguishes(t *testing.T) {
 }
 
 func BenchmarkParseAndAppend(b *testing.B) {
-	e, _ := Build(endpointAnswer(b), 1, 0, 0, 1)
+	e, _ := Build(endpointAnswer(b), cnameFixed, 0, 0, 1)
 	req := new(dns.Msg)
 	req.SetQuestion("MyBucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
 	req.SetEdns0(1232, false)
@@ -293,5 +296,34 @@ func BenchmarkParseAndAppend(b *testing.B) {
 		lname = LowerName(lname[:0], q.Name)
 		_ = Key(lname, q.Qtype, q.Qclass, q.Opts())
 		buf = e.Append(buf[:0], &q, 5e9, q.MaxUDP())
+	}
+}
+
+// An alias record counts down with its target and never shows more than
+// the endpoint's TTL (Aging.Cap): min(60, 300 − elapsed) at every moment,
+// as a fresh synthesis would give; synthesized records stay fixed.
+func TestAgingCapAndFixed(t *testing.T) {
+	const t0 = int64(1_700_000_000) * 1e9
+	resp := new(dns.Msg)
+	resp.SetQuestion("mybucket.s3.us-east-1.amazonaws.com.", dns.TypeA)
+	resp.Response = true
+	alias := mustRR(t, "mybucket.s3.us-east-1.amazonaws.com. 300 IN A 10.0.0.1")
+	soa := mustRR(t, "s3.us-east-1.amazonaws.com. 60 IN SOA s3.us-east-1.amazonaws.com. hostmaster.s3.us-east-1.amazonaws.com. 1 3600 600 86400 60")
+	resp.Answer, resp.Ns = []dns.RR{alias}, []dns.RR{soa}
+	e, err := Build(resp, Aging{Cap: 60, Fixed: func(rr dns.RR) bool { return rr == soa }}, 0, t0, t0+300e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := new(dns.Msg)
+	req.SetQuestion("mybucket.s3.us-east-1.amazonaws.com.", dns.TypeA)
+	q, _ := Parse(pack(t, req))
+	for _, c := range []struct{ elapsed, alias, soa uint32 }{{0, 60, 60}, {100, 60, 60}, {239, 60, 60}, {250, 50, 60}, {299, 1, 60}} {
+		var got dns.Msg
+		if err := got.Unpack(e.Append(nil, &q, t0+int64(c.elapsed)*1e9, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if a, s := got.Answer[0].Header().Ttl, got.Ns[0].Header().Ttl; a != c.alias || s != c.soa {
+			t.Errorf("after %d s: alias TTL %d, SOA TTL %d; want %d and %d", c.elapsed, a, s, c.alias, c.soa)
+		}
 	}
 }

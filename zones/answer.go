@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // Target is what the upstreams said about the endpoint's hostname for the
@@ -30,11 +31,22 @@ func Lookup(req *dns.Msg, m Match) (name string, qtype uint16, ok bool) {
 	return ep.Hostname, q.Qtype, isAddressType(q.Qtype)
 }
 
+// Reply is a synthesized answer and how its TTLs age once packed: the
+// records s3dns made (CNAME, SOA, static addresses) keep the endpoint's TTL,
+// the target's records count down with the target, an alias record never
+// above the endpoint's TTL. A cached answer then shows, at any moment, the
+// TTLs a fresh synthesis would.
+type Reply struct {
+	Msg *dns.Msg
+	// Forward: the query must go upstream as if the name were not listed
+	// (on_unresolved: public); Msg is nil.
+	Forward bool
+	Aging   wire.Aging
+}
+
 // Answer builds the reply to req for a matched name. target is the result of
 // Lookup's query, nil when it could not be resolved or was not needed.
-// forward is true when the query must go upstream as if the name were not
-// listed (on_unresolved: public).
-func Answer(req *dns.Msg, m Match, target *Target) (resp *dns.Msg, forward bool) {
+func Answer(req *dns.Msg, m Match, target *Target) Reply {
 	ep := m.Endpoint
 	if ep.Answer == config.AnswerCNAME && ep.Hostname != "" {
 		return cnameAnswer(req, m, target)
@@ -42,7 +54,21 @@ func Answer(req *dns.Msg, m Match, target *Target) (resp *dns.Msg, forward bool)
 	return aliasAnswer(req, m, target)
 }
 
-func cnameAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
+// synthesized picks the records s3dns made: those not from the target.
+func synthesized(target *Target) func(dns.RR) bool {
+	if target == nil {
+		return func(dns.RR) bool { return true }
+	}
+	from := map[dns.RR]bool{}
+	for _, s := range [][]dns.RR{target.Answer, target.Ns} {
+		for _, rr := range s {
+			from[rr] = true
+		}
+	}
+	return func(rr dns.RR) bool { return !from[rr] }
+}
+
+func cnameAnswer(req *dns.Msg, m Match, target *Target) Reply {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	cname := &dns.CNAME{Hdr: header(q.Name, dns.TypeCNAME, ep.TTLSeconds()), Target: ep.Hostname}
@@ -63,41 +89,49 @@ func cnameAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
 	case len(ep.Addresses) > 0:
 		resp.Answer = append(resp.Answer, staticRecords(ep.Hostname, q.Qtype, ep)...)
 	case ep.OnUnresolved == config.UnresolvedPublic:
-		return nil, true
+		return Reply{Forward: true}
 	case ep.OnUnresolved == config.UnresolvedServfail:
-		return servfail(req), false
+		return Reply{Msg: servfail(req)}
 	}
-	return resp, false
+	return Reply{Msg: resp, Aging: wire.Aging{Fixed: synthesized(target)}}
 }
 
-func aliasAnswer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
+func aliasAnswer(req *dns.Msg, m Match, target *Target) Reply {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	if !isAddressType(q.Qtype) {
 		resp.Ns = []dns.RR{SOA(q.Name, m)}
-		return resp, false
+		return Reply{Msg: resp, Aging: wire.Aging{Fixed: synthesized(nil)}}
 	}
 	var records []dns.RR
+	aging := wire.Aging{Fixed: synthesized(nil)}
 	switch {
 	case ep.Hostname != "" && target != nil && target.Rcode == dns.RcodeSuccess:
-		records = reown(q.Name, q.Qtype, ep.TTLSeconds(), target.Answer)
+		records = reown(q.Name, q.Qtype, target.Answer)
+		// The records count down with the target's, capped at the
+		// endpoint's TTL: min(endpoint TTL, target's remaining TTL).
+		fromTarget := map[dns.RR]bool{}
+		for _, rr := range records {
+			fromTarget[rr] = true
+		}
+		aging = wire.Aging{Cap: ep.TTLSeconds(), Fixed: func(rr dns.RR) bool { return !fromTarget[rr] }}
 	case len(ep.Addresses) > 0:
 		records = staticRecords(q.Name, q.Qtype, ep)
 	case ep.OnUnresolved == config.UnresolvedPublic:
-		return nil, true
+		return Reply{Forward: true}
 	default:
-		return servfail(req), false
+		return Reply{Msg: servfail(req)}
 	}
 	if len(records) == 0 {
 		resp.Ns = []dns.RR{SOA(q.Name, m)}
 	}
 	resp.Answer = records
-	return resp, false
+	return Reply{Msg: resp, Aging: aging}
 }
 
 // reown copies the records of type qtype from a resolved chain under owner,
-// with the smaller of the endpoint's and the record's TTL.
-func reown(owner string, qtype uint16, ttl uint32, chain []dns.RR) []dns.RR {
+// with their own TTL (Reply.Aging caps it at the endpoint's).
+func reown(owner string, qtype uint16, chain []dns.RR) []dns.RR {
 	var out []dns.RR
 	for _, rr := range chain {
 		if rr.Header().Rrtype != qtype {
@@ -105,7 +139,6 @@ func reown(owner string, qtype uint16, ttl uint32, chain []dns.RR) []dns.RR {
 		}
 		c := dns.Copy(rr)
 		c.Header().Name = owner
-		c.Header().Ttl = min(ttl, rr.Header().Ttl)
 		out = append(out, c)
 	}
 	return out

@@ -51,7 +51,7 @@ func TestCNAMEAnswerWithTargetRecords(t *testing.T) {
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.1"),
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.2"),
 	}}
-	resp, fwd := Answer(query(bucketName, dns.TypeA), m, target)
+	resp, fwd := answer(query(bucketName, dns.TypeA), m, target)
 	if fwd {
 		t.Fatal("forward")
 	}
@@ -73,11 +73,11 @@ func TestCNAMEAnswerWithTargetRecords(t *testing.T) {
 func TestCNAMEAnswerNoData(t *testing.T) {
 	m := matchFor(t, cnameEndpoint("cname"), bucketName)
 	soa := mustRR(t, "s3.eu-west-2.vpce.amazonaws.com. 60 IN SOA ns. h. 1 2 3 4 5")
-	resp, _ := Answer(query(bucketName, dns.TypeTXT), m, &Target{Ns: []dns.RR{soa, mustRR(t, "x. 60 IN NS y.")}})
+	resp, _ := answer(query(bucketName, dns.TypeTXT), m, &Target{Ns: []dns.RR{soa, mustRR(t, "x. 60 IN NS y.")}})
 	if len(resp.Answer) != 1 || len(resp.Ns) != 1 || resp.Ns[0] != soa || resp.Rcode != dns.RcodeSuccess {
 		t.Fatalf("want CNAME alone with the SOA only: %v", resp)
 	}
-	nx, _ := Answer(query(bucketName, dns.TypeA), m, &Target{Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}})
+	nx, _ := answer(query(bucketName, dns.TypeA), m, &Target{Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}})
 	if nx.Rcode != dns.RcodeNameError || len(nx.Answer) != 1 {
 		t.Fatalf("NXDOMAIN target: %v", nx)
 	}
@@ -89,7 +89,7 @@ func TestCNAMEQueryGetsOnlyTheCNAME(t *testing.T) {
 	if _, _, need := Lookup(q, m); need {
 		t.Fatal("CNAME query should need no lookup")
 	}
-	resp, _ := Answer(q, m, nil)
+	resp, _ := answer(q, m, nil)
 	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
 		t.Fatalf("%v", resp)
 	}
@@ -98,21 +98,21 @@ func TestCNAMEQueryGetsOnlyTheCNAME(t *testing.T) {
 func TestCNAMEUnresolved(t *testing.T) {
 	q := query(bucketName, dns.TypeA)
 	// on_unresolved: cname — the CNAME alone.
-	resp, fwd := Answer(q, matchFor(t, cnameEndpoint("cname"), bucketName), nil)
+	resp, fwd := answer(q, matchFor(t, cnameEndpoint("cname"), bucketName), nil)
 	if fwd || len(resp.Answer) != 1 || resp.Rcode != dns.RcodeSuccess {
 		t.Fatalf("cname: %v", resp)
 	}
 	// public — forward.
-	if _, fwd := Answer(q, matchFor(t, cnameEndpoint("public"), bucketName), nil); !fwd {
+	if _, fwd := answer(q, matchFor(t, cnameEndpoint("public"), bucketName), nil); !fwd {
 		t.Fatal("public: not forwarded")
 	}
 	// servfail — SERVFAIL.
-	resp, _ = Answer(q, matchFor(t, cnameEndpoint("servfail"), bucketName), nil)
+	resp, _ = answer(q, matchFor(t, cnameEndpoint("servfail"), bucketName), nil)
 	if resp.Rcode != dns.RcodeServerFailure || len(resp.Answer) != 0 {
 		t.Fatalf("servfail: %v", resp)
 	}
 	// Static addresses come before on_unresolved.
-	resp, fwd = Answer(q, matchFor(t, cnameEndpoint("servfail", "10.9.9.9", "fd00::9"), bucketName), nil)
+	resp, fwd = answer(q, matchFor(t, cnameEndpoint("servfail", "10.9.9.9", "fd00::9"), bucketName), nil)
 	if fwd || len(resp.Answer) != 2 || resp.Answer[1].(*dns.A).A.String() != "10.9.9.9" ||
 		resp.Answer[1].Header().Name != "vpce-0.s3.eu-west-2.vpce.amazonaws.com." {
 		t.Fatalf("static: %v", resp)
@@ -133,10 +133,14 @@ func TestAliasAnswer(t *testing.T) {
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 300 IN A 10.0.0.1"),
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 30 IN A 10.0.0.2"),
 	}}
-	resp, _ := Answer(query(bucketName, dns.TypeA), m, target)
+	r := Answer(query(bucketName, dns.TypeA), m, target)
+	resp := r.Msg
+	// The target's TTLs, counting down once packed, shown at most at the
+	// endpoint's 60 s.
 	if len(resp.Answer) != 2 || resp.Answer[0].Header().Name != bucketName ||
-		resp.Answer[0].Header().Ttl != 60 || resp.Answer[1].Header().Ttl != 30 || !resp.Authoritative {
-		t.Fatalf("alias A: %v", resp)
+		resp.Answer[0].Header().Ttl != 300 || resp.Answer[1].Header().Ttl != 30 || !resp.Authoritative ||
+		r.Aging.Cap != 60 || r.Aging.Fixed(resp.Answer[0]) || r.Aging.Fixed(resp.Answer[1]) {
+		t.Fatalf("alias A (cap %d): %v", r.Aging.Cap, resp)
 	}
 	if target.Answer[0].Header().Name != "vpce-0.s3.eu-west-2.vpce.amazonaws.com." {
 		t.Fatal("the target's records were modified")
@@ -146,13 +150,13 @@ func TestAliasAnswer(t *testing.T) {
 	if _, _, need := Lookup(q, m); need {
 		t.Fatal("MX in alias mode needs no lookup")
 	}
-	resp, _ = Answer(q, m, nil)
+	resp, _ = answer(q, m, nil)
 	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 0 || len(resp.Ns) != 1 ||
 		resp.Ns[0].Header().Name != "s3.EU-west-2.amazonaws.com." {
 		t.Fatalf("alias MX: %v", resp)
 	}
 	// Target without AAAA: NODATA with SOA.
-	resp, _ = Answer(query(bucketName, dns.TypeAAAA), m, &Target{})
+	resp, _ = answer(query(bucketName, dns.TypeAAAA), m, &Target{})
 	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 0 || resp.Ns[0].Header().Rrtype != dns.TypeSOA {
 		t.Fatalf("alias AAAA nodata: %v", resp)
 	}
@@ -161,18 +165,18 @@ func TestAliasAnswer(t *testing.T) {
 func TestAliasUnresolved(t *testing.T) {
 	q := query(bucketName, dns.TypeA)
 	host := "vpce-0.s3.eu-west-2.vpce.amazonaws.com."
-	resp, _ := Answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), nil)
+	resp, _ := answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), nil)
 	if resp.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("alias unresolved: %v", resp)
 	}
-	resp, _ = Answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), &Target{Rcode: dns.RcodeNameError})
+	resp, _ = answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), &Target{Rcode: dns.RcodeNameError})
 	if resp.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("alias with NXDOMAIN target: %v", resp)
 	}
-	if _, fwd := Answer(q, matchFor(t, aliasEndpoint("public", host), bucketName), nil); !fwd {
+	if _, fwd := answer(q, matchFor(t, aliasEndpoint("public", host), bucketName), nil); !fwd {
 		t.Fatal("alias public: not forwarded")
 	}
-	resp, _ = Answer(q, matchFor(t, aliasEndpoint("servfail", host, "10.1.1.1"), bucketName), nil)
+	resp, _ = answer(q, matchFor(t, aliasEndpoint("servfail", host, "10.1.1.1"), bucketName), nil)
 	if len(resp.Answer) != 1 || resp.Answer[0].Header().Name != bucketName {
 		t.Fatalf("alias static fallback: %v", resp)
 	}
@@ -183,11 +187,11 @@ func TestAliasUnresolved(t *testing.T) {
 	if _, _, need := Lookup(q, m); need {
 		t.Fatal("addresses-only endpoint needs no lookup")
 	}
-	resp, _ = Answer(q, m, nil)
+	resp, _ = answer(q, m, nil)
 	if len(resp.Answer) != 2 || resp.Answer[0].Header().Rrtype != dns.TypeA {
 		t.Fatalf("addresses only: %v", resp)
 	}
-	resp, _ = Answer(query(bucketName, dns.TypeAAAA), m, nil)
+	resp, _ = answer(query(bucketName, dns.TypeAAAA), m, nil)
 	if len(resp.Answer) != 0 || len(resp.Ns) != 1 {
 		t.Fatalf("addresses only, no AAAA: %v", resp)
 	}
@@ -204,6 +208,12 @@ func BenchmarkAnswer(b *testing.B) {
 	q := query(bucketName, dns.TypeA)
 	b.ReportAllocs()
 	for b.Loop() {
-		Answer(q, m, target)
+		answer(q, m, target)
 	}
+}
+
+// answer is Answer as the tests read it: the message and whether to forward.
+func answer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
+	r := Answer(req, m, target)
+	return r.Msg, r.Forward
 }

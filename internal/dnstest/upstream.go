@@ -67,12 +67,28 @@ type Upstream struct {
 	failing map[string]bool          // lower-case names answered with SERVFAIL
 	slow    map[string]time.Duration // lower-case names answered late
 	proofs  []dns.RR                 // authority records beside the SOA in negative answers
+	planted [3][]dns.RR              // added to every reply: answer, authority, additional
 	asked   []*dns.Msg
 	sources []string // client address of each query, in order
 }
 
-// Soa is the SOA the fake upstream puts in negative answers.
+// Soa is the SOA the fake upstream puts in negative answers, owned by the
+// zone of the asked name (soaFor), as a real resolver's would be.
 const Soa = "example. 300 IN SOA ns.example. hostmaster.example. 1 3600 600 86400 120"
+
+// soaFor is Soa owned by name's last two labels (the last one for a name of
+// two or fewer): amazonaws.com. for the S3 and vpce names, example. for the
+// test names.
+func soaFor(name string) dns.RR {
+	soa, _ := dns.NewRR(Soa)
+	labels := dns.SplitDomainName(name)
+	k := min(len(labels), 1)
+	if len(labels) > 2 {
+		k = 2
+	}
+	soa.Header().Name = dns.Fqdn(strings.Join(labels[len(labels)-k:], "."))
+	return soa
+}
 
 // NewUpstream starts a fake upstream that stops when the test ends.
 func NewUpstream(t testing.TB, records ...string) *Upstream {
@@ -113,6 +129,26 @@ func NewUpstream(t testing.TB, records ...string) *Upstream {
 		_ = tcp.Shutdown()
 	})
 	return u
+}
+
+// Sections of a reply, for Plant.
+const (
+	AnswerSection = iota
+	AuthoritySection
+	AdditionalSection
+)
+
+// Plant adds a record to the given section of every reply, whatever was
+// asked: an upstream that tries to slip records for other names in.
+func (u *Upstream) Plant(t testing.TB, section int, record string) {
+	t.Helper()
+	rr, err := dns.NewRR(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.planted[section] = append(u.planted[section], rr)
 }
 
 // Add serves one record given in zone-file syntax.
@@ -204,14 +240,15 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	network := w.LocalAddr().Network()
 	u.mu.Lock()
 	mode, delay := u.mode, u.delay
+	var late time.Duration
 	if len(req.Question) == 1 {
 		name := strings.ToLower(req.Question[0].Name)
 		u.counts[name+"/"+network]++
 		if u.failing[name] && mode == Normal {
 			mode = Servfail
 		}
-		if d, ok := u.slow[name]; ok && mode == Normal {
-			mode, delay = Slow, d
+		if d, ok := u.slow[name]; ok && (mode == Normal || mode == Truncate) {
+			late = d // over TCP too, when UDP only says TC
 		}
 	}
 	u.asked = append(u.asked, req.Copy())
@@ -219,6 +256,7 @@ func (u *Upstream) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	u.mu.Unlock()
 
 	resp := u.reply(req)
+	time.Sleep(late)
 	switch mode {
 	case Silent:
 		return
@@ -280,12 +318,14 @@ func (u *Upstream) reply(req *dns.Msg) *dns.Msg {
 		if !u.names[name] {
 			resp.Rcode = dns.RcodeNameError
 		}
-		soa, _ := dns.NewRR(Soa)
-		resp.Ns = []dns.RR{soa}
+		resp.Ns = []dns.RR{soaFor(name)}
 		for _, rr := range u.proofs {
 			resp.Ns = append(resp.Ns, dns.Copy(rr))
 		}
 	}
+	resp.Answer = append(resp.Answer, u.planted[AnswerSection]...)
+	resp.Ns = append(resp.Ns, u.planted[AuthoritySection]...)
+	resp.Extra = append(resp.Extra, u.planted[AdditionalSection]...)
 	if opt := req.IsEdns0(); opt != nil {
 		resp.SetEdns0(dns.DefaultMsgSize, opt.Do())
 	}
