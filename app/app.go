@@ -36,6 +36,9 @@ const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|status|he
 flags:
 `
 
+// maxArgs is how many arguments each command takes besides its flags.
+var maxArgs = map[string]int{"serve": 0, "validate": 0, "explain": 2, "export": 0, "healthcheck": 0, "status": 0, "version": 0, "help": 0}
+
 // Run executes one command line and returns the process exit code.
 func Run(args []string, io IO) int {
 	cmd := "serve"
@@ -61,6 +64,15 @@ func Run(args []string, io IO) int {
 		if err == pflag.ErrHelp {
 			return 0
 		}
+		// pflag says nothing itself under ContinueOnError: an unknown flag
+		// or a missing value is never a silent exit.
+		fmt.Fprintf(io.Stderr, "s3dns %s: %v\n", cmd, err)
+		fs.Usage()
+		return 2
+	}
+	if most, known := maxArgs[cmd]; known && fs.NArg() > most {
+		fmt.Fprintf(io.Stderr, "s3dns %s: unexpected arguments %q\n", cmd, fs.Args()[most:])
+		fs.Usage()
 		return 2
 	}
 	if io.Ctx == nil {

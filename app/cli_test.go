@@ -140,6 +140,31 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 }
 
+// An unknown flag, a flag without its value, an argument too many or one
+// missing: what is wrong and the usage on stderr, exit 2, never silent.
+func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"validate", "--cache-max-entires", "5"}, "unknown flag: --cache-max-entires"},
+		{[]string{"validate", "--listen"}, "flag needs an argument: --listen"},
+		{[]string{"version", "extra"}, `unexpected arguments ["extra"]`},
+		{[]string{"validate", "s3dns.yaml"}, `unexpected arguments ["s3dns.yaml"]`},
+		{[]string{"explain", "a.example.", "A", "more"}, `unexpected arguments ["more"]`},
+		{[]string{"explain"}, "a NAME is needed"},
+		{[]string{"export", "bind"}, `unexpected arguments ["bind"]`},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, out, errOut := run(t, c.args...)
+			if code != 2 || out != "" || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "usage: s3dns") {
+				t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit 2, %q and the usage", code, out, errOut, c.want)
+			}
+		})
+	}
+}
+
 func TestServeRefusesBadConfigBeforeBinding(t *testing.T) {
 	code, _, errOut := run(t, "serve", "--config", configFile(t, "upstreams: [127.0.0.1]\ncache: {max_ttl: forever}\n"))
 	if code != 1 || !strings.Contains(errOut, `cache.max_ttl: "forever" is not a duration`) {

@@ -52,7 +52,7 @@ func (d *daemon) setTap(cfg config.Dnstap) {
 	var t *tap.Tap
 	if cfg.On() {
 		var err error
-		if t, err = tap.New(cfg, BuildVersion(), tap.Options{OnDrop: d.metrics.DnstapDropped.Inc}); err != nil {
+		if t, err = tap.New(cfg, BuildVersion(), tap.Options{OnDrop: d.metrics.DnstapDropped.Inc, Log: d.log}); err != nil {
 			d.log.Error("dnstap output cannot be opened; keeping the previous one", "error", err)
 			return
 		}

@@ -14,8 +14,9 @@ import (
 // explain says which endpoint and rule answer a name, and what would be
 // answered, without sending any query.
 func explain(fs *pflag.FlagSet, io IO) int {
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		fmt.Fprintln(io.Stderr, "usage: s3dns explain NAME [TYPE]")
+	if fs.NArg() < 1 {
+		fmt.Fprintln(io.Stderr, "s3dns explain: a NAME is needed")
+		fs.Usage()
 		return 2
 	}
 	name := dns.Fqdn(fs.Arg(0))

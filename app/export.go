@@ -13,10 +13,6 @@ func export(fs *pflag.FlagSet, io IO) int {
 	format, _ := fs.GetString("format")
 	server, _ := fs.GetString("server")
 	perBucket, _ := fs.GetBool("per-bucket")
-	if fs.NArg() > 0 {
-		fmt.Fprintf(io.Stderr, "s3dns export: unexpected arguments %v\n", fs.Args())
-		return 2
-	}
 	switch format {
 	case "bind", "unbound", "windows", "rpz":
 	default:

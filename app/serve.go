@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -24,10 +23,6 @@ const shutdownGrace = 5 * time.Second
 // serve runs the server until SIGINT or SIGTERM: load, listen, watch,
 // answer reloads, shut down.
 func serve(fs *pflag.FlagSet, io IO) int {
-	if fs.NArg() > 0 {
-		fmt.Fprintf(io.Stderr, "s3dns serve: unexpected arguments %v\n", fs.Args())
-		return 2
-	}
 	cfg, warnings, ok := loadQuietly(fs, io)
 	if !ok {
 		return 1

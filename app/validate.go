@@ -7,10 +7,6 @@ import (
 )
 
 func validate(fs *pflag.FlagSet, io IO) int {
-	if fs.NArg() > 0 {
-		fmt.Fprintf(io.Stderr, "s3dns validate: unexpected arguments %v\n", fs.Args())
-		return 2
-	}
 	cfg, ok := load(fs, io)
 	if !ok {
 		return 1

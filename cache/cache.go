@@ -66,13 +66,14 @@ type Cache struct {
 	store  *Store // nil when caching is off
 	up     Exchanger
 	group  singleflight.Group
+	failed failures
 	// OnLookup, when set, is told whether each lookup was a hit, miss or stale.
 	OnLookup func(Source)
 }
 
 // New returns a cache in front of up.
 func New(cfg Config, up Exchanger) *Cache {
-	c := &Cache{cfg: cfg, up: up, clock: NewClock(cfg.Now),
+	c := &Cache{cfg: cfg, up: up, clock: NewClock(cfg.Now), failed: newFailures(),
 		limits: Limits{MaxTTL: cfg.MaxTTL, NegativeMaxTTL: cfg.NegativeMaxTTL}}
 	if cfg.MaxEntries > 0 {
 		c.store = NewStore(cfg.MaxEntries)
@@ -146,6 +147,9 @@ func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
 	}
 	if stale != nil && now < stale.recheckAt.Load() {
 		return c.serveStale(stale, now)
+	}
+	if stale == nil && c.failed.recent(key, groupKey(q), now) {
+		return Result{}, ErrRecentFailure
 	}
 	c.note(FromUpstream)
 	// The fetch is shared by every waiter, and finishes in the background
@@ -233,8 +237,10 @@ func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, err
 	now := c.clock.Nano()
 	if err != nil {
 		c.recheckLater(key, q, now)
+		c.failed.note(key, groupKey(q), now, err)
 		return fetched{}, err
 	}
+	c.failed.forget(key)
 	scrub(resp, q.Name, q.Qtype)
 	canonical(resp, q.Name)
 	c.limits.Clamp(resp)

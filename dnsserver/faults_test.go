@@ -137,3 +137,25 @@ func TestFullPathCapped(t *testing.T) {
 		t.Fatalf("%d of 6 queries got a quick SERVFAIL with room for 2 on the full path", quick)
 	}
 }
+
+// RFC 9520: a burst of queries for a name whose resolution fails asks the
+// upstreams once; each client still gets its answer at once (SERVFAIL, or
+// for a listed bucket whose endpoint hostname fails, the CNAME alone).
+func TestResolutionFailureAskedOnce(t *testing.T) {
+	up := dnstest.NewUpstream(t, publicZone...)
+	up.FailName(unlisted)
+	up.FailName(vpce)
+	h := startWith(t, baseConfig(), up)
+	for i := range 20 {
+		network := []string{"udp", "tcp"}[i%2]
+		if resp := h.ask(t, network, question(unlisted, dns.TypeA)); resp.Rcode != dns.RcodeServerFailure {
+			t.Fatalf("query %d for the failing name: %v", i, resp)
+		}
+		if resp := h.ask(t, network, question(listed, dns.TypeA)); resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
+			t.Fatalf("query %d for the listed bucket: %v", i, resp)
+		}
+	}
+	if n, m := up.Count(unlisted, "udp"), up.Count(vpce, "udp"); n != 1 || m != 1 {
+		t.Fatalf("upstream asked %d times for the failing name and %d for the endpoint hostname, want once each", n, m)
+	}
+}

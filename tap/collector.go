@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"time"
@@ -19,7 +20,7 @@ const maxRetry = 30 * time.Second
 
 // sink is where frames go: a collector's socket or a file.
 type sink interface {
-	write(frame []byte) bool // false: not written, try again later
+	write(frame []byte) error // not nil: not written, try again later
 	flush()
 	close()
 }
@@ -27,22 +28,36 @@ type sink interface {
 // run sends the buffered messages to s with Frame Streams
 // (golang-framestream, content type protobuf:dnstap.Dnstap), one goroutine
 // between the buffer and the output, flushing whenever the buffer is empty,
-// retrying with back-off while the output refuses. golang-dnstap's own
-// outputs are not used: its socket output (v0.4.0) never reconnects after a
-// failed write and panics after a failed handshake, and its outputs add a
-// goroutine hand-off per message.
+// retrying with back-off while the output refuses, and logging each change
+// between connected and reconnecting. golang-dnstap's own outputs are not
+// used: its socket output (v0.4.0) never reconnects after a failed write and
+// panics after a failed handshake, and its outputs add a goroutine hand-off
+// per message.
 func (t *Tap) run(s sink, retry time.Duration) {
 	defer close(t.done)
 	defer s.close()
 	wait := retry
+	up := false
 	for b := range t.buf {
-		for !s.write(b) {
+		for {
+			err := s.write(b)
+			if err == nil {
+				break
+			}
+			if up || wait == retry {
+				t.log.Warn("dnstap output reconnecting", "output", t.output, "error", err, "retry_in", wait)
+			}
+			up = false
 			select {
 			case <-time.After(wait):
 			case <-t.stop:
 				return // closing, and the collector is away: the rest is lost
 			}
 			wait = min(2*wait, maxRetry)
+		}
+		if !up {
+			t.log.Info("dnstap output connected", "output", t.output)
+			up = true
 		}
 		wait = retry
 		if len(t.buf) == 0 {
@@ -70,9 +85,9 @@ func newFileSink(name string) (*fileSink, error) {
 	return &fileSink{f: f, w: w}, nil
 }
 
-func (s *fileSink) write(frame []byte) bool {
+func (s *fileSink) write(frame []byte) error {
 	_, err := s.w.WriteFrame(frame)
-	return err == nil
+	return err
 }
 
 func (s *fileSink) flush() { _ = s.w.Flush() }
@@ -89,34 +104,36 @@ type collectorConn struct {
 	w                *framestream.Writer
 }
 
-// write sends one frame, connecting first if needed; false means the
+// write sends one frame, connecting first if needed; an error means the
 // collector is away (the connection is dropped, to be opened again).
-func (c *collectorConn) write(frame []byte) bool {
-	if c.w == nil && !c.open() {
-		return false
+func (c *collectorConn) write(frame []byte) error {
+	if c.w == nil {
+		if err := c.open(); err != nil {
+			return err
+		}
 	}
 	_ = c.conn.SetDeadline(time.Now().Add(ioTimeout))
 	if _, err := c.w.WriteFrame(frame); err != nil {
 		c.close()
-		return false
+		return err
 	}
-	return true
+	return nil
 }
 
-func (c *collectorConn) open() bool {
+func (c *collectorConn) open() error {
 	conn, err := net.DialTimeout(c.network, c.address, ioTimeout)
 	if err != nil {
-		return false
+		return err
 	}
 	_ = conn.SetDeadline(time.Now().Add(ioTimeout))
 	w, err := framestream.NewWriter(conn, &framestream.WriterOptions{
 		ContentTypes: [][]byte{dnstap.FSContentType}, Bidirectional: true, Timeout: ioTimeout})
 	if err != nil {
 		conn.Close()
-		return false
+		return fmt.Errorf("frame streams handshake with %s: %w", c.address, err)
 	}
 	c.conn, c.w = conn, w
-	return true
+	return nil
 }
 
 func (c *collectorConn) flush() {

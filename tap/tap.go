@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"sync"
@@ -54,6 +55,9 @@ type Options struct {
 	Buffer        int           // messages waiting for the output (DefaultBuffer)
 	RetryInterval time.Duration // between reconnections to a collector (2 s)
 	OnDrop        func()        // called for every message dropped
+	// Log is told each change of the output's state: connected, or
+	// reconnecting with the error (nil: not logged).
+	Log *slog.Logger
 }
 
 // Tap is one dnstap output and the messages it sends.
@@ -62,14 +66,19 @@ type Tap struct {
 	want              [numKinds]bool
 	buf               chan []byte
 	onDrop            func()
+	log               *slog.Logger
+	output            string        // what the log calls the output
 	stop              chan struct{} // closed by Close
 	done              chan struct{} // closed once the output has stopped
 }
 
 // New opens the output cfg names and starts sending; version is s3dns's.
 func New(cfg config.Dnstap, version string, opts Options) (*Tap, error) {
-	t := &Tap{buf: make(chan []byte, cmp.Or(opts.Buffer, DefaultBuffer)), onDrop: opts.OnDrop,
+	t := &Tap{buf: make(chan []byte, cmp.Or(opts.Buffer, DefaultBuffer)), onDrop: opts.OnDrop, log: opts.Log,
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
 	t.identity = []byte(cfg.Identity)
 	if cfg.Identity == "" {
 		h, _ := os.Hostname()
@@ -89,14 +98,17 @@ func New(cfg config.Dnstap, version string, opts Options) (*Tap, error) {
 	retry := cmp.Or(opts.RetryInterval, 2*time.Second)
 	switch {
 	case cfg.File != "":
+		t.output = "file " + cfg.File
 		f, err := newFileSink(cfg.File)
 		if err != nil {
 			return nil, fmt.Errorf("dnstap.file: %w", err)
 		}
 		go t.run(f, retry)
 	case cfg.Socket != "":
+		t.output = "socket " + cfg.Socket
 		go t.run(&collectorConn{network: "unix", address: cfg.Socket}, retry)
 	case cfg.TCP != "":
+		t.output = "tcp " + cfg.TCP
 		go t.run(&collectorConn{network: "tcp", address: cfg.TCP}, retry)
 	default:
 		return nil, errors.New("dnstap: no output configured")

@@ -2,9 +2,11 @@ package tap
 
 import (
 	"bytes"
+	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,11 +179,32 @@ func (c *collector) stop() {
 	}
 }
 
-// A collector that goes away and comes back gets messages again.
+// logBuffer collects log lines from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A collector that goes away and comes back gets messages again, and each
+// change of the output's state is logged once, the error included.
 func TestCollectorRestart(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	first := startCollector(t, sock)
-	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{RetryInterval: 100 * time.Millisecond})
+	logs := &logBuffer{}
+	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{RetryInterval: 100 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +225,25 @@ func TestCollectorRestart(t *testing.T) {
 	}
 	receive(first, "first collector")
 	first.stop()
-	time.Sleep(200 * time.Millisecond) // messages meanwhile are lost: nobody listens
-	second := startCollector(t, sock)  // the same socket path, as a restarted collector
+	// Messages meanwhile are lost: nobody listens.
+	dnstest.WaitFor(t, "the reconnecting state logged", 10*time.Second, func() bool {
+		tp.Client(TCP, client, server, []byte("q"), []byte("r"), asked, answered)
+		return strings.Contains(logs.String(), "dnstap output reconnecting")
+	})
+	second := startCollector(t, sock) // the same socket path, as a restarted collector
 	receive(second, "restarted collector")
+	var states []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		switch {
+		case strings.Contains(line, "dnstap output connected"):
+			states = append(states, "connected")
+		case strings.Contains(line, "dnstap output reconnecting") && strings.Contains(line, "error=") && strings.Contains(line, sock):
+			states = append(states, "reconnecting")
+		default:
+			t.Errorf("unexpected log line: %s", line)
+		}
+	}
+	if got := strings.Join(states, ", "); got != "connected, reconnecting, connected" {
+		t.Fatalf("states logged: %s\n%s", got, logs.String())
+	}
 }

@@ -184,6 +184,13 @@ func (u *Upstream) FailName(name string) {
 	u.mu.Unlock()
 }
 
+// Unfail answers a name failed with FailName normally again.
+func (u *Upstream) Unfail(name string) {
+	u.mu.Lock()
+	delete(u.failing, strings.ToLower(dns.Fqdn(name)))
+	u.mu.Unlock()
+}
+
 // DelayName makes answers for one name arrive after d.
 func (u *Upstream) DelayName(name string, d time.Duration) {
 	u.mu.Lock()
