@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
@@ -98,6 +100,23 @@ func readFrames(t *testing.T, c net.Conn, name string, ids int) (whole int) {
 
 const bigName = "big.example."
 
+// total adds up every series of a counter vector.
+func total(t *testing.T, c prometheus.Collector) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 1000)
+	c.Collect(ch)
+	close(ch)
+	sum := 0.0
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		sum += pb.GetCounter().GetValue()
+	}
+	return sum
+}
+
 // Item 1 (RFC 7766 §8): a reply that cannot be written whole ends the
 // connection at once; the client reads whole replies, then the end of the
 // stream, never a frame after a partial one.
@@ -116,6 +135,11 @@ func TestPartialReplyEndsConnection(t *testing.T) {
 	if resp := h.ask(t, "tcp", question(listed, dns.TypeA)); len(resp.Answer) != 3 {
 		t.Fatalf("another client: %v", resp)
 	}
+	// Item 7: the reply whose write failed is counted as a request, never
+	// as a response sent (nor tapped as one).
+	dnstest.WaitFor(t, "exactly one request without a response", 5*time.Second, func() bool {
+		return total(t, h.metrics.Requests)-total(t, h.metrics.Responses) == 1
+	})
 	whole := readFrames(t, conn, bigName, 50)
 	if whole >= 50 {
 		t.Fatalf("all %d replies arrived: the client was expected to stall the server", whole)
