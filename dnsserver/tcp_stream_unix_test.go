@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
@@ -99,23 +97,6 @@ func readFrames(t *testing.T, c net.Conn, name string, ids int) (whole int) {
 }
 
 const bigName = "big.example."
-
-// total adds up every series of a counter vector.
-func total(t *testing.T, c prometheus.Collector) float64 {
-	t.Helper()
-	ch := make(chan prometheus.Metric, 1000)
-	c.Collect(ch)
-	close(ch)
-	sum := 0.0
-	for m := range ch {
-		var pb dto.Metric
-		if err := m.Write(&pb); err != nil {
-			t.Fatal(err)
-		}
-		sum += pb.GetCounter().GetValue()
-	}
-	return sum
-}
 
 // Item 1 (RFC 7766 §8): a reply that cannot be written whole ends the
 // connection at once; the client reads whole replies, then the end of the
