@@ -60,9 +60,10 @@ func (s *Server) serveTCP(ln net.Listener) {
 		}
 		if evicted != nil {
 			// A pooled idle connection gives way to the new one; the client
-			// sees an orderly close, as after an idle timeout.
-			evicted.shut()
+			// sees an orderly close, as after an idle timeout. Counted
+			// first, so that whoever sees the close sees the count.
 			s.metrics.TCPClosed.WithLabelValues(closedEvicted).Inc()
+			evicted.shut()
 		}
 		s.metrics.TCPConnections.Inc()
 		s.done.Add(1)
@@ -75,14 +76,14 @@ func (s *Server) serveTCP(ln net.Listener) {
 	}
 }
 
-// refuseConn closes a connection with a reset (no TIME_WAIT left behind for
-// a flood) and counts it.
+// refuseConn counts a connection and closes it with a reset (no TIME_WAIT
+// left behind for a flood).
 func (s *Server) refuseConn(c net.Conn, reason string) {
+	s.metrics.TCPRefused.WithLabelValues(reason).Inc()
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	c.Close()
-	s.metrics.TCPRefused.WithLabelValues(reason).Inc()
 }
 
 // serveConn reads the queries of one connection. Fast answers are written
