@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,22 +18,9 @@ import (
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type running struct {
 	dns, http string
-	logs      *syncBuffer
+	logs      *dnstest.SyncBuffer
 	cancel    context.CancelFunc
 	reload    chan struct{}
 	exit      chan int
@@ -43,7 +29,7 @@ type running struct {
 // serveInProcess runs `s3dns serve --config file` on free loopback ports.
 func serveInProcess(t *testing.T, file string) *running {
 	t.Helper()
-	r := &running{dns: dnstest.FreeAddr(t), http: dnstest.FreeAddr(t), logs: &syncBuffer{},
+	r := &running{dns: dnstest.FreeAddr(t), http: dnstest.FreeAddr(t), logs: &dnstest.SyncBuffer{},
 		reload: make(chan struct{}, 1), exit: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -280,7 +266,7 @@ func TestListenChangeNeedsRestart(t *testing.T) {
 	}
 	first := dnstest.FreeAddr(t)
 	os.WriteFile(file, []byte(body(first)), 0o600)
-	logs := &syncBuffer{}
+	logs := &dnstest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	exit := make(chan int, 1)
 	go func() {

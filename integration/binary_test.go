@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
 var binary string
@@ -58,24 +58,11 @@ func requireTool(t *testing.T, name, pkg string) string {
 	return ""
 }
 
-// lockedBuffer collects the process's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 type process struct {
 	cmd    *exec.Cmd
 	dns    string
 	http   string
-	stderr *lockedBuffer
+	stderr *dnstest.SyncBuffer
 	exited chan error
 }
 
@@ -83,7 +70,7 @@ type process struct {
 func startBinary(t *testing.T, dnsAddr, httpAddr string, args ...string) *process {
 	t.Helper()
 	args = append([]string{"serve", "--listen", dnsAddr, "--http-listen", httpAddr}, args...)
-	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	p.cmd.Env = append(os.Environ(), "S3DNS_LOG_LEVEL=debug")
 	if err := p.cmd.Start(); err != nil {

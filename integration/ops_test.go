@@ -109,7 +109,7 @@ func TestForwardingLoopKeepsReadyzUnavailable(t *testing.T) {
 	dnsAddr, httpAddr := dnstest.FreeAddr(t), dnstest.FreeAddr(t)
 	args := []string{"serve", "--config", repoFile("s3dns.yaml"), "--listen", dnsAddr, "--http-listen", httpAddr,
 		"--upstream", dnsAddr, "--upstream-timeout", "500ms"}
-	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

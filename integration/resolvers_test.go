@@ -17,13 +17,13 @@ import (
 // resolver is a real BIND or Unbound started by a test on loopback.
 type resolver struct {
 	addr string
-	log  *lockedBuffer
+	log  *dnstest.SyncBuffer
 }
 
 // runDaemon starts a resolver in the foreground and waits until it answers.
 func runDaemon(t *testing.T, addr string, name string, args ...string) *resolver {
 	t.Helper()
-	r := &resolver{addr: addr, log: &lockedBuffer{}}
+	r := &resolver{addr: addr, log: &dnstest.SyncBuffer{}}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	if err := cmd.Start(); err != nil {

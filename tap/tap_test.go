@@ -179,30 +179,12 @@ func (c *collector) stop() {
 	}
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // A collector that goes away and comes back gets messages again, and each
 // change of the output's state is logged once, the error included.
 func TestCollectorRestart(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	first := startCollector(t, sock)
-	logs := &logBuffer{}
+	logs := &dnstest.SyncBuffer{}
 	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{RetryInterval: 100 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
