@@ -14,11 +14,13 @@ import (
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
+	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/ops"
 	"github.com/s3dns/s3dns/tap"
 	"github.com/s3dns/s3dns/upstream"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // daemon is a running server and what it needs to reload its configuration.
@@ -29,7 +31,9 @@ type daemon struct {
 	metrics  *metrics.Metrics
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
-	fwd      *upstream.Forwarder // the resolver's; guarded by mu after start-up
+	// clock is what every cache and endpoint answer set is judged by.
+	clock *wire.Clock
+	fwd   *upstream.Forwarder // the resolver's; guarded by mu after start-up
 
 	ready *ops.Readiness
 
@@ -93,10 +97,9 @@ func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, q, resp 
 // previous knew of the same endpoints). The monitor is started by watch
 // at start-up, and by reload.
 func (d *daemon) stateFor(cfg *config.Config, resolver *cache.Cache, previous *health.Monitor) *dnsserver.State {
-	st := dnsserver.NewState(cfg, resolver, dnsserver.PackedOf(resolver))
-	st.Health = health.New(cfg.Endpoints, dnsserver.HealthResolver(resolver),
+	monitor := health.New(cfg.Endpoints, endpoint.HealthResolver(resolver),
 		health.Options{Log: d.log, Observer: d.metrics}, previous)
-	return st
+	return dnsserver.NewState(cfg, resolver, d.clock, monitor, d.log)
 }
 
 const loopBlocker = "forwarding loop detected"
@@ -132,21 +135,23 @@ func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 		ServeStale:         cfg.Cache.ServeStale,
 		StaleAnswerTimeout: cfg.Cache.StaleAnswerTimeout,
 		StaleRecheck:       cfg.Cache.StaleRecheck,
+		Clock:              d.clock,
 	}, fwd)
+	// The counters are looked up once: hits are counted on the fast path.
+	hit := d.metrics.CacheRequests.WithLabelValues("hit")
+	miss := d.metrics.CacheRequests.WithLabelValues("miss")
+	stale := d.metrics.CacheRequests.WithLabelValues("stale")
 	c.OnLookup = func(s cache.Source) {
-		d.metrics.CacheRequests.WithLabelValues(cacheResult(s)).Inc()
+		switch s {
+		case cache.FromCache:
+			hit.Inc()
+		case cache.FromStale:
+			stale.Inc()
+		default:
+			miss.Inc()
+		}
 	}
 	return c
-}
-
-func cacheResult(s cache.Source) string {
-	switch s {
-	case cache.FromCache:
-		return "hit"
-	case cache.FromStale:
-		return "stale"
-	}
-	return "miss"
 }
 
 func (d *daemon) cacheEntries() float64 {

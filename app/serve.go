@@ -15,6 +15,7 @@ import (
 	"github.com/s3dns/s3dns/dnsserver"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/ops"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // shutdownGrace bounds how long queries in flight may take at shutdown.
@@ -59,7 +60,8 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	}
 	setMemoryLimit(cfg, log)
 	reg := prometheus.NewRegistry()
-	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg, ready: &ops.Readiness{}}
+	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg, ready: &ops.Readiness{},
+		clock: wire.NewClock(nil)}
 	if cfg.File == "" {
 		d.opts.SearchPaths = []string{}
 	}

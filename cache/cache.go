@@ -46,24 +46,48 @@ type Config struct {
 	// StaleRecheck: after a failed refresh, how long stale answers are
 	// served at once without asking again (RFC 8767 failure recheck timer).
 	StaleRecheck time.Duration
-	Now          func() time.Time // nil: time.Now
+	// Clock is what entries are stored and judged by; the server's
+	// endpoint answers share it (nil: a clock of the cache's own).
+	Clock *wire.Clock
 }
 
 // Question is what the cache is asked: a name in lower case with a final
-// dot, and the query bits that select a different answer.
+// dot, and the query bits that select a different answer. The cache keys it
+// once, however often it is asked (Fresh, then Resolve on a miss).
 type Question struct {
-	Name   string
+	Name string
+	// LName is the name in lower-case wire form, when at hand: the fast
+	// path gives it instead of Name.
+	LName  []byte
 	Qtype  uint16
 	Qclass uint16
 	Opts   wire.Opts
+	key    uint64
+	keyed  bool
+}
+
+// keyOf is q's cache key, computed on first use.
+func (q *Question) keyOf() (uint64, error) {
+	if q.keyed {
+		return q.key, nil
+	}
+	if q.LName == nil {
+		l, err := wire.PackName(q.Name)
+		if err != nil {
+			return 0, err
+		}
+		q.LName = l
+	}
+	q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts), true
+	return q.key, nil
 }
 
 // Cache answers from memory and asks the upstream on a miss.
 type Cache struct {
 	cfg    Config
-	limits Limits
-	clock  *Clock
-	store  *Store // nil when caching is off
+	limits wire.Limits
+	clock  *wire.Clock
+	store  *store // nil when caching is off
 	up     Exchanger
 	group  singleflight.Group
 	failed failures
@@ -73,10 +97,13 @@ type Cache struct {
 
 // New returns a cache in front of up.
 func New(cfg Config, up Exchanger) *Cache {
-	c := &Cache{cfg: cfg, up: up, clock: NewClock(cfg.Now), failed: newFailures(),
-		limits: Limits{MaxTTL: cfg.MaxTTL, NegativeMaxTTL: cfg.NegativeMaxTTL}}
+	c := &Cache{cfg: cfg, up: up, clock: cfg.Clock, failed: newFailures(),
+		limits: wire.Limits{MaxTTL: cfg.MaxTTL, NegativeMaxTTL: cfg.NegativeMaxTTL}}
+	if c.clock == nil {
+		c.clock = wire.NewClock(nil)
+	}
 	if cfg.MaxEntries > 0 {
-		c.store = NewStore(cfg.MaxEntries)
+		c.store = newStore(cfg.MaxEntries)
 	}
 	return c
 }
@@ -86,15 +113,28 @@ func (c *Cache) Len() int {
 	if c.store == nil {
 		return 0
 	}
-	return c.store.Len()
+	return c.store.len()
 }
 
-// Store is where the cache keeps its answers, for the fast path; nil when
-// caching is off.
-func (c *Cache) Store() *Store { return c.store }
-
-// Clock is the cache's clock, which the fast path must judge entries by.
-func (c *Cache) Clock() *Clock { return c.clock }
+// Fresh is the fast path's lookup: the answer to q still fresh now, counted
+// as a hit, or nil; and the clock reading it stands at. It allocates
+// nothing when q.LName is given.
+func (c *Cache) Fresh(q *Question) (*wire.Entry, int64) {
+	now := c.clock.Nano()
+	if c.store == nil {
+		return nil, now
+	}
+	key, err := q.keyOf()
+	if err != nil {
+		return nil, now
+	}
+	a := c.store.fresh(key, q.LName, q.Qtype, q.Qclass, q.Opts, now)
+	if a == nil {
+		return nil, now
+	}
+	c.note(FromCache)
+	return &a.Entry, now
+}
 
 // Result is an answer with its provenance.
 type Result struct {
@@ -106,6 +146,9 @@ type Result struct {
 	msg      *dns.Msg // the unpacked answer when at hand
 	shared   bool     // msg is also another caller's
 }
+
+// Now is the clock reading the entry stands at: render it there.
+func (r Result) Now() int64 { return r.now }
 
 // Msg is the answer unpacked, the caller's own.
 func (r Result) Msg() *dns.Msg {
@@ -126,19 +169,21 @@ func (r Result) Msg() *dns.Msg {
 // upstream is in lower case with recursion desired, CD as asked and EDNS0
 // (DO as asked); no client EDNS option is ever passed on.
 func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
+	if q.Name == "" {
+		q.Name = wire.Presentation(q.LName)
+	}
 	q.Name = strings.ToLower(dns.Fqdn(q.Name))
-	lname, err := wire.PackName(q.Name)
+	key, err := q.keyOf()
 	if err != nil {
 		return Result{}, err
 	}
-	key := wire.Key(lname, q.Qtype, q.Qclass, q.Opts)
 	now := c.clock.Nano()
-	var stale *Answer
+	var stale *answer
 	if c.store != nil {
-		if a := c.store.Get(key, lname, q.Qtype, q.Qclass, q.Opts); a != nil {
+		if a := c.store.get(key, q.LName, q.Qtype, q.Qclass, q.Opts); a != nil {
 			if now < a.Expires() {
 				c.note(FromCache)
-				return Result{Entry: &a.Entry, Source: FromCache, Upstream: a.Upstream, now: now}, nil
+				return Result{Entry: &a.Entry, Source: FromCache, Upstream: a.upstream, now: now}, nil
 			}
 			if now < a.Expires()+int64(c.cfg.ServeStale) {
 				stale = a
@@ -206,7 +251,7 @@ func sharedContext(ctx context.Context) context.Context {
 }
 
 // serveStale answers with an expired entry, every TTL set to StaleTTL.
-func (c *Cache) serveStale(a *Answer, now int64) (Result, error) {
+func (c *Cache) serveStale(a *answer, now int64) (Result, error) {
 	m, err := a.Msg(now)
 	if err != nil {
 		return Result{}, err
@@ -217,7 +262,7 @@ func (c *Cache) serveStale(a *Answer, now int64) (Result, error) {
 		return Result{}, err
 	}
 	c.note(FromStale)
-	return Result{Entry: &e, Source: FromStale, Upstream: a.Upstream, now: now, msg: m}, nil
+	return Result{Entry: &e, Source: FromStale, Upstream: a.upstream, now: now, msg: m}, nil
 }
 
 type fetched struct {
@@ -250,7 +295,7 @@ func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, err
 		return fetched{}, err
 	}
 	if c.store != nil && life > 0 {
-		c.store.Set(key, &Answer{Entry: e, Upstream: upstream})
+		c.store.set(key, &answer{Entry: e, upstream: upstream})
 	}
 	return fetched{entry: &e, msg: resp, upstream: upstream, now: now}, nil
 }
@@ -261,11 +306,7 @@ func (c *Cache) recheckLater(key uint64, q Question, now int64) {
 	if c.store == nil || c.cfg.StaleRecheck <= 0 {
 		return
 	}
-	lname, err := wire.PackName(q.Name)
-	if err != nil {
-		return
-	}
-	if a := c.store.Get(key, lname, q.Qtype, q.Qclass, q.Opts); a != nil {
+	if a := c.store.get(key, q.LName, q.Qtype, q.Qclass, q.Opts); a != nil {
 		a.recheckAt.Store(now + int64(c.cfg.StaleRecheck))
 	}
 }

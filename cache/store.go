@@ -8,32 +8,28 @@ import (
 	"github.com/s3dns/s3dns/wire"
 )
 
-// Answer is a packed answer and where it came from.
-type Answer struct {
+// answer is a packed answer and where it came from.
+type answer struct {
 	wire.Entry
-	Upstream string
-	// HealthGen is the endpoint health generation an endpoint answer was
-	// built under: after any address goes up or down it is not served.
-	HealthGen uint64
+	upstream string
 	// recheckAt: until then a failed refresh is not retried and the stale
 	// answer is served at once (RFC 8767 §5, failure recheck timer).
 	recheckAt atomic.Int64
 }
 
-// Store holds packed answers by question, bounded: the cache's forwarded
-// answers and the server's endpoint answers alike. The fast path reads it
+// store holds packed answers by question, bounded. The fast path reads it
 // without allocating.
-type Store struct {
-	m *otter.Cache[uint64, *Answer]
+type store struct {
+	m *otter.Cache[uint64, *answer]
 }
 
-// NewStore holds at most max answers.
-func NewStore(max int) *Store {
-	return &Store{m: otter.Must(&otter.Options[uint64, *Answer]{MaximumSize: max})}
+// newStore holds at most max answers.
+func newStore(max int) *store {
+	return &store{m: otter.Must(&otter.Options[uint64, *answer]{MaximumSize: max})}
 }
 
-// Fresh returns the answer to this question that is still fresh at now, or nil.
-func (s *Store) Fresh(key uint64, lname []byte, qtype, qclass uint16, o wire.Opts, now int64) *Answer {
+// fresh returns the answer to this question that is still fresh at now, or nil.
+func (s *store) fresh(key uint64, lname []byte, qtype, qclass uint16, o wire.Opts, now int64) *answer {
 	a, ok := s.m.GetIfPresent(key)
 	if !ok || !a.FreshFor(lname, qtype, qclass, o, now) {
 		return nil
@@ -41,8 +37,8 @@ func (s *Store) Fresh(key uint64, lname []byte, qtype, qclass uint16, o wire.Opt
 	return a
 }
 
-// Get returns the answer to this question, fresh or not, or nil.
-func (s *Store) Get(key uint64, lname []byte, qtype, qclass uint16, o wire.Opts) *Answer {
+// get returns the answer to this question, fresh or not, or nil.
+func (s *store) get(key uint64, lname []byte, qtype, qclass uint16, o wire.Opts) *answer {
 	a, ok := s.m.GetIfPresent(key)
 	if !ok || !a.Matches(lname, qtype, qclass, o) {
 		return nil
@@ -50,11 +46,11 @@ func (s *Store) Get(key uint64, lname []byte, qtype, qclass uint16, o wire.Opts)
 	return a
 }
 
-// Set keeps a.
-func (s *Store) Set(key uint64, a *Answer) { s.m.Set(key, a) }
+// set keeps a.
+func (s *store) set(key uint64, a *answer) { s.m.Set(key, a) }
 
-// Len is the number of answers held.
-func (s *Store) Len() int { return s.m.EstimatedSize() }
+// len is the number of answers held.
+func (s *store) len() int { return s.m.EstimatedSize() }
 
 // cleanUp runs pending evictions (for memory measurements).
-func (s *Store) cleanUp() { s.m.CleanUp() }
+func (s *store) cleanUp() { s.m.CleanUp() }

@@ -8,8 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
-	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
@@ -33,11 +32,11 @@ type query struct {
 	// The decision (step 2): the endpoint that answers the name, if any.
 	match   zones.Match
 	matched bool
-	// ownHost: the name is this endpoint's own hostname (answered with RD=0
-	// too, for resolvers using s3dns as a stub); probedHost: it is probed,
-	// and answers leave out the addresses that are down.
-	ownHost    *config.Endpoint
-	probedHost health.View
+	// ownHost: the name is this endpoint's own hostname (its index; -1 when
+	// none), answered with RD=0 too, for resolvers using s3dns as a stub.
+	ownHost int
+	// ask is the question as the cache keys it, once per query.
+	ask cache.Question
 	// How it was answered, for record.
 	action   metrics.Action
 	rcode    int
@@ -97,7 +96,7 @@ func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 		return q.reject(rcodeNotAuth) // s3dns holds no keys: BADKEY (reject adds the TSIG)
 	}
 	name := s.decide(st, q, sc)
-	if !q.msg.RD() && !q.matched && q.ownHost == nil && !st.Matcher.Serves(name) {
+	if !q.msg.RD() && !q.matched && q.ownHost < 0 && !st.Matcher.Serves(name) {
 		// No recursion asked for a name s3dns is not the authority for:
 		// refused, as Unbound does (and no snooping in the cache).
 		q.action = metrics.ActionRefused
@@ -133,12 +132,13 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 	q.lname = sc.lname
 	name := q.dotted(sc)
 	q.match, q.matched = st.Matcher.Match(name)
+	q.ownHost = -1
 	if !q.matched && (st.Health != nil || !q.msg.RD()) {
 		if i, ok := st.hostnames[name]; ok {
-			q.ownHost = &st.Config.Endpoints[i]
-			q.probedHost = st.Health.For(i)
+			q.ownHost = i
 		}
 	}
+	q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
 	return name
 }
 
@@ -177,6 +177,7 @@ func (q *query) detach(pkt []byte, sc *scratch) *query {
 	c.msg.Keepalive = q.msg.Keepalive
 	c.lname = append([]byte(nil), q.lname...)
 	c.name = strings.Clone(q.dotted(sc))
+	c.ask.LName, c.ask.Name = c.lname, c.name
 	return &c
 }
 

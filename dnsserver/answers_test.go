@@ -177,7 +177,7 @@ func TestAliasTTLSameOnBothSpeeds(t *testing.T) {
 		// A fresh synthesis (a new State: no packed endpoint answers, the
 		// same cache) gives the same.
 		st := h.srv.State()
-		h.srv.Swap(NewState(st.Config, h.cache, PackedOf(h.cache)))
+		h.srv.Swap(h.stateFor(st.Config))
 		if got := ttl(h.query(t, listed, dns.TypeA)); got != c.want {
 			t.Fatalf("fresh synthesis: TTL %d, want %d", got, c.want)
 		}

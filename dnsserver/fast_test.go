@@ -21,7 +21,7 @@ func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
 	cfg := *h.srv.State().Config
 	cfg.Endpoints = append([]config.Endpoint(nil), cfg.Endpoints...)
 	cfg.Endpoints[0].Buckets = append([]string{"otherbucket"}, cfg.Endpoints[0].Buckets...)
-	h.srv.Swap(NewState(&cfg, h.cache, PackedOf(h.cache)))
+	h.srv.Swap(h.stateFor(&cfg))
 	resp := h.query(t, unlisted, dns.TypeA)
 	if !resp.Authoritative || resp.Answer[0].Header().Rrtype != dns.TypeCNAME {
 		t.Fatalf("after listing it: %v", resp)

@@ -63,11 +63,13 @@ var fuzzClient = netip.MustParseAddr("127.0.0.9")
 // every bucket (us-east-1) in front of a real cache over flakyUpstream, on
 // a clock that stands still.
 func fuzzServer(t testing.TB) *Server {
-	s, _ := fuzzServerWithClock(t)
+	s, _, _ := fuzzServerWithClock(t)
 	return s
 }
 
-func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock) {
+// fuzzServerWithClock is fuzzServer with its clock, as the test moves it
+// and as the cache and endpoint answers read it.
+func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
 	ep := config.Endpoint{Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
 		Buckets: []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
 		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: 60e9}
@@ -77,15 +79,16 @@ func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock) {
 		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}}
 	cfg.Access.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	clock := dnstest.NewClock()
-	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Now: clock.Now}, flakyUpstream{})
-	return New(NewState(cfg, c, PackedOf(c)), Options{}), clock
+	wclock := wire.NewClock(clock.Now)
+	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Clock: wclock}, flakyUpstream{})
+	return New(NewState(cfg, c, wclock, nil, nil), Options{}), clock, wclock
 }
 
 // freshFull answers pkt on the full path of a new State that shares st's
 // cache but holds no packed endpoint answers: what a fresh synthesis gives.
-func freshFull(s *Server, pkt []byte, proto metrics.Proto) []byte {
+func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto) []byte {
 	st := s.State()
-	fresh := NewState(st.Config, st.Resolver, Packed{Store: st.forwarded, Clock: st.clock})
+	fresh := NewState(st.Config, st.Cache, clock, nil, nil)
 	sc := newScratch()
 	q := query{proto: proto, client: fuzzClient, start: time.Now()}
 	if resp, done := s.serveFast(fresh, &q, pkt, nil, sc); done {
@@ -203,7 +206,7 @@ func FuzzFastMatchesFull(f *testing.F) {
 		if flags&4 != 0 && len(option) > 0 && len(option) < 512 {
 			pkt = appendRawOption(pkt, option) // possibly malformed: both paths must say FORMERR
 		}
-		s, clock := fuzzServerWithClock(t)
+		s, clock, wclock := fuzzServerWithClock(t)
 		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
 			full, fast := exchange(s, pkt, proto)
 			if fast {
@@ -219,7 +222,7 @@ func FuzzFastMatchesFull(f *testing.F) {
 		clock.Add(time.Duration(age) * time.Second)
 		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
 			if later, fast := exchange(s, pkt, proto); fast {
-				differ(t, proto, "a fresh synthesis "+strconv.Itoa(int(age))+" s later", freshFull(s, pkt, proto), later)
+				differ(t, proto, "a fresh synthesis "+strconv.Itoa(int(age))+" s later", freshFull(s, wclock, pkt, proto), later)
 			}
 		}
 	})

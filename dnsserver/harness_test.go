@@ -14,10 +14,12 @@ import (
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/upstream"
+	"github.com/s3dns/s3dns/wire"
 )
 
 const (
@@ -77,6 +79,7 @@ type harness struct {
 	addr    string
 	up      *dnstest.Upstream
 	clock   *dnstest.Clock
+	wclock  *wire.Clock // the same, as the cache and endpoint answers read it
 	cache   *cache.Cache
 	metrics *metrics.Metrics
 }
@@ -108,15 +111,16 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	}
 	cfg := loadConfig(t, sc)
 	clock := dnstest.NewClock()
+	wclock := wire.NewClock(clock.Now)
 	c := cache.New(cache.Config{
 		MaxEntries: cfg.Cache.MaxEntries, MaxTTL: cfg.Cache.MaxTTL,
-		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Now: clock.Now,
+		NegativeMaxTTL: cfg.Cache.NegativeMaxTTL, ServeStale: cfg.Cache.ServeStale, Clock: wclock,
 		StaleAnswerTimeout: cfg.Cache.StaleAnswerTimeout, StaleRecheck: cfg.Cache.StaleRecheck,
 	}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
 	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
 	opts.Metrics = m
-	st := NewState(cfg, c, PackedOf(c))
-	st.Health = health.New(cfg.Endpoints, HealthResolver(c), health.Options{Observer: m}, nil)
+	monitor := health.New(cfg.Endpoints, endpoint.HealthResolver(c), health.Options{Observer: m}, nil)
+	st := NewState(cfg, c, wclock, monitor, nil)
 	st.Health.Start(context.Background())
 	t.Cleanup(st.Health.Stop)
 	srv := New(st, opts)
@@ -132,7 +136,13 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	if len(ups) > 0 {
 		up = ups[0]
 	}
-	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, cache: c, metrics: m}
+	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, wclock: wclock, cache: c, metrics: m}
+}
+
+// stateFor is a State for cfg over the harness's cache, clock and health,
+// as a reload builds one: no endpoint answer packed yet.
+func (h *harness) stateFor(cfg *config.Config) *State {
+	return NewState(cfg, h.cache, h.wclock, h.srv.State().Health, nil)
 }
 
 // loadConfig loads sc as s3dns would load it from a file.

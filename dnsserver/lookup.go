@@ -1,29 +1,17 @@
 package dnsserver
 
-import (
-	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/wire"
-)
+import "github.com/s3dns/s3dns/wire"
 
-// lookup is step 3, the fast path: the answer already packed for the
-// query's decision, fresh at now, or nil. It allocates nothing.
-func (s *Server) lookup(st *State, q *query) (*cache.Answer, int64) {
-	opts := q.msg.Opts()
-	key := wire.Key(q.lname, q.msg.Qtype, q.msg.Qclass, opts)
-	now := st.clock.Nano()
-	if q.matched {
-		a := st.endpointAnswers.Fresh(key, q.lname, q.msg.Qtype, q.msg.Qclass, opts, now)
-		if a != nil && a.HealthGen != st.Health.Gen() {
-			return nil, now // built before an address went up or down
-		}
-		return a, now
+// lookup is step 3, the fast path: a dispatch on the decision to the
+// answer source that owns it — endpoint answers (package endpoint) or
+// forwarded answers (package cache) — for an answer already packed, fresh
+// at now, or nil. It allocates nothing.
+func (s *Server) lookup(st *State, q *query) (*wire.Entry, int64) {
+	switch {
+	case q.matched:
+		return st.Endpoints.Fresh(q.lname, q.msg.Qtype, q.msg.Qclass, q.msg.Opts())
+	case q.ownHost >= 0 && st.Endpoints.Probed(q.ownHost):
+		return nil, 0 // health filters these answers on the full path
 	}
-	if st.forwarded == nil || q.probedHost.On() {
-		return nil, now
-	}
-	a := st.forwarded.Fresh(key, q.lname, q.msg.Qtype, q.msg.Qclass, opts, now)
-	if a != nil {
-		s.metrics.CacheHits.Inc()
-	}
-	return a, now
+	return st.Cache.Fresh(&q.ask)
 }

@@ -62,7 +62,7 @@ func (s *Server) ProbeForLoop(ctx context.Context, st *State) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = st.Resolver.Probe(ctx, n, dns.TypeA)
+			_ = st.Cache.Probe(ctx, n, dns.TypeA)
 		}()
 	}
 	wg.Wait()

@@ -47,7 +47,7 @@ func TestQueriesMoveTheRightCounters(t *testing.T) {
 	h.ask(t, "tcp", question(unlisted, dns.TypeAAAA))
 	h.query(t, unlisted, 65280) // a private-use type: counted as "other"
 
-	h.srv.Swap(NewState(withAllow(h.srv.State().Config, "10.0.0.0/8"), h.cache, PackedOf(h.cache)))
+	h.srv.Swap(h.stateFor(withAllow(h.srv.State().Config, "10.0.0.0/8")))
 	h.query(t, listed, dns.TypeA)
 	m := h.metrics
 	// A full-path reply is counted once written: just after the client has it.

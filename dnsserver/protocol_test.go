@@ -202,18 +202,17 @@ func TestQuestionEchoedExactly(t *testing.T) {
 	}
 }
 
-type panickingResolver struct{}
+// panickingUpstream makes the full path panic.
+type panickingUpstream struct{}
 
-func (panickingResolver) Probe(context.Context, string, uint16) error { return nil }
-
-func (panickingResolver) Resolve(context.Context, cache.Question) (cache.Result, error) {
+func (panickingUpstream) Exchange(context.Context, *dns.Msg) (*dns.Msg, string, error) {
 	panic("boom")
 }
 
 func TestPanicRecovered(t *testing.T) {
 	h := start(t, baseConfig())
 	good := h.srv.State()
-	h.srv.Swap(NewState(good.Config, panickingResolver{}, Packed{}))
+	h.srv.Swap(NewState(good.Config, cache.New(cache.Config{}, panickingUpstream{}), h.wclock, nil, nil))
 	for _, network := range []string{"udp", "tcp"} {
 		if resp := h.ask(t, network, question(unlisted, dns.TypeA)); resp.Rcode != dns.RcodeServerFailure {
 			t.Fatalf("%s: %v", network, resp)

@@ -1,65 +1,44 @@
 package dnsserver
 
 import (
-	"context"
+	"log/slog"
 	"net/netip"
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
-
-// Resolver answers names through the cache and the upstreams.
-type Resolver interface {
-	Resolve(ctx context.Context, q cache.Question) (cache.Result, error)
-	// Probe asks the upstreams without caching the answer.
-	Probe(ctx context.Context, name string, qtype uint16) error
-}
 
 // State is everything a query is answered from. A reload builds a new State
 // and swaps it in whole; queries in flight keep the one they started with.
 type State struct {
-	Config   *config.Config
-	Matcher  *zones.Matcher
-	Resolver Resolver
+	Config  *config.Config
+	Matcher *zones.Matcher
+	// Cache answers forwarded names, at both speeds.
+	Cache *cache.Cache
+	// Endpoints answers matched names and the endpoints' own hostnames, at
+	// both speeds; it lives and dies with the State, so that a reload never
+	// serves old decisions.
+	Endpoints *endpoint.Answers
+	// Health probes the endpoints that have health set; nil when none has.
+	Health *health.Monitor
 	// budget bounds one query: every upstream may take its timeout once, for
 	// the endpoint target and then for a public fallback.
 	budget  time.Duration
 	limiter *rateLimiter
-	clock   *cache.Clock
-	limits  cache.Limits
-	// forwarded is the resolver's store of forwarded answers, which the fast
-	// path reads; nil when nothing is cached.
-	forwarded *cache.Store
-	// endpointAnswers holds packed endpoint answers for the fast path. It
-	// lives and dies with the State, so a reload never serves old decisions.
-	endpointAnswers *cache.Store
 	// hostnames finds an endpoint (its index, the first one) by its own
 	// hostname, lower case and fully qualified.
 	hostnames map[string]int
-	// Health probes the endpoints that have health set; nil when none has.
-	// Set it before the State serves.
-	Health *health.Monitor
 }
 
-// Packed is where a resolver keeps its answers and the clock they are
-// judged by; the fast path shares both.
-type Packed struct {
-	Store *cache.Store // nil: nothing is cached
-	Clock *cache.Clock
-}
-
-// PackedOf is what a cache.Cache shares with the fast path.
-func PackedOf(c *cache.Cache) Packed { return Packed{Store: c.Store(), Clock: c.Clock()} }
-
-// maxEndpointAnswers bounds the packed endpoint answers ("*" lists every bucket).
-const maxEndpointAnswers = 100_000
-
-// NewState prepares cfg for serving with resolver, whose packed answers,
-// clock and TTL rules the fast path shares.
-func NewState(cfg *config.Config, resolver Resolver, packed Packed) *State {
+// NewState prepares cfg for serving: forwarded answers from c, endpoint
+// answers judged by clock (c's own, which the wiring gives both), health
+// from monitor (nil: nothing probed).
+func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *health.Monitor, log *slog.Logger) *State {
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
 	for i, e := range cfg.Endpoints {
@@ -67,20 +46,16 @@ func NewState(cfg *config.Config, resolver Resolver, packed Packed) *State {
 			hostnames[e.Hostname] = i
 		}
 	}
-	if packed.Clock == nil {
-		packed.Clock = cache.NewClock(nil)
-	}
+	limits := wire.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL}
 	return &State{
-		Config:          cfg,
-		Matcher:         zones.New(cfg.Endpoints),
-		Resolver:        resolver,
-		budget:          2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
-		limiter:         newRateLimiter(cfg.Access.RateLimitQPS),
-		clock:           packed.Clock,
-		limits:          cache.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL},
-		forwarded:       packed.Store,
-		endpointAnswers: cache.NewStore(maxEndpointAnswers),
-		hostnames:       hostnames,
+		Config:    cfg,
+		Matcher:   zones.New(cfg.Endpoints),
+		Cache:     c,
+		Endpoints: endpoint.New(c, monitor, clock, limits, log),
+		Health:    monitor,
+		budget:    2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
+		limiter:   newRateLimiter(cfg.Access.RateLimitQPS),
+		hostnames: hostnames,
 	}
 }
 

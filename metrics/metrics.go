@@ -20,7 +20,6 @@ type Metrics struct {
 	Upstream        *prometheus.CounterVec   // upstream, result
 	UpstreamLatency *prometheus.HistogramVec // upstream
 	CacheRequests   *prometheus.CounterVec   // result
-	CacheHits       prometheus.Counter       // CacheRequests{result="hit"}, for the fast path
 	TCPRefused      *prometheus.CounterVec   // reason
 	TCPClosed       *prometheus.CounterVec   // reason
 	TCPConnections  prometheus.Gauge
@@ -101,7 +100,6 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		}),
 	}
 	m.LastReloadOK.Set(1)
-	m.CacheHits = m.CacheRequests.WithLabelValues("hit")
 	for _, reason := range []string{"acl", "per_client", "limit"} {
 		m.TCPRefused.WithLabelValues(reason)
 	}

@@ -1,12 +1,14 @@
-package zones
+package endpoint
 
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/zones"
 )
 
 func query(name string, qtype uint16) *dns.Msg {
@@ -24,9 +26,9 @@ func mustRR(t *testing.T, s string) dns.RR {
 	return rr
 }
 
-func matchFor(t *testing.T, eps []config.Endpoint, name string) Match {
+func matchFor(t *testing.T, eps []config.Endpoint, name string) zones.Match {
 	t.Helper()
-	m, ok := New(eps).Match(name)
+	m, ok := zones.New(eps).Match(name)
 	if !ok {
 		t.Fatalf("%s not matched", name)
 	}
@@ -36,7 +38,8 @@ func matchFor(t *testing.T, eps []config.Endpoint, name string) Match {
 const bucketName = "MyBucket.s3.EU-west-2.amazonaws.com."
 
 func cnameEndpoint(onUnresolved string, addrs ...string) []config.Endpoint {
-	eps := testEndpoints()[:1]
+	eps := []config.Endpoint{{Answer: "cname", OnUnresolved: "cname", TTL: time.Minute, Region: "eu-west-2",
+		Hostname: "vpce-0.s3.eu-west-2.vpce.amazonaws.com."}}
 	eps[0].Buckets = []string{"mybucket"}
 	eps[0].OnUnresolved = onUnresolved
 	for _, a := range addrs {
@@ -86,7 +89,7 @@ func TestCNAMEAnswerNoData(t *testing.T) {
 func TestCNAMEQueryGetsOnlyTheCNAME(t *testing.T) {
 	m := matchFor(t, cnameEndpoint("servfail"), bucketName)
 	q := query(bucketName, dns.TypeCNAME)
-	if _, _, need := Lookup(q, m); need {
+	if _, _, need := lookup(q, m); need {
 		t.Fatal("CNAME query should need no lookup")
 	}
 	resp, _ := answer(q, m, nil)
@@ -133,7 +136,7 @@ func TestAliasAnswer(t *testing.T) {
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 300 IN A 10.0.0.1"),
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 30 IN A 10.0.0.2"),
 	}}
-	r := Answer(query(bucketName, dns.TypeA), m, target)
+	r := synthesize(query(bucketName, dns.TypeA), m, target)
 	resp := r.Msg
 	// The target's TTLs, counting down once packed, shown at most at the
 	// endpoint's 60 s.
@@ -147,7 +150,7 @@ func TestAliasAnswer(t *testing.T) {
 	}
 	// Other types: NOERROR, empty, SOA of the served zone in the asked spelling.
 	q := query(bucketName, dns.TypeMX)
-	if _, _, need := Lookup(q, m); need {
+	if _, _, need := lookup(q, m); need {
 		t.Fatal("MX in alias mode needs no lookup")
 	}
 	resp, _ = answer(q, m, nil)
@@ -184,7 +187,7 @@ func TestAliasUnresolved(t *testing.T) {
 	eps := aliasEndpoint("servfail", "", "10.1.1.1", "10.1.1.2")
 	eps[0].Answer = "cname"
 	m := matchFor(t, eps, bucketName)
-	if _, _, need := Lookup(q, m); need {
+	if _, _, need := lookup(q, m); need {
 		t.Fatal("addresses-only endpoint needs no lookup")
 	}
 	resp, _ = answer(q, m, nil)
@@ -201,7 +204,7 @@ func TestAliasUnresolved(t *testing.T) {
 // the packed result afterwards).
 func BenchmarkAnswer(b *testing.B) {
 	eps := cnameEndpoint("cname")
-	m, _ := New(eps).Match(bucketName)
+	m, _ := zones.New(eps).Match(bucketName)
 	rr1, _ := dns.NewRR("vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.1")
 	rr2, _ := dns.NewRR("vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.2")
 	target := &Target{Answer: []dns.RR{rr1, rr2}}
@@ -212,8 +215,8 @@ func BenchmarkAnswer(b *testing.B) {
 	}
 }
 
-// answer is Answer as the tests read it: the message and whether to forward.
-func answer(req *dns.Msg, m Match, target *Target) (*dns.Msg, bool) {
-	r := Answer(req, m, target)
+// answer is synthesize as the tests read it: the message and whether to forward.
+func answer(req *dns.Msg, m zones.Match, target *Target) (*dns.Msg, bool) {
+	r := synthesize(req, m, target)
 	return r.Msg, r.Forward
 }

@@ -1,14 +1,16 @@
-package dnsserver
+package endpoint
 
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // HealthResolver gives the health monitor an endpoint hostname's current
@@ -78,4 +80,28 @@ func healthyEndpoint(e *config.Endpoint, v health.View) *config.Endpoint {
 		}
 	}
 	return &c
+}
+
+// healthTTL is the longest TTL the addresses of a probed endpoint are given
+// out with: interval × fall, the time health takes to notice a change, so
+// that downstream caches follow it as quickly. 0 without health checks.
+func healthTTL(e *config.Endpoint) uint32 {
+	if e == nil || e.Health == nil {
+		return 0
+	}
+	return max(uint32(e.Health.Interval*time.Duration(e.Health.Fall)/time.Second), 1)
+}
+
+// capAddresses bounds the TTLs of an endpoint answer's addresses at hc: the
+// synthesized ones now, those counting down with the target as they age.
+func capAddresses(resp *dns.Msg, aging wire.Aging, hc uint32) wire.Aging {
+	for _, rr := range resp.Answer {
+		if h := rr.Header(); (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) && aging.Fixed != nil && aging.Fixed(rr) {
+			h.Ttl = min(h.Ttl, hc)
+		}
+	}
+	if aging.Cap == 0 || aging.Cap > hc {
+		aging.Cap = hc
+	}
+	return aging
 }

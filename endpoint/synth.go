@@ -1,4 +1,4 @@
-package zones
+package endpoint
 
 import (
 	"net"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/wire"
+	"github.com/s3dns/s3dns/zones"
 )
 
 // Target is what the upstreams said about the endpoint's hostname for the
@@ -18,9 +19,9 @@ type Target struct {
 	Ns     []dns.RR
 }
 
-// Lookup says which records of the endpoint's hostname an answer to req
+// lookup says which records of the endpoint's hostname an answer to req
 // needs; ok is false when the answer needs none.
-func Lookup(req *dns.Msg, m Match) (name string, qtype uint16, ok bool) {
+func lookup(req *dns.Msg, m zones.Match) (name string, qtype uint16, ok bool) {
 	ep, q := m.Endpoint, req.Question[0]
 	if ep.Hostname == "" {
 		return "", 0, false
@@ -44,9 +45,9 @@ type Reply struct {
 	Aging   wire.Aging
 }
 
-// Answer builds the reply to req for a matched name. target is the result of
-// Lookup's query, nil when it could not be resolved or was not needed.
-func Answer(req *dns.Msg, m Match, target *Target) Reply {
+// synthesize builds the reply to req for a matched name. target is the result of
+// lookup's query, nil when it could not be resolved or was not needed.
+func synthesize(req *dns.Msg, m zones.Match, target *Target) Reply {
 	ep := m.Endpoint
 	if ep.Answer == config.AnswerCNAME && ep.Hostname != "" {
 		return cnameAnswer(req, m, target)
@@ -68,7 +69,7 @@ func synthesized(target *Target) func(dns.RR) bool {
 	return func(rr dns.RR) bool { return !from[rr] }
 }
 
-func cnameAnswer(req *dns.Msg, m Match, target *Target) Reply {
+func cnameAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	cname := &dns.CNAME{Hdr: header(q.Name, dns.TypeCNAME, ep.TTLSeconds()), Target: ep.Hostname}
@@ -96,7 +97,7 @@ func cnameAnswer(req *dns.Msg, m Match, target *Target) Reply {
 	return Reply{Msg: resp, Aging: wire.Aging{Fixed: synthesized(target)}}
 }
 
-func aliasAnswer(req *dns.Msg, m Match, target *Target) Reply {
+func aliasAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	if !isAddressType(q.Qtype) {
@@ -164,7 +165,7 @@ func staticRecords(owner string, qtype uint16, ep *config.Endpoint) []dns.RR {
 
 // SOA is the synthesized SOA of the served zone for negative answers, its
 // owner spelled as in the question.
-func SOA(qname string, m Match) *dns.SOA {
+func SOA(qname string, m zones.Match) *dns.SOA {
 	owner := m.Zone
 	if n := len(m.Zone); len(qname) >= n && strings.EqualFold(qname[len(qname)-n:], m.Zone) {
 		owner = qname[len(qname)-n:]
