@@ -16,4 +16,3 @@ func TestClockIsMonotonic(t *testing.T) {
 		t.Fatalf("readings %d then %d: not time since the clock was made", a, b)
 	}
 }
-
