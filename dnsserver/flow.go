@@ -15,18 +15,22 @@ import (
 // steps; the transports (udp_*.go, tcp.go) only read packets and write
 // replies.
 //
-//  1. admit   (admit.go)   parse the packet once; ACL, rate limit, header,
-//                          EDNS, TSIG, class and type gates; RD=0 scope.
-//                          The result is one query value both speeds use.
-//  2. decide  (admit.go)   which endpoint, if any, answers the name.
-//  3. lookup  (lookup.go)  the fast path: an answer already packed for that
-//                          decision (endpoint store or forwarded cache).
+//  1. admit   (admit.go)   parse the packet once (package wire); ACL, rate
+//                          limit, header, EDNS, TSIG, class and type gates;
+//                          RD=0 scope. The result is one query value both
+//                          speeds use.
+//  2. decide  (admit.go)   which endpoint, if any, answers the name (package
+//                          zones), or whether it is an endpoint's own hostname.
+//  3. lookup  (lookup.go)  the fast path: a dispatch on the decision to the
+//                          source that owns the answer — endpoint.Answers.Fresh
+//                          or cache.Cache.Fresh — for one already packed.
 //  4. resolve (resolve.go) the full path, on a miss, in a goroutine of its
-//                          own: synthesize the endpoint answer or ask the
-//                          cache and upstreams; store it packed for step 3.
+//                          own: the same dispatch to endpoint.Answers.Answer /
+//                          Host or cache.Cache.Resolve, which build the answer
+//                          and keep it packed for step 3.
 //  5. render  (wire)       one packed answer for this client: ID, flags,
 //                          question spelling, TTLs, OPT, truncation.
-//  6. record  (record.go)  count and log once, then write.
+//  6. write, then record (record.go): count, log and tap once.
 //
 // Both speeds render through the same wire.Entry.Append, so they cannot
 // disagree about the bytes.
