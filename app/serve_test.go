@@ -79,6 +79,19 @@ func (r *running) metric(t *testing.T, sample string) string {
 	return ""
 }
 
+// reloads is how many reloads were tried, successful or not.
+func (r *running) reloads(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, result := range []string{"success", "failure"} {
+		var v int
+		line := r.metric(t, `s3dns_config_reloads_total{result="`+result+`"}`)
+		fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%d", &v)
+		n += v
+	}
+	return n
+}
+
 func writeAtomically(t *testing.T, file, body string) {
 	t.Helper()
 	tmp := file + ".tmp"
@@ -137,13 +150,15 @@ func TestReloadUnderLoad(t *testing.T) {
 	// 20 rewrites: invalid and valid alternately, the last one valid.
 	last := ""
 	for i := range 20 {
+		before := r.reloads(t)
 		if i%2 == 0 {
 			writeAtomically(t, file, endpointConfig(up.Addr, hosts[i%4/2])+"bogus_key: 1\n")
 		} else {
 			last = hosts[(i/2)%2]
 			writeAtomically(t, file, endpointConfig(up.Addr, last))
 		}
-		time.Sleep(250 * time.Millisecond)
+		// Each rewrite is taken (or refused) before the next one is written.
+		waitFor(t, "the rewrite reloaded", func() bool { return r.reloads(t) > before })
 	}
 	wg.Wait()
 	if wrong.Load() != 0 || answered.Load() != total {

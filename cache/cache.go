@@ -236,10 +236,10 @@ func fetchedResult(v any, err error, shared bool) (Result, error) {
 
 type lifetimeKey struct{}
 
-// WithLifetime gives ctx the context whose end stops work shared between
-// callers (a fetch several queries wait for): the server's lifetime, where
-// each caller's own deadline is only its own.
-func WithLifetime(ctx, lifetime context.Context) context.Context {
+// WithFetchLifetime says how long fetches that ctx's caller shares with
+// others (a fetch several queries wait for) may run: as long as lifetime
+// (the server's), whatever ctx's own deadline, which is only its caller's.
+func WithFetchLifetime(ctx, lifetime context.Context) context.Context {
 	return context.WithValue(ctx, lifetimeKey{}, lifetime)
 }
 

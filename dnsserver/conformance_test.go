@@ -255,40 +255,6 @@ func TestDNSSECProofsKeptBehindEndpoint(t *testing.T) {
 	}
 }
 
-// 14. Pipelined queries on one TCP connection are answered concurrently:
-// a cached name asked after a slow one is answered first (RFC 7766).
-func TestPipelinedTCPAnsweredConcurrently(t *testing.T) {
-	h := start(t, baseConfig())
-	const slow = "slow.example."
-	h.up.DelayName(slow, time.Second)
-	h.query(t, unlisted, dns.TypeA) // cached from now on
-	conn, err := dns.DialTimeout("tcp", h.addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	first, second := question(slow, dns.TypeA), question(unlisted, dns.TypeA)
-	sent := time.Now()
-	for _, m := range []*dns.Msg{first, second} {
-		if err := conn.WriteMsg(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	a, err := conn.ReadMsg()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Generous: the point is not waiting for the slow name's second.
-	if a.Id != second.Id || time.Since(sent) > 500*time.Millisecond {
-		t.Fatalf("first reply is for id %d after %v; want the cached name (id %d) at once", a.Id, time.Since(sent), second.Id)
-	}
-	b, err := conn.ReadMsg()
-	if err != nil || b.Id != first.Id {
-		t.Fatalf("the slow name's reply: %v %v", b, err)
-	}
-}
-
 // 17 and 18. Zone transfers and classes other than IN get REFUSED over UDP
 // and TCP, whatever the authority section holds, and are never forwarded.
 func TestTransfersAndOtherClassesRefused(t *testing.T) {

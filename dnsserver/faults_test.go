@@ -18,6 +18,7 @@ import (
 // buckets are answered per on_unresolved, other clients keep being served,
 // and no goroutine is left behind.
 func TestFaultMatrix(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	const timeout = 200 * time.Millisecond
 	bound := timeout + 2*time.Second // the slack is for a loaded machine
 	cfg := baseConfig().with(func(c *serverConfig) {
@@ -109,6 +110,7 @@ func TestServeStaleForForwardedNamesAndTargets(t *testing.T) {
 // A flood of misses against a silent upstream cannot pile up goroutines:
 // beyond the cap, queries get SERVFAIL at once.
 func TestFullPathCapped(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t)
 	up.SetMode(dnstest.Silent, 0)
 	h := startOpts(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "2s" }), Options{MaxFullPath: 2}, up)

@@ -70,8 +70,11 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 			s.send(st, q, wire.AppendError(nil, &q.msg, rcodeServfail), write)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(cache.WithLifetime(s.ctx, s.ctx), st.budget)
+	// This query's own deadline; fetches it shares with others live as long
+	// as the server.
+	ctx, cancel := context.WithTimeout(s.ctx, st.budget)
 	defer cancel()
+	ctx = cache.WithFetchLifetime(ctx, s.ctx)
 	ans := s.resolve(ctx, st, q)
 	var resp []byte
 	if ans.entry != nil {

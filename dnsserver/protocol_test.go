@@ -240,35 +240,6 @@ func TestIPv6Listener(t *testing.T) {
 	}
 }
 
-func TestTCPPipelined(t *testing.T) {
-	h := start(t, baseConfig())
-	conn, err := dns.Dial("tcp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	names := []string{listed, unlisted, listed}
-	for i, n := range names {
-		m := question(n, dns.TypeA)
-		m.Id = uint16(100 + i)
-		if err := conn.WriteMsg(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	seen := map[uint16]bool{}
-	for range names {
-		resp, err := conn.ReadMsg()
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen[resp.Id] = len(resp.Answer) > 0
-	}
-	if len(seen) != 3 || !seen[100] || !seen[101] || !seen[102] {
-		t.Fatalf("answers: %v", seen)
-	}
-}
-
 func TestRateLimitPerClient(t *testing.T) {
 	h := start(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"rate_limit_qps": 5} }))
 	refused := 0

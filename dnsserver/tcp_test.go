@@ -110,8 +110,9 @@ func TestTCPConnectionCap(t *testing.T) {
 		defer c.Close()
 		idle = append(idle, c)
 	}
-	// Make sure the three are accepted before the fourth arrives.
-	time.Sleep(100 * time.Millisecond)
+	dnstest.WaitFor(t, "the three accepted before the fourth arrives", 5*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.TCPConnections) == 3
+	})
 	if !refusedAtAccept(t, h.addr) {
 		t.Fatal("a connection over the cap was kept")
 	}
@@ -153,6 +154,7 @@ func TestIdleTCPConnectionClosed(t *testing.T) {
 // its connections has work in flight is the new one reset. The client never
 // holds more than its cap.
 func TestPerClientCapEvictsOldestIdle(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t, publicZone...)
 	slow := "slow.example."
 	up.Add(t, slow+" 60 IN A 192.0.2.1")
@@ -275,5 +277,49 @@ func TestTCPKeepaliveAnswered(t *testing.T) {
 		t.Fatal("no OPT")
 	} else if _, ok := told(resp); ok {
 		t.Fatal("keepalive told to a client that did not ask")
+	}
+}
+
+// Pipelined queries on one TCP connection are answered concurrently, each
+// reply written when ready (RFC 7766 §6.2.1.1): names already packed,
+// endpoint and forwarded, asked after a slow one are answered first, and
+// every query gets its own reply.
+func TestPipelinedTCPAnsweredConcurrently(t *testing.T) {
+	h := start(t, baseConfig())
+	const slow = "slow.example."
+	h.up.DelayName(slow, time.Second)
+	h.query(t, unlisted, dns.TypeA) // packed from now on
+	h.query(t, listed, dns.TypeA)
+	conn, err := dns.DialTimeout("tcp", h.addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	queries := []*dns.Msg{question(slow, dns.TypeA), question(unlisted, dns.TypeA), question(listed, dns.TypeA)}
+	sent := time.Now()
+	for i, m := range queries {
+		m.Id = uint16(100 + i)
+		if err := conn.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var order []uint16
+	for range queries {
+		resp, err := conn.ReadMsg()
+		if err != nil {
+			t.Fatalf("after replies %v: %v", order, err)
+		}
+		order = append(order, resp.Id)
+		if resp.Id != 100 && len(resp.Answer) == 0 {
+			t.Fatalf("reply %d is empty: %v", resp.Id, resp)
+		}
+		if len(order) == 2 && time.Since(sent) > 500*time.Millisecond {
+			// Generous: the point is not waiting for the slow name's second.
+			t.Fatalf("the packed names took %v behind the slow one", time.Since(sent))
+		}
+	}
+	if order[2] != 100 || order[0] == order[1] {
+		t.Fatalf("replies in the order %v; want 101 and 102 before 100", order)
 	}
 }

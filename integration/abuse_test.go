@@ -70,6 +70,9 @@ func rssKiB(t *testing.T, pid int) int {
 // valid query from an allowed client within its rate was answered correctly.
 func TestLoadWithAbuse(t *testing.T) {
 	if testing.Short() {
+		t.Skip("-short: skipping abuse load (10 s); go test ./... and CI run it")
+	}
+	if testing.Short() {
 		t.Skip("skipping the 10 s load test in -short mode")
 	}
 	up := publicDNS(t)

@@ -13,6 +13,9 @@ import (
 // TestDockerfileBuildCommand runs the Dockerfile's own build line (no Docker
 // engine exists here) and checks that the result is static, stamped, and runs.
 func TestDockerfileBuildCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the Dockerfile's build command (10 s); go test ./... and CI run it")
+	}
 	df, err := os.ReadFile(repoFile("Dockerfile"))
 	if err != nil {
 		t.Fatal(err)

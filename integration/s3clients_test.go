@@ -36,6 +36,9 @@ const (
 )
 
 func TestRealS3Clients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping real S3 clients through s3dns (about 80 s); go test ./... and CI run it")
+	}
 	if os.Getenv(insideEnv) == "" {
 		runInOwnNamespace(t)
 		return

@@ -40,18 +40,18 @@ type Forwarder struct {
 }
 
 type server struct {
-	addr   string
-	pool   *udpPool // sockets to addr; nil if addr is not IP:port (config validation prevents it)
-	health health
+	addr    string
+	pool    *udpPool // sockets to addr; nil if addr is not IP:port (config validation prevents it)
+	backoff backoff
 }
 
 // Option changes a Forwarder.
 type Option func(*Forwarder)
 
-// WithClock sets the clock used for health back-off.
+// WithClock sets the clock used for back-off.
 func WithClock(now func() time.Time) Option { return func(f *Forwarder) { f.now = now } }
 
-// WithLogger sets the logger for health changes.
+// WithLogger sets the logger for back-off changes (an upstream marked down).
 func WithLogger(l *slog.Logger) Option { return func(f *Forwarder) { f.log = l } }
 
 // WithObserver is called after every attempt with the upstream, the result
@@ -119,13 +119,13 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 			f.observe(s.addr, result, time.Since(start))
 		}
 		if err == nil {
-			s.health.success()
+			s.backoff.success()
 			return resp, s.addr, nil
 		}
 		lastErr = err
 		// A SERVFAIL speaks of one name (a broken domain, a DNSSEC failure),
 		// not of the upstream: the query moves on, the upstream is not rested.
-		if result != resultServfail && s.health.failure(f.now()) {
+		if result != resultServfail && s.backoff.failure(f.now()) {
 			f.log.Warn("upstream marked down after repeated failures", "upstream", s.addr, "error", err)
 		}
 	}
@@ -151,7 +151,7 @@ func (f *Forwarder) order() []*server {
 	now := f.now()
 	var usable []*server // allocated only when some upstream rests
 	for i, s := range f.upstreams {
-		switch ok := s.health.usable(now); {
+		switch ok := s.backoff.usable(now); {
 		case !ok && usable == nil:
 			usable = append(make([]*server, 0, len(f.upstreams)), f.upstreams[:i]...)
 		case ok && usable != nil:
