@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/cache"
+	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
@@ -35,8 +36,10 @@ type query struct {
 	// ownHost: the name is this endpoint's own hostname (its index; -1 when
 	// none), answered with RD=0 too, for resolvers using s3dns as a stub.
 	ownHost int
-	// ask is the question as the cache keys it, once per query.
+	// ask and ep are the question as the cache and the endpoint answers
+	// key it, once per query, whichever speed answers.
 	ask cache.Question
+	ep  endpoint.Question
 	// How it was answered, for record.
 	action   metrics.Action
 	rcode    int
@@ -138,7 +141,11 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 			q.ownHost = i
 		}
 	}
-	q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+	if q.matched {
+		q.ep = endpoint.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+	} else {
+		q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+	}
 	return name
 }
 
@@ -178,6 +185,7 @@ func (q *query) detach(pkt []byte, sc *scratch) *query {
 	c.lname = append([]byte(nil), q.lname...)
 	c.name = strings.Clone(q.dotted(sc))
 	c.ask.LName, c.ask.Name = c.lname, c.name
+	c.ep.LName, c.ep.Name, c.ep.RD, c.ep.EDNS = c.lname, c.name, c.msg.RD(), c.msg.HasOPT
 	return &c
 }
 

@@ -9,7 +9,7 @@ import "github.com/s3dns/s3dns/wire"
 func (s *Server) lookup(st *State, q *query) (*wire.Entry, int64) {
 	switch {
 	case q.matched:
-		return st.Endpoints.Fresh(q.lname, q.msg.Qtype, q.msg.Qclass, q.msg.Opts())
+		return st.Endpoints.Fresh(&q.ep)
 	case q.ownHost >= 0 && st.Endpoints.Probed(q.ownHost):
 		return nil, 0 // health filters these answers on the full path
 	}

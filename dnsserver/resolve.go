@@ -34,13 +34,13 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 	}
 	switch {
 	case q.matched:
-		r := st.Endpoints.Answer(ctx, q.endpointQuestion(), q.match)
+		r := st.Endpoints.Answer(ctx, q.ep, q.match)
 		if r.Forwarded {
 			q.action = metrics.ActionForward // on_unresolved or on_unhealthy: public
 		}
 		return fromEndpoint(r)
-	case q.ownHost >= 0:
-		return fromEndpoint(st.Endpoints.Host(ctx, q.endpointQuestion(), &st.Config.Endpoints[q.ownHost], q.ownHost))
+	case q.ownHost >= 0 && st.Endpoints.Probed(q.ownHost):
+		return fromEndpoint(st.Endpoints.Host(ctx, q.hostQuestion(), &st.Config.Endpoints[q.ownHost], q.ownHost))
 	}
 	res, err := st.Cache.Resolve(ctx, q.ask)
 	if err != nil {
@@ -50,8 +50,9 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 	return answer{entry: res.Entry, now: res.Now(), upstream: res.Upstream}
 }
 
-// endpointQuestion is the query as package endpoint answers it.
-func (q *query) endpointQuestion() endpoint.Question {
+// hostQuestion is the query for an endpoint's own hostname as package
+// endpoint answers it (forwarded: the cache keys it).
+func (q *query) hostQuestion() endpoint.Question {
 	return endpoint.Question{Name: q.name, LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass,
 		Opts: q.msg.Opts(), RD: q.msg.RD(), EDNS: q.msg.HasOPT}
 }

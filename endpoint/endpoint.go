@@ -25,15 +25,25 @@ type Resolver interface {
 	Resolve(ctx context.Context, q cache.Question) (cache.Result, error)
 }
 
-// Question is one admitted query as an endpoint answers it.
+// Question is one admitted query as an endpoint answers it. Its key is
+// computed once, by Fresh or Answer, whichever comes first.
 type Question struct {
-	Name   string // lower case, dotted
+	Name   string // lower case, dotted; the full path's (Fresh needs LName only)
 	LName  []byte // the same in wire form
 	Qtype  uint16
 	Qclass uint16
 	Opts   wire.Opts // DO and CD as asked
 	RD     bool
 	EDNS   bool // the query carried an OPT
+	key    uint64
+	keyed  bool
+}
+
+func (q *Question) keyOf() uint64 {
+	if !q.keyed {
+		q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts), true
+	}
+	return q.key
 }
 
 // Result is what the full path produced: a packed answer rendered at Now,
@@ -84,10 +94,10 @@ func New(resolver Resolver, monitor *health.Monitor, clock *wire.Clock, limits w
 // Fresh is the fast path: the answer packed for this question, still fresh
 // and built under the current health, or nil; and the clock reading it is
 // judged at. It allocates nothing.
-func (a *Answers) Fresh(lname []byte, qtype, qclass uint16, o wire.Opts) (*wire.Entry, int64) {
+func (a *Answers) Fresh(q *Question) (*wire.Entry, int64) {
 	now := a.clock.Nano()
-	e, ok := a.packed.GetIfPresent(wire.Key(lname, qtype, qclass, o))
-	if !ok || !e.FreshFor(lname, qtype, qclass, o, now) || e.healthGen != a.health.Gen() {
+	e, ok := a.packed.GetIfPresent(q.keyOf())
+	if !ok || !e.FreshFor(q.LName, q.Qtype, q.Qclass, q.Opts, now) || e.healthGen != a.health.Gen() {
 		return nil, now
 	}
 	return &e.Entry, now
@@ -150,7 +160,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 		return failed(dns.RcodeServerFailure)
 	}
 	if life > 0 {
-		a.packed.Set(wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts), &entry{Entry: e, healthGen: gen})
+		a.packed.Set(q.keyOf(), &entry{Entry: e, healthGen: gen})
 	}
 	return Result{Entry: &e, Now: now, Upstream: upstream}
 }
