@@ -119,7 +119,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 		view = health.View{} // keep: every address, as without health checks
 	}
 	req := q.request()
-	var target *Target
+	var target *targetRecords
 	var upstream string
 	// Only answers from fresh data (or needing none) are kept.
 	keep := true
@@ -133,7 +133,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 			keep = false
 		default:
 			msg := res.Msg()
-			target = &Target{Rcode: msg.Rcode, Answer: withoutDown(msg.Answer, view), Ns: msg.Ns}
+			target = &targetRecords{Rcode: msg.Rcode, Answer: withoutDown(msg.Answer, view), Ns: msg.Ns}
 			upstream = res.Upstream
 			keep = res.Source != cache.FromStale && msg.Rcode == dns.RcodeSuccess
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/s3dns/s3dns/zones"
 )
 
-// Target is what the upstreams said about the endpoint's hostname for the
+// targetRecords is what the upstreams said about the endpoint's hostname for the
 // asked type: the rcode, the answer chain and the authority section.
-type Target struct {
+type targetRecords struct {
 	Rcode  int
 	Answer []dns.RR
 	Ns     []dns.RR
@@ -32,12 +32,12 @@ func lookup(req *dns.Msg, m zones.Match) (name string, qtype uint16, ok bool) {
 	return ep.Hostname, q.Qtype, isAddressType(q.Qtype)
 }
 
-// Reply is a synthesized answer and how its TTLs age once packed: the
+// synthesis is a synthesized answer and how its TTLs age once packed: the
 // records s3dns made (CNAME, SOA, static addresses) keep the endpoint's TTL,
 // the target's records count down with the target, an alias record never
 // above the endpoint's TTL. A cached answer then shows, at any moment, the
 // TTLs a fresh synthesis would.
-type Reply struct {
+type synthesis struct {
 	Msg *dns.Msg
 	// Forward: the query must go upstream as if the name were not listed
 	// (on_unresolved: public); Msg is nil.
@@ -47,7 +47,7 @@ type Reply struct {
 
 // synthesize builds the reply to req for a matched name. target is the result of
 // lookup's query, nil when it could not be resolved or was not needed.
-func synthesize(req *dns.Msg, m zones.Match, target *Target) Reply {
+func synthesize(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 	ep := m.Endpoint
 	if ep.Answer == config.AnswerCNAME && ep.Hostname != "" {
 		return cnameAnswer(req, m, target)
@@ -56,7 +56,7 @@ func synthesize(req *dns.Msg, m zones.Match, target *Target) Reply {
 }
 
 // synthesized picks the records s3dns made: those not from the target.
-func synthesized(target *Target) func(dns.RR) bool {
+func synthesized(target *targetRecords) func(dns.RR) bool {
 	if target == nil {
 		return func(dns.RR) bool { return true }
 	}
@@ -69,7 +69,7 @@ func synthesized(target *Target) func(dns.RR) bool {
 	return func(rr dns.RR) bool { return !from[rr] }
 }
 
-func cnameAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
+func cnameAnswer(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	cname := &dns.CNAME{Hdr: header(q.Name, dns.TypeCNAME, ep.TTLSeconds()), Target: ep.Hostname}
@@ -90,19 +90,19 @@ func cnameAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
 	case len(ep.Addresses) > 0:
 		resp.Answer = append(resp.Answer, staticRecords(ep.Hostname, q.Qtype, ep)...)
 	case ep.OnUnresolved == config.UnresolvedPublic:
-		return Reply{Forward: true}
+		return synthesis{Forward: true}
 	case ep.OnUnresolved == config.UnresolvedServfail:
-		return Reply{Msg: servfail(req)}
+		return synthesis{Msg: servfail(req)}
 	}
-	return Reply{Msg: resp, Aging: wire.Aging{Fixed: synthesized(target)}}
+	return synthesis{Msg: resp, Aging: wire.Aging{Fixed: synthesized(target)}}
 }
 
-func aliasAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
+func aliasAnswer(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 	ep, q := m.Endpoint, req.Question[0]
 	resp := reply(req)
 	if !isAddressType(q.Qtype) {
-		resp.Ns = []dns.RR{SOA(q.Name, m)}
-		return Reply{Msg: resp, Aging: wire.Aging{Fixed: synthesized(nil)}}
+		resp.Ns = []dns.RR{zoneSOA(q.Name, m)}
+		return synthesis{Msg: resp, Aging: wire.Aging{Fixed: synthesized(nil)}}
 	}
 	var records []dns.RR
 	aging := wire.Aging{Fixed: synthesized(nil)}
@@ -119,15 +119,15 @@ func aliasAnswer(req *dns.Msg, m zones.Match, target *Target) Reply {
 	case len(ep.Addresses) > 0:
 		records = staticRecords(q.Name, q.Qtype, ep)
 	case ep.OnUnresolved == config.UnresolvedPublic:
-		return Reply{Forward: true}
+		return synthesis{Forward: true}
 	default:
-		return Reply{Msg: servfail(req)}
+		return synthesis{Msg: servfail(req)}
 	}
 	if len(records) == 0 {
-		resp.Ns = []dns.RR{SOA(q.Name, m)}
+		resp.Ns = []dns.RR{zoneSOA(q.Name, m)}
 	}
 	resp.Answer = records
-	return Reply{Msg: resp, Aging: aging}
+	return synthesis{Msg: resp, Aging: aging}
 }
 
 // reown copies the records of type qtype from a resolved chain under owner,
@@ -163,9 +163,9 @@ func staticRecords(owner string, qtype uint16, ep *config.Endpoint) []dns.RR {
 	return out
 }
 
-// SOA is the synthesized SOA of the served zone for negative answers, its
+// zoneSOA is the synthesized SOA of the served zone for negative answers, its
 // owner spelled as in the question.
-func SOA(qname string, m zones.Match) *dns.SOA {
+func zoneSOA(qname string, m zones.Match) *dns.SOA {
 	owner := m.Zone
 	if n := len(m.Zone); len(qname) >= n && strings.EqualFold(qname[len(qname)-n:], m.Zone) {
 		owner = qname[len(qname)-n:]

@@ -50,7 +50,7 @@ func cnameEndpoint(onUnresolved string, addrs ...string) []config.Endpoint {
 
 func TestCNAMEAnswerWithTargetRecords(t *testing.T) {
 	m := matchFor(t, cnameEndpoint("cname"), bucketName)
-	target := &Target{Answer: []dns.RR{
+	target := &targetRecords{Answer: []dns.RR{
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.1"),
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.2"),
 	}}
@@ -76,11 +76,11 @@ func TestCNAMEAnswerWithTargetRecords(t *testing.T) {
 func TestCNAMEAnswerNoData(t *testing.T) {
 	m := matchFor(t, cnameEndpoint("cname"), bucketName)
 	soa := mustRR(t, "s3.eu-west-2.vpce.amazonaws.com. 60 IN SOA ns. h. 1 2 3 4 5")
-	resp, _ := answer(query(bucketName, dns.TypeTXT), m, &Target{Ns: []dns.RR{soa, mustRR(t, "x. 60 IN NS y.")}})
+	resp, _ := answer(query(bucketName, dns.TypeTXT), m, &targetRecords{Ns: []dns.RR{soa, mustRR(t, "x. 60 IN NS y.")}})
 	if len(resp.Answer) != 1 || len(resp.Ns) != 1 || resp.Ns[0] != soa || resp.Rcode != dns.RcodeSuccess {
 		t.Fatalf("want CNAME alone with the SOA only: %v", resp)
 	}
-	nx, _ := answer(query(bucketName, dns.TypeA), m, &Target{Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}})
+	nx, _ := answer(query(bucketName, dns.TypeA), m, &targetRecords{Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}})
 	if nx.Rcode != dns.RcodeNameError || len(nx.Answer) != 1 {
 		t.Fatalf("NXDOMAIN target: %v", nx)
 	}
@@ -132,7 +132,7 @@ func aliasEndpoint(onUnresolved, hostname string, addrs ...string) []config.Endp
 func TestAliasAnswer(t *testing.T) {
 	eps := aliasEndpoint("servfail", "vpce-0.s3.eu-west-2.vpce.amazonaws.com.")
 	m := matchFor(t, eps, bucketName)
-	target := &Target{Answer: []dns.RR{
+	target := &targetRecords{Answer: []dns.RR{
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 300 IN A 10.0.0.1"),
 		mustRR(t, "vpce-0.s3.eu-west-2.vpce.amazonaws.com. 30 IN A 10.0.0.2"),
 	}}
@@ -159,7 +159,7 @@ func TestAliasAnswer(t *testing.T) {
 		t.Fatalf("alias MX: %v", resp)
 	}
 	// Target without AAAA: NODATA with SOA.
-	resp, _ = answer(query(bucketName, dns.TypeAAAA), m, &Target{})
+	resp, _ = answer(query(bucketName, dns.TypeAAAA), m, &targetRecords{})
 	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 0 || resp.Ns[0].Header().Rrtype != dns.TypeSOA {
 		t.Fatalf("alias AAAA nodata: %v", resp)
 	}
@@ -172,7 +172,7 @@ func TestAliasUnresolved(t *testing.T) {
 	if resp.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("alias unresolved: %v", resp)
 	}
-	resp, _ = answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), &Target{Rcode: dns.RcodeNameError})
+	resp, _ = answer(q, matchFor(t, aliasEndpoint("cname", host), bucketName), &targetRecords{Rcode: dns.RcodeNameError})
 	if resp.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("alias with NXDOMAIN target: %v", resp)
 	}
@@ -207,7 +207,7 @@ func BenchmarkAnswer(b *testing.B) {
 	m, _ := zones.New(eps).Match(bucketName)
 	rr1, _ := dns.NewRR("vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.1")
 	rr2, _ := dns.NewRR("vpce-0.s3.eu-west-2.vpce.amazonaws.com. 20 IN A 10.0.0.2")
-	target := &Target{Answer: []dns.RR{rr1, rr2}}
+	target := &targetRecords{Answer: []dns.RR{rr1, rr2}}
 	q := query(bucketName, dns.TypeA)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -216,7 +216,7 @@ func BenchmarkAnswer(b *testing.B) {
 }
 
 // answer is synthesize as the tests read it: the message and whether to forward.
-func answer(req *dns.Msg, m zones.Match, target *Target) (*dns.Msg, bool) {
+func answer(req *dns.Msg, m zones.Match, target *targetRecords) (*dns.Msg, bool) {
 	r := synthesize(req, m, target)
 	return r.Msg, r.Forward
 }
