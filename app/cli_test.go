@@ -52,12 +52,12 @@ func TestValidateSummary(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		"[0] service s3, region eu-west-2: CNAME to vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com. with its records",
+		"s3-eu-west-2 (endpoints[0]) service s3, region eu-west-2: CNAME to vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com. with its records",
 		"takes myspecificbucket.s3.eu-west-2.amazonaws.com",
 		"takes logs-*.s3.eu-west-2.amazonaws.com",
-		"[1] service s3, region us-east-1: answers its static addresses under the asked name",
+		"s3-us-east-1 (endpoints[1]) service s3, region us-east-1: answers its static addresses under the asked name",
 		"takes s3.us-east-1.amazonaws.com (path-style requests)",
-		"[2] service ecr.dkr, region eu-west-2: CNAME to vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
+		"ecr.dkr-eu-west-2 (endpoints[2]) service ecr.dkr, region eu-west-2: CNAME to vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
 		"takes *.dkr.ecr.eu-west-2.amazonaws.com",
 		"serve-stale 0s (stale answer after 1.8s, recheck after a failure 30s)",
 		"at most 32 TCP connections per client",
@@ -99,14 +99,14 @@ func TestExplain(t *testing.T) {
 		want []string
 	}{
 		{[]string{"MySpecificBucket.s3.eu-west-2.amazonaws.com"}, []string{
-			"endpoint: endpoints[0] (service s3, region eu-west-2)", `rule: buckets: "myspecificbucket" (exact)`,
+			"endpoint: s3-eu-west-2 (endpoints[0], service s3, region eu-west-2)", `rule: buckets: "myspecificbucket" (exact)`,
 			"CNAME vpce-0a1b.s3.eu-west-2.vpce.amazonaws.com.", "the A records of vpce-0a1b"}},
 		{[]string{"logs-1.s3.eu-west-2.amazonaws.com", "AAAA"}, []string{`rule: buckets: "logs-*" (glob)`, "AAAA records"}},
 		{[]string{"x.s3-fips.eu-west-2.amazonaws.com"}, []string{"FIPS names are not served by PrivateLink", "forwarded to the upstreams"}},
 		{[]string{"other.s3.eu-west-2.amazonaws.com"}, []string{"bucket other is not listed for region eu-west-2", "forwarded"}},
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "MX"}, []string{`rule: buckets: "*"`, "NOERROR with no records and the SOA of s3.us-east-1.amazonaws.com."}},
 		{[]string{"anything.s3.us-east-1.amazonaws.com", "A"}, []string{"the static A addresses"}},
-		{[]string{"123456789012.dkr.ecr.eu-west-2.amazonaws.com"}, []string{"endpoint: endpoints[2] (service ecr.dkr, region eu-west-2)",
+		{[]string{"123456789012.dkr.ecr.eu-west-2.amazonaws.com"}, []string{"endpoint: ecr.dkr-eu-west-2 (endpoints[2], service ecr.dkr, region eu-west-2)",
 			`rule: service ecr.dkr: "*.dkr.ecr.eu-west-2.amazonaws.com"`, "CNAME vpce-0c3d.dkr.ecr.eu-west-2.vpce.amazonaws.com.",
 			"health: decided at run time", "on_unhealthy: servfail"}},
 		{[]string{"api.ecr.eu-west-2.amazonaws.com"}, []string{"not answered by an endpoint", "forwarded"}},

@@ -46,7 +46,7 @@ func explain(fs *pflag.FlagSet, io IO) int {
 		return 0
 	}
 	e := m.Endpoint
-	fmt.Fprintf(w, "endpoint: endpoints[%d] (service %s, region %s)\n", m.Index, e.Service, e.Region)
+	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, region %s)\n", e.Name, m.Index, e.Service, e.Region)
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
 	if h := e.Health; h != nil {

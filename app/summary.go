@@ -67,7 +67,7 @@ func rateText(qps float64) string {
 }
 
 func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
-	fmt.Fprintf(w, "  [%d] service %s, region %s: %s\n", i, e.Service, e.Region, answerText(e))
+	fmt.Fprintf(w, "  %s (endpoints[%d]) service %s, region %s: %s\n", e.Name, i, e.Service, e.Region, answerText(e))
 	if len(e.Addresses) > 0 {
 		addrs := make([]string, len(e.Addresses))
 		for j, a := range e.Addresses {

@@ -80,6 +80,9 @@ type Log struct {
 
 // Endpoint is one interface VPC endpoint and the names it answers.
 type Endpoint struct {
+	// Name is the endpoint's stable label in metrics, status, logs, explain
+	// and validate: given, or <service>-<region> (-2, -3 … when repeated).
+	Name         string
 	Region       string
 	Service      string   // "s3", or another endpoint service ("sts", "ecr.dkr" …)
 	Names        []string // another service's names: lower case, no final dot, maybe a leading "*."

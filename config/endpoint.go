@@ -20,11 +20,16 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	if !ValidRegion(e.Region) {
 		p.errorf(key+".region", "%q is not an AWS region name (like eu-west-2)", raw.Region)
 	}
-	if raw.Hostname != "" {
-		if ValidHostname(raw.Hostname) {
-			e.Hostname = strings.ToLower(strings.TrimSuffix(raw.Hostname, ".")) + "."
+	if hostname := raw.Hostname; hostname != "" {
+		if strings.HasPrefix(hostname, "*.") {
+			// The console and DescribeVpcEndpoints list the wildcard form first.
+			hostname = hostname[2:]
+			p.notef(key+".hostname", "the leading \"*.\" is dropped: %s", hostname)
+		}
+		if problem := HostnameProblem(hostname); problem == "" {
+			e.Hostname = strings.ToLower(strings.TrimSuffix(hostname, ".")) + "."
 		} else {
-			p.errorf(key+".hostname", "%q is not a valid DNS name", raw.Hostname)
+			p.errorf(key+".hostname", "%q is not a valid DNS name: %s", raw.Hostname, problem)
 		}
 	}
 	for i, a := range raw.Addresses {
@@ -41,7 +46,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	serviceEndpoint(p, key, raw, &e)
 	e.Health = healthCheck(p, key+".health", raw.Health)
 	e.OnUnhealthy = onUnhealthy(p, key+".on_unhealthy", raw.OnUnhealthy, e.Health)
-	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name")
+	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name ("+bucketRule+")")
 	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
 	for i, b := range e.Buckets {
 		if !IsGlob(b) && strings.Contains(b, ".") && !raw.PathStyle {
@@ -59,7 +64,9 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	default:
 		p.errorf(key+".on_unresolved", "%q is not one of cname, public, servfail", raw.OnUnresolved)
 	}
-	if e.Service == ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control {
+	// An endpoint whose names were all rejected has its errors already.
+	rejected := len(raw.Buckets)+len(raw.AccessPoints) > 0
+	if e.Service == ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control && !rejected {
 		p.warnf(key, "lists no buckets, access points, path_style or control: it answers no names")
 	}
 	return e

@@ -60,6 +60,12 @@ func (p *problems) decodeErrorf(key, format string, args ...any) {
 	p.undecoded[key] = true
 }
 
+// notef records a note: something s3dns changed for the operator, said once
+// in the same list as the warnings (validate prints them).
+func (p *problems) notef(key, format string, args ...any) {
+	p.warnings = append(p.warnings, fmt.Sprintf("%s: note: %s", key, fmt.Sprintf(format, args...)))
+}
+
 func (p *problems) warnf(key, format string, args ...any) {
 	p.warnings = append(p.warnings, fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...)))
 }

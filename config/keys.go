@@ -22,11 +22,12 @@ func checkKeys(p *problems, settings map[string]any) {
 			top[section][sub] = true
 		}
 	}
+	topKeys := sortedKeys(top)
 	for _, key := range sortedKeys(settings) {
 		sub, known := top[key]
 		switch {
 		case !known:
-			p.errorf(key, "unknown key")
+			p.errorf(key, "unknown key%s", didYouMean(key, topKeys))
 		case sub != nil:
 			m, ok := settings[key].(map[string]any)
 			if !ok {
@@ -35,7 +36,7 @@ func checkKeys(p *problems, settings map[string]any) {
 			}
 			for _, k := range sortedKeys(m) {
 				if !sub[k] {
-					p.errorf(key+"."+k, "unknown key")
+					p.errorf(key+"."+k, "unknown key%s", didYouMean(k, sortedKeys(sub)))
 				}
 			}
 		case key == "endpoints":
@@ -59,13 +60,13 @@ func checkEndpointKeys(p *problems, v any) {
 		}
 		for _, k := range sortedKeys(m) {
 			if _, known := endpointDefaults[strings.ToLower(k)]; !known {
-				p.errorf(key+"."+k, "unknown key")
+				p.errorf(key+"."+k, "unknown key%s", didYouMean(strings.ToLower(k), sortedKeys(endpointDefaults)))
 			}
 		}
 	}
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -44,6 +44,7 @@ func Load(opts Options) (*Config, []string, error) {
 	}
 	var p problems
 	checkKeys(&p, settings)
+	warnUnknownEnv(&p, environ())
 	raw, err := decode(settings)
 	// Values of the wrong shape are reported, and everything else is still
 	// checked, so that one run lists every problem.

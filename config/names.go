@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -14,30 +15,44 @@ func ValidRegion(r string) bool { return regionPattern.MatchString(r) }
 
 // ValidHostname reports whether h (with or without the final dot) is a
 // syntactically valid host name: letters, digits and hyphens in labels.
-func ValidHostname(h string) bool {
+func ValidHostname(h string) bool { return HostnameProblem(h) == "" }
+
+// HostnameProblem says why h (with or without the final dot) is not a
+// valid host name — which label, which character, which length — or ""
+// when it is one.
+func HostnameProblem(h string) string {
 	h = strings.TrimSuffix(h, ".")
-	if h == "" || len(h) > 253 {
-		return false
+	switch {
+	case h == "":
+		return "it is empty"
+	case len(h) > 253:
+		return fmt.Sprintf("it is %d characters long, more than 253", len(h))
 	}
-	for _, label := range strings.Split(h, ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
+	for i, label := range strings.Split(h, ".") {
+		switch {
+		case len(label) == 0:
+			return fmt.Sprintf("label %d is empty (two dots in a row, or a leading dot)", i+1)
+		case len(label) > 63:
+			return fmt.Sprintf("label %d (%q) is %d characters long, more than 63", i+1, label, len(label))
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return fmt.Sprintf("label %d (%q) starts or ends with a hyphen", i+1, label)
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
+		for j := 0; j < len(label); j++ {
+			if c := label[j]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Sprintf("label %d (%q) holds %q: only letters, digits and hyphens are allowed", i+1, label, c)
 			}
 		}
 	}
-	return true
+	return ""
 }
 
 // IsGlob reports whether a bucket or access point pattern uses shell glob syntax.
 func IsGlob(p string) bool { return strings.ContainsAny(p, `*?[`) }
 
-// validBucket follows S3's naming rules: 3-63 characters of lower-case
-// letters, digits, dots and hyphens, starting and ending with a letter or digit.
+// bucketRule is S3's bucket naming rule, as error messages state it.
+const bucketRule = "3–63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no two dots in a row"
+
+// validBucket follows S3's naming rules (bucketRule).
 func validBucket(b string) bool {
 	if len(b) < 3 || len(b) > 63 || !alnum(b[0]) || !alnum(b[len(b)-1]) {
 		return false

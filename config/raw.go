@@ -53,6 +53,7 @@ type rawLog struct {
 }
 
 type rawEndpoint struct {
+	Name         string         `mapstructure:"name"`
 	Region       string         `mapstructure:"region"`
 	Service      string         `mapstructure:"service"`
 	Names        []string       `mapstructure:"names"`
@@ -103,6 +104,7 @@ var defaults = map[string]any{
 
 // endpointDefaults fill keys an endpoint entry leaves out.
 var endpointDefaults = map[string]any{
+	"name":          "",
 	"region":        "",
 	"service":       ServiceS3,
 	"names":         []string{},

@@ -68,6 +68,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	for i := range raw.Endpoints {
 		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), raw.Endpoints[i]))
 	}
+	nameEndpoints(p, cfg.Endpoints, raw.Endpoints)
 	checkDuplicates(p, cfg.Endpoints)
 	checkServiceNames(p, cfg.Endpoints)
 	return cfg

@@ -13,21 +13,29 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		{"bad hostname", ep(`region: eu-west-2, hostname: vpce_bad, buckets: [x1x]`), `endpoints[1].hostname: "vpce_bad" is not a valid DNS name`},
+		{"bad hostname", ep(`region: eu-west-2, hostname: vpce_bad, buckets: [x1x]`), `endpoints[1].hostname: "vpce_bad" is not a valid DNS name: label 1 ("vpce_bad") holds '_': only letters, digits and hyphens are allowed`},
+		{"hostname with an empty label", ep(`region: eu-west-2, hostname: "a..b", buckets: [x1x]`), `endpoints[1].hostname: "a..b" is not a valid DNS name: label 2 is empty`},
+		{"hostname label too long", ep(`region: eu-west-2, hostname: "` + strings.Repeat("a", 64) + `.b", buckets: [x1x]`), `is 64 characters long, more than 63`},
+		{"hostname label with a hyphen at the end", ep(`region: eu-west-2, hostname: "vpce-.b", buckets: [x1x]`), `label 1 ("vpce-") starts or ends with a hyphen`},
+		{"a wildcard inside the hostname", ep(`region: eu-west-2, hostname: "a.*.b", buckets: [x1x]`), `label 2 ("*") holds '*'`},
+		{"bad name", ep(`name: "S3 London", region: eu-west-2, hostname: a.b, buckets: [x1x]`), `endpoints[1].name: "S3 London" is not a valid name`},
+		{"duplicate name", "upstreams: [127.0.0.1]\nendpoints:\n  - {name: lon, region: eu-west-2, hostname: a.b, buckets: [b1b]}\n  - {name: LON, region: eu-west-2, hostname: a.b, buckets: [x1x]}\n", `endpoints[1].name: "LON" is already the name of endpoints[0]`},
 		{"bad region", ep(`region: mars-1, hostname: a.b, buckets: [x1x]`), `endpoints[1].region: "mars-1" is not an AWS region name`},
 		{"no target", ep(`region: eu-west-2, buckets: [x1x]`), `endpoints[1]: needs a hostname, addresses, or both`},
 		{"bad address", ep(`region: eu-west-2, addresses: [10.0.0.300], buckets: [x1x]`), `endpoints[1].addresses[0]: "10.0.0.300" is not an IP address`},
 		{"bad glob", ep(`region: eu-west-2, hostname: a.b, buckets: ["logs-[a"]`), `endpoints[1].buckets[0]: "logs-[a" is not a valid glob pattern`},
-		{"bad bucket", ep(`region: eu-west-2, hostname: a.b, buckets: ["x"]`), `endpoints[1].buckets[0]: "x" is not a valid bucket name`},
+		{"bad bucket", ep(`region: eu-west-2, hostname: a.b, buckets: ["x"]`), `endpoints[1].buckets[0]: "x" is not a valid bucket name (3–63 characters of lower-case letters, digits, dots and hyphens`},
 		{"duplicate bucket", ep(`region: eu-west-2, hostname: a.b, buckets: [B1B]`), `endpoints[1].buckets[0]: "b1b" is already listed on endpoints[0]`},
 		{"bad access point", ep(`region: eu-west-2, hostname: a.b, access_points: [ap]`), `endpoints[1].access_points[0]: "ap" is not a valid access point`},
 		{"bad answer", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], answer: rpz`), `endpoints[1].answer: "rpz" is not one of cname, alias`},
 		{"bad on_unresolved", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], on_unresolved: retry`), `endpoints[1].on_unresolved: "retry" is not one of cname, public, servfail`},
 		{"bad ttl", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], ttl: soon`), `endpoints[1].ttl: "soon" is not a duration`},
 		{"zero ttl", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], ttl: 0`), `endpoints[1].ttl: "0" must be at least 1s`},
-		{"unknown endpoint key", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], bukets: [y]`), `endpoints[1].bukets: unknown key`},
+		{"unknown endpoint key", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x], bukets: [y]`), "endpoints[1].bukets: unknown key (did you mean `buckets`?)"},
 		{"unknown top key", "upstreams: [127.0.0.1]\nlisten_addr: x\n", `listen_addr: unknown key`},
+		{"misspelt top key", "upstream: [127.0.0.1]\n", "upstream: unknown key (did you mean `upstreams`?)"},
 		{"unknown nested key", "upstreams: [127.0.0.1]\ncache: {size: 1}\n", `cache.size: unknown key`},
+		{"misspelt nested key", "upstreams: [127.0.0.1]\ncache: {max_entires: 1}\n", "cache.max_entires: unknown key (did you mean `max_entries`?)"},
 		{"section not a map", "upstreams: [127.0.0.1]\ncache: 5\n", `cache: must be a mapping`},
 		{"bad cidr", "upstreams: [127.0.0.1]\naccess: {allow: [10.0.0.0/33]}\n", `access.allow[0]: "10.0.0.0/33" is not a CIDR prefix or IP address`},
 		{"bad duration", "upstreams: [127.0.0.1]\nupstream_timeout: fast\n", `upstream_timeout: "fast" is not a duration`},
@@ -145,5 +153,50 @@ func TestHealthDefaults(t *testing.T) {
 	want := HealthCheck{Interval: 5 * time.Second, Timeout: time.Second, Port: 8443, Fall: 3, Rise: 2}
 	if h := cfg.Endpoints[1].Health; h == nil || *h != want || cfg.Endpoints[1].OnUnhealthy != UnhealthyServfail {
 		t.Fatalf("health %+v, on_unhealthy %q", h, cfg.Endpoints[1].OnUnhealthy)
+	}
+}
+
+// Issue 18: names default to <service>-<region>, suffixed when repeated,
+// never taking a name the file gives; a hostname pasted from the console
+// loses its "*." with a note; an S3DNS_* variable that sets nothing is a
+// warning; an endpoint whose only bucket was rejected gets no "answers no
+// names" warning on top of the error.
+func TestEndpointNamesAndHelpfulMessages(t *testing.T) {
+	cfg, warnings, err := load(t, `upstreams: [127.0.0.1]
+endpoints:
+  - {region: eu-west-2, hostname: "*.vpce-1.s3.eu-west-2.vpce.amazonaws.com", buckets: [b1b]}
+  - {region: eu-west-2, hostname: a.b, buckets: [b2b]}
+  - {name: s3-eu-west-2-3, region: eu-west-2, hostname: a.b, buckets: [b3b]}
+  - {region: eu-west-2, hostname: a.b, buckets: [b4b]}
+  - {region: us-east-1, service: sts, hostname: a.b}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range cfg.Endpoints {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); got != "s3-eu-west-2 s3-eu-west-2-2 s3-eu-west-2-3 s3-eu-west-2-4 sts-us-east-1" {
+		t.Fatalf("names: %s", got)
+	}
+	if cfg.Endpoints[0].Hostname != "vpce-1.s3.eu-west-2.vpce.amazonaws.com." {
+		t.Fatalf("hostname: %q", cfg.Endpoints[0].Hostname)
+	}
+	if !strings.Contains(strings.Join(warnings, "\n"), `endpoints[0].hostname: note: the leading "*." is dropped`) {
+		t.Fatalf("no note about the wildcard: %v", warnings)
+	}
+
+	t.Setenv("S3DNS_UPSTREAM", "127.0.0.1")
+	_, warnings, err = load(t, "upstreams: [127.0.0.1]\nendpoints:\n  - {region: eu-west-2, hostname: a.b, buckets: [\"x\"]}\n")
+	if err == nil || !strings.Contains(err.Error(), `"x" is not a valid bucket name`) {
+		t.Fatalf("bad bucket: %v", err)
+	}
+	all := strings.Join(warnings, "\n")
+	if strings.Contains(all, "answers no names") {
+		t.Fatalf("an 'answers no names' warning on top of the bucket error: %v", warnings)
+	}
+	if !strings.Contains(all, "S3DNS_UPSTREAM: environment variable sets no configuration key; it is ignored (did you mean `S3DNS_UPSTREAMS`?)") {
+		t.Fatalf("no warning about S3DNS_UPSTREAM: %v", warnings)
 	}
 }

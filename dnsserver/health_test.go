@@ -161,10 +161,10 @@ func TestEndpointHealthLeavesDownAddressesOut(t *testing.T) {
 	ifs.reopen(t, "127.0.0.21")
 	eventually(t, h, listed, both, "both addresses again after rise")
 	eventually(t, h, vpce, both, "both addresses again for the hostname")
-	if got := testutil.ToFloat64(h.metrics.EndpointUp.WithLabelValues("endpoints[0]", "127.0.0.21")); got != 1 {
+	if got := testutil.ToFloat64(h.metrics.EndpointUp.WithLabelValues("s3-eu-west-2", "127.0.0.21")); got != 1 {
 		t.Fatalf("s3dns_endpoint_up = %v after the address came back", got)
 	}
-	if got := testutil.ToFloat64(h.metrics.EndpointProbes.WithLabelValues("endpoints[0]", "failure")); got < 2 {
+	if got := testutil.ToFloat64(h.metrics.EndpointProbes.WithLabelValues("s3-eu-west-2", "failure")); got < 2 {
 		t.Fatalf("failed probes counted: %v", got)
 	}
 }

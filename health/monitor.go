@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -44,7 +45,7 @@ type Monitor struct {
 // endpoint is one probed endpoint: its addresses and their states.
 type endpoint struct {
 	index int
-	label string // for logs and metrics: "endpoints[0]"
+	label string // for logs and metrics: the endpoint's name
 	cfg   config.Endpoint
 	mu    sync.Mutex
 	addrs map[netip.Addr]*addrState
@@ -82,7 +83,7 @@ func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *
 			continue
 		}
 		any = true
-		ep := &endpoint{index: i, label: fmt.Sprintf("endpoints[%d]", i), cfg: e, addrs: map[netip.Addr]*addrState{}}
+		ep := &endpoint{index: i, label: cmp.Or(e.Name, fmt.Sprintf("endpoints[%d]", i)), cfg: e, addrs: map[netip.Addr]*addrState{}}
 		if old := previous.same(e, i); old != nil {
 			old.mu.Lock()
 			for a, s := range old.addrs {

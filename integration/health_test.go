@@ -55,7 +55,7 @@ func TestEndpointHealthThroughResolvers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	out, err := exec.Command(binary, "status", "--http", s.http).CombinedOutput()
-	if err != nil || !regexpMatch(`endpoints\[0\]\s+s3\s+`+strings.ReplaceAll(host, ".", `\.`)+`\s+127\.0\.0\.32:`+port+`\s+DOWN`, string(out)) ||
+	if err != nil || !regexpMatch(`s3-eu-west-2\s+s3\s+`+strings.ReplaceAll(host, ".", `\.`)+`\s+127\.0\.0\.32:`+port+`\s+DOWN`, string(out)) ||
 		!regexpMatch(`127\.0\.0\.31:`+port+`\s+up`, string(out)) {
 		t.Fatalf("s3dns status: %v\n%s", err, out)
 	}

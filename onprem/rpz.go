@@ -23,7 +23,7 @@ func WriteRPZ(w io.Writer, cfg *config.Config) {
 	seen := map[string]bool{}
 	for i := range cfg.Endpoints {
 		e := &cfg.Endpoints[i]
-		fmt.Fprintf(w, "\n; endpoints[%d], service %s, region %s\n", i, e.Service, e.Region)
+		fmt.Fprintf(w, "\n; %s (endpoints[%d]), service %s, region %s\n", e.Name, i, e.Service, e.Region)
 		for _, name := range rpzNames(e) {
 			if strings.HasPrefix(name, ";") {
 				fmt.Fprintln(w, name)

@@ -1,0 +1,49 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// namePattern is what an endpoint name may be: a metric label value and a
+// word in logs, so short, lower case, without spaces.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// nameEndpoints gives every endpoint its stable name: the one given, or
+// <service>-<region>, suffixed -2, -3 … where that is taken. Given names
+// are taken first, so that a default never takes a name the file gives.
+func nameEndpoints(p *problems, endpoints []Endpoint, raw []rawEndpoint) {
+	taken := map[string]int{}
+	for i := range endpoints {
+		name := strings.ToLower(strings.TrimSpace(raw[i].Name))
+		if name == "" {
+			continue
+		}
+		key := fmt.Sprintf("endpoints[%d].name", i)
+		switch first, dup := taken[name]; {
+		case !namePattern.MatchString(name):
+			p.errorf(key, "%q is not a valid name: 1–63 characters of lower-case letters, digits, dots, hyphens and underscores, starting with a letter or digit", raw[i].Name)
+		case dup:
+			p.errorf(key, "%q is already the name of endpoints[%d]", raw[i].Name, first)
+		default:
+			taken[name] = i
+			endpoints[i].Name = name
+		}
+	}
+	for i := range endpoints {
+		if strings.TrimSpace(raw[i].Name) != "" {
+			continue
+		}
+		base := endpoints[i].Service + "-" + endpoints[i].Region
+		name := base
+		for n := 2; ; n++ {
+			if _, dup := taken[name]; !dup {
+				break
+			}
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		taken[name] = i
+		endpoints[i].Name = name
+	}
+}
