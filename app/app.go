@@ -48,6 +48,7 @@ func Run(args []string, io IO) int {
 	fs := pflag.NewFlagSet("s3dns", pflag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	config.RegisterFlags(fs)
+	showVersion := fs.Bool("version", false, "print version, commit and Go version, as s3dns version does")
 	if cmd == "status" {
 		fs.String("http", "", "the running server's HTTP address (default: http_listen)")
 	}
@@ -74,6 +75,9 @@ func Run(args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns %s: unexpected arguments %q\n", cmd, fs.Args()[most:])
 		fs.Usage()
 		return 2
+	}
+	if *showVersion {
+		cmd = "version"
 	}
 	if io.Ctx == nil {
 		io.Ctx = context.Background()

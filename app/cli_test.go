@@ -135,6 +135,9 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "s3dns ") || !strings.Contains(out, "go1.") {
 		t.Fatalf("version: %d %q", code, out)
 	}
+	if code, flagOut, _ := run(t, "--version"); code != 0 || flagOut != out {
+		t.Fatalf("--version: %d %q, want what version prints", code, flagOut)
+	}
 	if code, _, errOut := run(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Fatalf("unknown command: %d %s", code, errOut)
 	}

@@ -66,6 +66,8 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 		d.opts.SearchPaths = []string{}
 	}
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
+	metrics.RegisterReadiness(reg, func() bool { ok, _ := d.ready.Ready(); return ok },
+		func() bool { return d.ready.Blocked(loopBlocker) })
 	d.setTap(cfg.Dnstap)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)

@@ -18,6 +18,7 @@ import (
 func TestMetricNamesLint(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, "v0", func() float64 { return 0 })
+	metrics.RegisterReadiness(reg, func() bool { return true }, func() bool { return false })
 	// Touch every vector so that each family is gathered.
 	m.Requests.WithLabelValues("udp", "A", "forward").Inc()
 	m.Responses.WithLabelValues("NOERROR").Inc()

@@ -52,6 +52,8 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 		`s3dns_cache_requests_total{result="hit"} 1`,
 		`s3dns_upstream_requests_total{result="success",upstream="` + up.Addr + `"} `,
 		`s3dns_cache_entries 2`,
+		"s3dns_ready 1\n",
+		"s3dns_forwarding_loop_detected 0\n",
 		`s3dns_build_info{goversion="go`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
@@ -126,7 +128,24 @@ func TestForwardingLoopKeepsReadyzUnavailable(t *testing.T) {
 	if code, body := p.get("/readyz"); code != 503 || !strings.Contains(body, "forwarding loop") {
 		t.Fatalf("/readyz = %d %q", code, body)
 	}
+	// The gauges say what /readyz says.
+	if _, body := p.get("/metrics"); !strings.Contains(body, "s3dns_ready 0\n") || !strings.Contains(body, "s3dns_forwarding_loop_detected 1\n") {
+		t.Fatalf("readiness gauges during a loop:\n%s", grepLines(body, "s3dns_ready", "s3dns_forwarding_loop"))
+	}
 	if code, _ := p.get("/healthz"); code != 200 {
 		t.Fatalf("/healthz = %d", code)
 	}
+}
+
+// grepLines keeps the lines of text that start with one of prefixes.
+func grepLines(text string, prefixes ...string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

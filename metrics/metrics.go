@@ -125,6 +125,29 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 	return m
 }
 
+// RegisterReadiness adds the gauges an operator alerts on: s3dns_ready
+// (what /readyz says) and s3dns_forwarding_loop_detected, both read at each
+// scrape from the same source as /readyz, so they cannot disagree with it.
+func RegisterReadiness(reg prometheus.Registerer, ready, loop func() bool) {
+	gauge := func(f func() bool) func() float64 {
+		return func() float64 {
+			if f() {
+				return 1
+			}
+			return 0
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "s3dns_ready",
+			Help: "1 while /readyz answers 200 (listeners bound, configuration loaded, no forwarding loop, not shutting down), else 0.",
+		}, gauge(ready)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "s3dns_forwarding_loop_detected",
+			Help: "1 while the start-up or reload probe found the upstreams sending s3dns's own queries back to it, else 0.",
+		}, gauge(loop)))
+}
+
 // Probe counts one endpoint health probe (health.Observer).
 func (m *Metrics) Probe(endpoint, result string) {
 	m.EndpointProbes.WithLabelValues(endpoint, result).Inc()

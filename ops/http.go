@@ -52,6 +52,14 @@ func (r *Readiness) init() {
 	}
 }
 
+// Blocked reports whether reason blocks readiness now.
+func (r *Readiness) Blocked(reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.init()
+	return r.blockers[reason]
+}
+
 // Ready reports whether nothing blocks readiness, and the reasons if some do.
 func (r *Readiness) Ready() (bool, []string) {
 	r.mu.Lock()
