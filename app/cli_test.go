@@ -132,7 +132,7 @@ func TestExplain(t *testing.T) {
 
 func TestVersionAndUnknownCommand(t *testing.T) {
 	code, out, _ := run(t, "version")
-	if code != 0 || !strings.HasPrefix(out, "s3dns ") || !strings.Contains(out, "go1.") {
+	if code != 0 || !strings.HasPrefix(out, "s3dns ") || !strings.Contains(out, "go1.") || !strings.Contains(out, ", built ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
 	if code, flagOut, _ := run(t, "--version"); code != 0 || flagOut != out {

@@ -10,7 +10,23 @@ import (
 var (
 	Version = ""
 	Commit  = ""
+	Date    = "" // build date, -X github.com/s3dns/s3dns/app.Date=2026-12-04T00:00:00Z
 )
+
+// BuildDate is the date stamped at build time, else the commit time Go recorded.
+func BuildDate() string {
+	if Date != "" {
+		return Date
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.time" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
 
 // BuildVersion is the version stamped at build time, else the module's.
 func BuildVersion() string {
@@ -40,5 +56,5 @@ func BuildCommit() string {
 
 // VersionString is what `s3dns version` prints.
 func VersionString() string {
-	return fmt.Sprintf("s3dns %s (commit %s, %s, %s/%s)", BuildVersion(), BuildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("s3dns %s (commit %s, built %s, %s, %s/%s)", BuildVersion(), BuildCommit(), BuildDate(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
