@@ -23,12 +23,13 @@ type IO struct {
 	Reload <-chan struct{}
 }
 
-const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|status|healthcheck|version] [flags]
+const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|discover|status|healthcheck|version] [flags]
 
   serve      serve DNS on UDP and TCP (the default)
   validate   check the configuration and summarise what would be served
   explain    say which endpoint and rule answer NAME, and what would be answered
   export     print the on-prem side: --format bind|unbound|windows|rpz [--server IP[:PORT]] [--per-bucket]
+  discover   print endpoints: YAML for the interface endpoints EC2 lists: [--region R] [--vpc-id V] [--profile P] [--endpoint-url URL]
   status     print the running server's endpoint health (GET /status) as a table: [--http ADDR]
   healthcheck  exit 0 if the running server's /readyz answers 200, else 1
   version    print version, commit and Go version
@@ -37,7 +38,7 @@ flags:
 `
 
 // maxArgs is how many arguments each command takes besides its flags.
-var maxArgs = map[string]int{"serve": 0, "validate": 0, "explain": 2, "export": 0, "healthcheck": 0, "status": 0, "version": 0, "help": 0}
+var maxArgs = map[string]int{"serve": 0, "validate": 0, "explain": 2, "export": 0, "discover": 0, "healthcheck": 0, "status": 0, "version": 0, "help": 0}
 
 // Run executes one command line and returns the process exit code.
 func Run(args []string, io IO) int {
@@ -56,6 +57,12 @@ func Run(args []string, io IO) int {
 		fs.String("format", "", "bind | unbound | windows | rpz")
 		fs.String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
 		fs.Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
+	}
+	if cmd == "discover" {
+		fs.String("region", "", "AWS region (default: aws.region, else the SDK's AWS_REGION / profile)")
+		fs.String("vpc-id", "", "list only this VPC's endpoints")
+		fs.String("profile", "", "AWS shared config profile (default: aws.profile, else AWS_PROFILE)")
+		fs.String("endpoint-url", "", "EC2 API URL (default: aws.endpoint_url, else AWS's own)")
 	}
 	fs.Usage = func() {
 		fmt.Fprint(io.Stderr, usage)
@@ -91,6 +98,8 @@ func Run(args []string, io IO) int {
 		return explain(fs, io)
 	case "export":
 		return export(fs, io)
+	case "discover":
+		return discover(fs, io)
 	case "healthcheck":
 		return healthcheck(fs, io)
 	case "status":

@@ -83,7 +83,7 @@ func TestValidateListsEveryError(t *testing.T) {
 	for _, want := range []string{
 		`upstreams[0]: "nope" is not an IP address or IP:port`,
 		`endpoints[0].hostname: "vpce_bad" is not a valid DNS name`,
-		`endpoints[1]: needs a hostname, addresses, or both`,
+		`endpoints[1]: needs a vpc_endpoint_id, a hostname or addresses`,
 		`endpoints[1].buckets[0]: "ok-bucket" is already listed on endpoints[0]`,
 	} {
 		if !strings.Contains(errOut, want) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
@@ -47,6 +48,9 @@ type daemon struct {
 	lifetime context.Context
 	// tap is the dnstap output in use (none while off); a reload may replace it.
 	tap tap.Switch
+	// discovery fills in endpoints given by vpc_endpoint_id; nil without any.
+	discovery       atomic.Pointer[discovering]
+	discoveryErrors *prometheus.CounterVec
 }
 
 // setTap opens the dnstap output cfg names (none when off) and puts it in
@@ -201,11 +205,8 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	if cfg.Cache.MaxEntries != old.Cache.MaxEntries {
 		setMemoryLimit(cfg, d.log)
 	}
-	running := d.srv.State()
-	st := d.stateFor(cfg, resolver, running.Health)
-	st.Health.Start(d.lifetime)
-	d.srv.Swap(st)
-	running.Health.Stop()
+	d.startDiscovery(d.lifetime, cfg)
+	d.swapState(cfg, resolver)
 	if changed {
 		oldFwd.Close() // its idle sockets; queries still on it finish normally
 		d.checkLoop(ctx)
@@ -214,6 +215,16 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	d.metrics.Reloads.WithLabelValues("success").Inc()
 	d.metrics.LastReloadOK.Set(1)
 	d.log.Info("configuration reloaded", "trigger", reason, "endpoints", len(cfg.Endpoints), "upstreams", cfg.Upstreams)
+}
+
+// swapState puts cfg (with what discovery found) in use, handing endpoint
+// health over to the new state. d.mu is held.
+func (d *daemon) swapState(cfg *config.Config, resolver *cache.Cache) {
+	running := d.srv.State()
+	st := d.stateFor(d.withDiscovered(cfg), resolver, running.Health)
+	st.Health.Start(d.lifetime)
+	d.srv.Swap(st)
+	running.Health.Stop()
 }
 
 // sameResolver reports whether the upstream and cache settings are unchanged,

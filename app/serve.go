@@ -68,6 +68,7 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
 	metrics.RegisterReadiness(reg, func() bool { ok, _ := d.ready.Ready(); return ok },
 		func() bool { return d.ready.Blocked(loopBlocker) })
+	d.discoveryErrors = metrics.RegisterDiscovery(reg, d.discoveryAges)
 	d.setTap(cfg.Dnstap)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)
@@ -99,6 +100,9 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 func (d *daemon) watch(ctx context.Context) {
 	d.lifetime = ctx
 	d.srv.State().Health.Start(ctx)
+	d.mu.Lock()
+	d.startDiscovery(ctx, d.cfg)
+	d.mu.Unlock()
 	d.checkLoop(ctx)
 	if d.cfg.File == "" {
 		return

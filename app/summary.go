@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +42,9 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "tcp: idle timeout %s, write timeout %s, at most %d replies queued per connection\n",
 		human(cfg.TCP.IdleTimeout), human(cfg.TCP.WriteTimeout), cfg.TCP.MaxQueued)
 	fmt.Fprintf(w, "dnstap: %s\n", dnstapText(cfg.Dnstap))
+	if cfg.Discovers() {
+		fmt.Fprintf(w, "discovery: every %s from %s\n", human(cfg.Discovery.Interval), awsText(cfg.AWS))
+	}
 	fmt.Fprintf(w, "endpoints: %d\n", len(cfg.Endpoints))
 	for i := range cfg.Endpoints {
 		writeEndpoint(w, i, &cfg.Endpoints[i])
@@ -59,6 +64,17 @@ func dnstapText(d config.Dnstap) string {
 	return "off"
 }
 
+func awsText(a config.AWS) string {
+	text := "the EC2 API"
+	if a.EndpointURL != "" {
+		text += " at " + a.EndpointURL
+	}
+	if a.Profile != "" {
+		text += ", profile " + a.Profile
+	}
+	return text + " (credentials: the AWS SDK's standard chain)"
+}
+
 func rateText(qps float64) string {
 	if qps == 0 {
 		return "off"
@@ -68,6 +84,12 @@ func rateText(qps float64) string {
 
 func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 	fmt.Fprintf(w, "  %s (endpoints[%d]) service %s, region %s: %s\n", e.Name, i, e.Service, e.Region, answerText(e))
+	if e.VPCEndpointID != "" {
+		fmt.Fprintf(w, "      discovered from EC2: %s (%s)\n", e.VPCEndpointID, discoveredText(e))
+	}
+	for _, az := range slices.Sorted(maps.Keys(e.ZonalHostnames)) {
+		fmt.Fprintf(w, "      zonal %s: %s\n", az, e.ZonalHostnames[az])
+	}
 	if len(e.Addresses) > 0 {
 		addrs := make([]string, len(e.Addresses))
 		for j, a := range e.Addresses {
@@ -84,9 +106,28 @@ func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 	}
 }
 
+// discoveredText says what discovery fills in for e.
+func discoveredText(e *config.Endpoint) string {
+	var fills []string
+	if e.Hostname == "" {
+		fills = append(fills, "hostname")
+	}
+	if len(e.Addresses) == 0 {
+		fills = append(fills, "addresses")
+	}
+	fills = append(fills, "zonal hostnames")
+	text := "fills in its " + strings.Join(fills, ", ")
+	if e.Hostname == "" && len(e.Addresses) == 0 {
+		text += "; until the first discovery its names are answered as unresolved"
+	}
+	return text
+}
+
 func answerText(e *config.Endpoint) string {
 	ttl := "TTL " + human(e.TTL)
 	switch {
+	case e.Hostname == "" && len(e.Addresses) == 0:
+		return "its hostname and addresses come from discovery, " + ttl + "; when unresolved: " + unresolvedText(e)
 	case e.Hostname == "":
 		return "answers its static addresses under the asked name, " + ttl
 	case e.Answer == config.AnswerCNAME:
@@ -104,7 +145,7 @@ func unresolvedText(e *config.Endpoint) string {
 	switch {
 	case e.OnUnresolved == config.UnresolvedPublic:
 		return prefix + "forward publicly (fail open)"
-	case e.OnUnresolved == config.UnresolvedServfail || e.Answer == config.AnswerAlias:
+	case e.OnUnresolved == config.UnresolvedServfail || e.Answer == config.AnswerAlias || e.Hostname == "":
 		return prefix + "SERVFAIL (fail closed)"
 	default:
 		return prefix + "the CNAME alone"

@@ -32,6 +32,8 @@ type Config struct {
 	TCP             TCP
 	Log             Log
 	Dnstap          Dnstap
+	AWS             AWS
+	Discovery       Discovery
 	Endpoints       []Endpoint
 
 	// File is the configuration file that was read, "" when none was.
@@ -71,6 +73,30 @@ type TCP struct {
 	MaxQueued int
 }
 
+// AWS says how discovery and s3dns discover reach the EC2 API; empty
+// fields leave the SDK's standard chain (environment, shared config, SSO,
+// IMDS, web identity) to decide.
+type AWS struct {
+	Region      string // default region of discover and of endpoints without one
+	Profile     string // shared config profile
+	EndpointURL string // EC2 API URL override
+}
+
+// Discovery says how often endpoints given by vpc_endpoint_id are looked up.
+type Discovery struct {
+	Interval time.Duration
+}
+
+// Discovers reports whether any endpoint is given by vpc_endpoint_id.
+func (c *Config) Discovers() bool {
+	for _, e := range c.Endpoints {
+		if e.VPCEndpointID != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level   slog.Level
@@ -98,6 +124,12 @@ type Endpoint struct {
 	TTL          time.Duration
 	Health       *HealthCheck // nil: not probed
 	OnUnhealthy  string       // when no address is up: keep | public | servfail
+	// VPCEndpointID is the endpoint's id when discovery fills in what the
+	// file leaves out: Hostname, ZonalHostnames, Addresses.
+	VPCEndpointID string
+	// ZonalHostnames maps an Availability Zone name to the endpoint's zonal
+	// DNS name there (fully qualified, lower case).
+	ZonalHostnames map[string]string
 }
 
 // ServesApex reports whether s3.<region>.amazonaws.com goes to the endpoint.

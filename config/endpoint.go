@@ -27,7 +27,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 			p.notef(key+".hostname", "the leading \"*.\" is dropped: %s", hostname)
 		}
 		if problem := HostnameProblem(hostname); problem == "" {
-			e.Hostname = strings.ToLower(strings.TrimSuffix(hostname, ".")) + "."
+			e.Hostname = Fqdn(hostname)
 		} else {
 			p.errorf(key+".hostname", "%q is not a valid DNS name: %s", raw.Hostname, problem)
 		}
@@ -40,8 +40,9 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 		}
 		e.Addresses = append(e.Addresses, addr.Unmap())
 	}
-	if raw.Hostname == "" && len(raw.Addresses) == 0 {
-		p.errorf(key, "needs a hostname, addresses, or both")
+	discoveredKeys(p, key, raw, &e)
+	if raw.Hostname == "" && len(raw.Addresses) == 0 && raw.VPCEndpointID == "" {
+		p.errorf(key, "needs a vpc_endpoint_id, a hostname or addresses")
 	}
 	serviceEndpoint(p, key, raw, &e)
 	e.Health = healthCheck(p, key+".health", raw.Health)

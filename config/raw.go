@@ -12,7 +12,19 @@ type rawConfig struct {
 	TCP             rawTCP        `mapstructure:"tcp"`
 	Log             rawLog        `mapstructure:"log"`
 	Dnstap          rawDnstap     `mapstructure:"dnstap"`
+	AWS             rawAWS        `mapstructure:"aws"`
+	Discovery       rawDiscovery  `mapstructure:"discovery"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
+}
+
+type rawAWS struct {
+	Region      string `mapstructure:"region"`
+	Profile     string `mapstructure:"profile"`
+	EndpointURL string `mapstructure:"endpoint_url"`
+}
+
+type rawDiscovery struct {
+	Interval string `mapstructure:"interval"`
 }
 
 type rawCache struct {
@@ -69,6 +81,9 @@ type rawEndpoint struct {
 	TTL          string         `mapstructure:"ttl"`
 	Health       map[string]any `mapstructure:"health"`
 	OnUnhealthy  string         `mapstructure:"on_unhealthy"`
+	// Discovery: the endpoint's id, and the zonal names it fills in.
+	VPCEndpointID  string            `mapstructure:"vpc_endpoint_id"`
+	ZonalHostnames map[string]string `mapstructure:"zonal_hostnames"`
 }
 
 // defaults holds every scalar key with its built-in value. Being listed here
@@ -99,25 +114,31 @@ var defaults = map[string]any{
 	"dnstap.identity":            "",
 	"dnstap.version":             "",
 	"dnstap.messages":            DnstapMessages,
+	"aws.region":                 "",
+	"aws.profile":                "",
+	"aws.endpoint_url":           "",
+	"discovery.interval":         "5m",
 	"endpoints":                  []any{},
 }
 
 // endpointDefaults fill keys an endpoint entry leaves out.
 var endpointDefaults = map[string]any{
-	"name":          "",
-	"region":        "",
-	"service":       ServiceS3,
-	"names":         []string{},
-	"hostname":      "",
-	"addresses":     []string{},
-	"buckets":       []string{},
-	"path_style":    false,
-	"access_points": []string{},
-	"control":       false,
-	"dualstack":     false,
-	"answer":        AnswerCNAME,
-	"on_unresolved": UnresolvedCNAME,
-	"ttl":           "60s",
-	"health":        map[string]any{},
-	"on_unhealthy":  UnhealthyKeep,
+	"name":            "",
+	"region":          "",
+	"service":         ServiceS3,
+	"names":           []string{},
+	"hostname":        "",
+	"addresses":       []string{},
+	"buckets":         []string{},
+	"path_style":      false,
+	"access_points":   []string{},
+	"control":         false,
+	"dualstack":       false,
+	"answer":          AnswerCNAME,
+	"on_unresolved":   UnresolvedCNAME,
+	"ttl":             "60s",
+	"health":          map[string]any{},
+	"on_unhealthy":    UnhealthyKeep,
+	"vpc_endpoint_id": "",
+	"zonal_hostnames": map[string]any{},
 }

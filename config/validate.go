@@ -65,8 +65,14 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 
 	cfg.Log = logConfig(p, raw.Log)
 	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
+	cfg.AWS = awsConfig(p, raw.AWS)
+	cfg.Discovery = discoveryConfig(p, raw.Discovery)
 	for i := range raw.Endpoints {
-		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), raw.Endpoints[i]))
+		r := raw.Endpoints[i]
+		if r.Region == "" && r.VPCEndpointID != "" {
+			r.Region = raw.AWS.Region // discovery's default region
+		}
+		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), r))
 	}
 	nameEndpoints(p, cfg.Endpoints, raw.Endpoints)
 	checkDuplicates(p, cfg.Endpoints)

@@ -69,10 +69,16 @@ type process struct {
 // startBinary runs `s3dns serve` with args and waits until /readyz says 200.
 func startBinary(t *testing.T, dnsAddr, httpAddr string, args ...string) *process {
 	t.Helper()
+	return startBinaryWithEnv(t, nil, dnsAddr, httpAddr, args...)
+}
+
+// startBinaryWithEnv is startBinary with env added to the environment.
+func startBinaryWithEnv(t *testing.T, env []string, dnsAddr, httpAddr string, args ...string) *process {
+	t.Helper()
 	args = append([]string{"serve", "--listen", dnsAddr, "--http-listen", httpAddr}, args...)
 	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
-	p.cmd.Env = append(os.Environ(), "S3DNS_LOG_LEVEL=debug")
+	p.cmd.Env = append(append(os.Environ(), "S3DNS_LOG_LEVEL=debug"), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

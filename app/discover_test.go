@@ -1,0 +1,182 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/internal/fakeec2"
+)
+
+func runCommand(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = Run(args, IO{Stdout: &out, Stderr: &errOut, Ctx: context.Background()})
+	return code, out.String(), errOut.String()
+}
+
+func TestDiscoverPrintsConfigThatValidates(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.Put(fakeec2.Endpoint{ID: "vpce-0bbbbbbbbbbbbbbbb", VPCID: fakeec2.VPC, State: "available",
+		ServiceName: "com.amazonaws.vpce.eu-west-2.vpce-svc-0123456789abcdef0"}) // a partner service
+	api.SetEnv(t)
+	code, out, errOut := runCommand("discover", "--config", filepath.Join(t.TempDir(), "none.yaml"), "--endpoint-url", api.URL, "--vpc-id", fakeec2.VPC)
+	if code != 0 {
+		t.Fatalf("discover exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"subnets subnet-0aaa1111, subnet-0bbb2222; zones eu-west-2a, eu-west-2b",
+		"addresses now 10.20.1.10, 10.20.2.10", "vpce-svc-0123456789abcdef0", "not in s3dns's service table"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	if err := os.WriteFile(file, []byte("upstreams: [127.0.0.1]\n"+out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCommand("validate", "--config", file); code != 0 {
+		t.Fatalf("validate of discover's output: exit %d\n%s\n%s", code, errOut, out)
+	}
+	cfg, _, err := config.Load(config.Options{File: file, SearchPaths: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range cfg.Endpoints {
+		got = append(got, fmt.Sprintf("%s %s %s %s", e.Name, e.VPCEndpointID, e.Service, e.Region))
+	}
+	want := []string{"sts-eu-west-2 vpce-0123456789abcdef0 sts eu-west-2", "s3-eu-west-2 vpce-0a1b2c3d4e5f67890 s3 eu-west-2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("round trip: %q, want %q", got, want)
+	}
+}
+
+func TestDiscoverSaysWhatFailed(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0")
+	code, out, errOut := runCommand("discover", "--endpoint-url", api.URL)
+	if code != 1 || out != "" || !strings.Contains(errOut, "AuthFailure") {
+		t.Errorf("bad credentials: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCommand("discover", "--vpc", "x"); code != 2 || !strings.Contains(errOut, "unknown flag: --vpc") {
+		t.Errorf("unknown flag: exit %d, %q", code, errOut)
+	}
+}
+
+// addressesOf asks addr for name's A records and lists them (CNAMEs too),
+// and the rcode when it is not NOERROR.
+func addressesOf(addr, name string) []string {
+	resp, err := ask(addr, "udp", name)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	if resp.Rcode != dns.RcodeSuccess {
+		out = append(out, dns.RcodeToString[resp.Rcode])
+	}
+	for _, rr := range resp.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			out = append(out, rr.A.String())
+		case *dns.CNAME:
+			out = append(out, "CNAME "+rr.Target)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func discoveryConfig(up, api string) string {
+	return fmt.Sprintf(`upstreams: [%q]
+upstream_timeout: 1s
+aws: {region: eu-west-2, endpoint_url: %q}
+discovery: {interval: 1s}
+endpoints:
+  - {name: s3-london, vpc_endpoint_id: %s, answer: alias, buckets: [stable]}
+  - {name: sts-london, vpc_endpoint_id: %s, service: sts}
+`, up, api, fakeec2.S3ID, fakeec2.STSID)
+}
+
+func TestDiscoveryFollowsEC2(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	up := dnstest.NewUpstream(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	writeAtomically(t, file, discoveryConfig(up.Addr, api.URL))
+	r := serveInProcess(t, file)
+	both := []string{"10.20.1.10", "10.20.2.10"}
+	dnstest.WaitFor(t, "answers from the first discovery", 10*time.Second, func() bool {
+		return slices.Equal(addressesOf(r.dns, stable), both)
+	})
+	if got := addressesOf(r.dns, "sts.eu-west-2.amazonaws.com."); !slices.Contains(got, "CNAME vpce-0123456789abcdef0-wxyz1234.sts.eu-west-2.vpce.amazonaws.com.") {
+		t.Errorf("sts answer %v, want a CNAME to the discovered regional hostname", got)
+	}
+	if r.metric(t, `s3dns_discovery_age_seconds{endpoint="s3-london"}`) == "" {
+		t.Error("no s3dns_discovery_age_seconds for s3-london")
+	}
+
+	api.RemoveInterface(fakeec2.S3Interfaces[1].ID) // a subnet taken out of the endpoint
+	dnstest.WaitFor(t, "answers without the removed interface", 10*time.Second, func() bool {
+		return slices.Equal(addressesOf(r.dns, stable), []string{"10.20.1.10"})
+	})
+	api.AddInterface(fakeec2.S3ID, fakeec2.Interface{ID: "eni-0s3c0000000000003", Zone: "eu-west-2c", Subnet: "subnet-0ccc3333", Addresses: []string{"10.20.3.10"}})
+	dnstest.WaitFor(t, "answers with the added interface", 10*time.Second, func() bool {
+		return slices.Equal(addressesOf(r.dns, stable), []string{"10.20.1.10", "10.20.3.10"})
+	})
+
+	api.Fail(http.StatusServiceUnavailable, "RequestLimitExceeded")
+	dnstest.WaitFor(t, "throttling counted", 10*time.Second, func() bool {
+		return r.metric(t, `s3dns_discovery_errors_total{endpoint="s3-london"}`) != ""
+	})
+	if got := addressesOf(r.dns, stable); !slices.Equal(got, []string{"10.20.1.10", "10.20.3.10"}) {
+		t.Errorf("while throttled: %v, want the last good addresses", got)
+	}
+	if !strings.Contains(r.logs.String(), "RequestLimitExceeded") {
+		t.Errorf("the throttling is not logged:\n%s", r.logs)
+	}
+	dnstest.WaitFor(t, "the data's age to grow past the interval", 10*time.Second, func() bool {
+		line := r.metric(t, `s3dns_discovery_age_seconds{endpoint="s3-london"}`)
+		var age float64
+		fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &age)
+		return age > 2
+	})
+}
+
+func TestDiscoveryWithBadCredentialsServesConfiguredData(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0")
+	up := dnstest.NewUpstream(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	writeAtomically(t, file, fmt.Sprintf(`upstreams: [%q]
+aws: {endpoint_url: %q}
+discovery: {interval: 1s}
+endpoints:
+  - {name: s3-london, vpc_endpoint_id: %s, region: eu-west-2, addresses: [10.9.9.9], buckets: [stable]}
+`, up.Addr, api.URL, fakeec2.S3ID))
+	r := serveInProcess(t, file)
+	dnstest.WaitFor(t, "the failure counted", 10*time.Second, func() bool {
+		return r.metric(t, `s3dns_discovery_errors_total{endpoint="s3-london"}`) != ""
+	})
+	if got := addressesOf(r.dns, stable); !slices.Equal(got, []string{"10.9.9.9"}) {
+		t.Errorf("answer %v, want the configured address", got)
+	}
+	logs := r.logs.String()
+	if !strings.Contains(logs, "AuthFailure") || !strings.Contains(logs, "answering from the configured data") {
+		t.Errorf("logs do not say what failed:\n%s", logs)
+	}
+	if code, _ := r.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz %d: discovery failing must not make s3dns unready", code)
+	}
+}

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// vpcEndpointID is what EC2 calls an interface endpoint: vpce- and 8 or 17
+// hexadecimal digits.
+var vpcEndpointID = regexp.MustCompile(`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// availabilityZone is an AZ name as EC2 gives it (eu-west-2a, us-gov-west-1b).
+var availabilityZone = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`)
+
+// ValidAvailabilityZone reports whether s is an Availability Zone name.
+func ValidAvailabilityZone(s string) bool { return availabilityZone.MatchString(s) }
+
+func awsConfig(p *problems, raw rawAWS) AWS {
+	a := AWS{Region: strings.ToLower(strings.TrimSpace(raw.Region)), Profile: strings.TrimSpace(raw.Profile),
+		EndpointURL: strings.TrimSpace(raw.EndpointURL)}
+	if a.Region != "" && !ValidRegion(a.Region) {
+		p.errorf("aws.region", "%q is not an AWS region name (like eu-west-2)", raw.Region)
+	}
+	if a.EndpointURL != "" {
+		u, err := url.Parse(a.EndpointURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			p.errorf("aws.endpoint_url", "%q is not an http:// or https:// URL", raw.EndpointURL)
+		}
+	}
+	return a
+}
+
+func discoveryConfig(p *problems, raw rawDiscovery) Discovery {
+	return Discovery{Interval: duration(p, "discovery.interval", raw.Interval, time.Second)}
+}
+
+// discoveredKeys checks an endpoint's vpc_endpoint_id and zonal_hostnames.
+func discoveredKeys(p *problems, key string, raw rawEndpoint, e *Endpoint) {
+	if raw.VPCEndpointID != "" {
+		id := strings.ToLower(strings.TrimSpace(raw.VPCEndpointID))
+		if vpcEndpointID.MatchString(id) {
+			e.VPCEndpointID = id
+		} else {
+			p.errorf(key+".vpc_endpoint_id", "%q is not a VPC endpoint id (vpce- and 8 or 17 hexadecimal digits)", raw.VPCEndpointID)
+		}
+	}
+	for _, az := range sortedKeys(raw.ZonalHostnames) {
+		k := fmt.Sprintf("%s.zonal_hostnames.%s", key, az)
+		zone := strings.ToLower(az)
+		if !ValidAvailabilityZone(zone) {
+			p.errorf(k, "%q is not an Availability Zone name (like eu-west-2a)", az)
+			continue
+		}
+		host := strings.TrimPrefix(raw.ZonalHostnames[az], "*.")
+		if problem := HostnameProblem(host); problem != "" {
+			p.errorf(k, "%q is not a valid DNS name: %s", raw.ZonalHostnames[az], problem)
+			continue
+		}
+		if e.ZonalHostnames == nil {
+			e.ZonalHostnames = map[string]string{}
+		}
+		e.ZonalHostnames[zone] = Fqdn(host)
+	}
+}
+
+// Fqdn is host in lower case with one final dot.
+func Fqdn(host string) string { return strings.ToLower(strings.TrimSuffix(host, ".")) + "." }
