@@ -4,11 +4,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/s3dns/s3dns/config"
@@ -23,98 +25,156 @@ type IO struct {
 	Reload <-chan struct{}
 }
 
-const usage = `usage: s3dns [serve|validate|explain NAME [TYPE]|export|discover|status|healthcheck|version] [flags]
+// usageError is a command line s3dns cannot run: exit 2, with the usage.
+type usageError struct{ msg string }
 
-  serve      serve DNS on UDP and TCP (the default)
-  validate   check the configuration and summarise what would be served
-  explain    say which endpoint and rule answer NAME, and what would be answered
-  export     print the on-prem side: --format bind|unbound|windows|rpz [--server IP[:PORT]] [--per-bucket]
-  discover   print endpoints: YAML for the interface endpoints EC2 lists: [--region R] [--vpc-id V] [--profile P] [--endpoint-url URL]
-  status     print the running server's endpoint health (GET /status) as a table: [--http ADDR]
-  healthcheck  exit 0 if the running server's /readyz answers 200, else 1
-  version    print version, commit and Go version
-
-flags:
-`
-
-// maxArgs is how many arguments each command takes besides its flags.
-var maxArgs = map[string]int{"serve": 0, "validate": 0, "explain": 2, "export": 0, "discover": 0, "healthcheck": 0, "status": 0, "version": 0, "help": 0}
+func (e usageError) Error() string { return e.msg }
 
 // Run executes one command line and returns the process exit code.
 func Run(args []string, io IO) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	fs := pflag.NewFlagSet("s3dns", pflag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
-	config.RegisterFlags(fs)
-	showVersion := fs.Bool("version", false, "print version, commit and Go version, as s3dns version does")
-	if cmd == "status" {
-		fs.String("http", "", "the running server's HTTP address (default: http_listen)")
-	}
-	if cmd == "export" {
-		fs.String("format", "", "bind | unbound | windows | rpz")
-		fs.String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
-		fs.Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
-	}
-	if cmd == "discover" {
-		fs.String("region", "", "AWS region (default: aws.region, else the SDK's AWS_REGION / profile)")
-		fs.String("vpc-id", "", "list only this VPC's endpoints")
-		fs.String("profile", "", "AWS shared config profile (default: aws.profile, else AWS_PROFILE)")
-		fs.String("endpoint-url", "", "EC2 API URL (default: aws.endpoint_url, else AWS's own)")
-	}
-	fs.Usage = func() {
-		fmt.Fprint(io.Stderr, usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		// pflag says nothing itself under ContinueOnError: an unknown flag
-		// or a missing value is never a silent exit.
-		fmt.Fprintf(io.Stderr, "s3dns %s: %v\n", cmd, err)
-		fs.Usage()
-		return 2
-	}
-	if most, known := maxArgs[cmd]; known && fs.NArg() > most {
-		fmt.Fprintf(io.Stderr, "s3dns %s: unexpected arguments %q\n", cmd, fs.Args()[most:])
-		fs.Usage()
-		return 2
-	}
-	if *showVersion {
-		cmd = "version"
-	}
 	if io.Ctx == nil {
 		io.Ctx = context.Background()
 	}
-	switch cmd {
-	case "serve":
-		return serve(fs, io)
-	case "validate":
-		return validate(fs, io)
-	case "explain":
-		return explain(fs, io)
-	case "export":
-		return export(fs, io)
-	case "discover":
-		return discover(fs, io)
-	case "healthcheck":
-		return healthcheck(fs, io)
-	case "status":
-		return status(fs, io)
-	case "version":
-		fmt.Fprintln(io.Stdout, VersionString())
-		return 0
-	case "help":
-		fs.Usage()
-		return 0
+	code := 0
+	root := Command(io, &code)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(io.Ctx)
+	if err == nil {
+		return code
 	}
-	fmt.Fprintf(io.Stderr, "s3dns: unknown command %q\n", cmd)
-	fs.Usage()
+	// Cobra's own errors (unknown command, flag or value) are usage errors too.
+	var usage usageError
+	if !errors.As(err, &usage) && !strings.HasPrefix(err.Error(), "unknown command") && !isFlagError(err) {
+		fmt.Fprintf(io.Stderr, "s3dns: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(io.Stderr, "%s: %v\n", cmd.CommandPath(), err)
+	fmt.Fprint(io.Stderr, cmd.UsageString())
 	return 2
 }
+
+func isFlagError(err error) bool {
+	var flagErr flagError
+	return errors.As(err, &flagErr)
+}
+
+// flagError wraps what pflag says about a flag (unknown, missing value).
+type flagError struct{ error }
+
+// Command is the whole command tree; each command's exit code goes to
+// *code. The man page and completion generators walk the same tree.
+func Command(io IO, code *int) *cobra.Command {
+	runs := func(f func(fs *pflag.FlagSet, io IO) int) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			*code = f(cmd.Flags(), io)
+			return nil
+		}
+	}
+	root := &cobra.Command{
+		Use:   "s3dns",
+		Short: "DNS server for hybrid access to Amazon S3 and other services over AWS PrivateLink",
+		Long: `s3dns answers the names of the buckets (and other services) an operator lists with an
+interface VPC endpoint, and resolves everything else through its upstreams. Without a
+command it serves.`,
+		Version:       BuildVersion(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgsOrCommand,
+		RunE:          runs(serve),
+	}
+	root.SetVersionTemplate(VersionString() + "\n")
+	root.SetOut(io.Stdout)
+	root.SetErr(io.Stderr)
+	root.SetUsageTemplate(usageTemplate)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
+	config.RegisterFlags(root.PersistentFlags())
+	root.Flags().Bool("version", false, "print version, commit, build date and Go version, as s3dns version does")
+
+	serveCmd := &cobra.Command{Use: "serve", Short: "serve DNS on UDP and TCP, plus HTTP for metrics and health (the default)",
+		Args: maxArgs(0), RunE: runs(serve)}
+	validateCmd := &cobra.Command{Use: "validate", Short: "check the configuration and summarise what would be served",
+		Args: maxArgs(0), RunE: runs(validate)}
+	explainCmd := &cobra.Command{Use: "explain NAME [TYPE]", Short: "say which endpoint and rule answer NAME, and what would be answered",
+		Args: maxArgs(2), RunE: runs(explain)}
+	exportCmd := &cobra.Command{Use: "export", Short: "print the on-prem resolvers' side: BIND, Unbound, Windows DNS or RPZ",
+		Args: maxArgs(0), RunE: runs(export)}
+	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")
+	exportCmd.Flags().String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
+	exportCmd.Flags().Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
+	discoverCmd := &cobra.Command{Use: "discover", Short: "print endpoints: YAML for the interface endpoints EC2 lists",
+		Args: maxArgs(0), RunE: runs(discover)}
+	discoverCmd.Flags().String("region", "", "AWS region (default: aws.region, else the SDK's AWS_REGION / profile)")
+	discoverCmd.Flags().String("vpc-id", "", "list only this VPC's endpoints")
+	discoverCmd.Flags().String("profile", "", "AWS shared config profile (default: aws.profile, else AWS_PROFILE)")
+	discoverCmd.Flags().String("endpoint-url", "", "EC2 API URL (default: aws.endpoint_url, else AWS's own)")
+	statusCmd := &cobra.Command{Use: "status", Short: "print the running server's endpoint health (GET /status) as a table",
+		Args: maxArgs(0), RunE: runs(status)}
+	healthCmd := &cobra.Command{Use: "healthcheck", Short: "exit 0 if the running server's /readyz answers 200, else 1",
+		Args: maxArgs(0), RunE: runs(healthcheck)}
+	for _, c := range []*cobra.Command{statusCmd, healthCmd} {
+		c.Flags().String("http", "", "the running server's HTTP address (default: http_listen)")
+	}
+	versionCmd := &cobra.Command{Use: "version", Short: "print version, commit, build date and Go version",
+		Args: maxArgs(0), RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintln(io.Stdout, VersionString())
+			return nil
+		}}
+	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, discoverCmd, statusCmd, healthCmd, versionCmd)
+	strictCompletion(root)
+	return root
+}
+
+// strictCompletion makes cobra's completion command refuse what it would
+// otherwise answer with its help and exit 0: no shell, or an unknown one.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Sprintf("unknown shell %q: bash, zsh, fish or powershell", args[0])}
+			}
+			return nil
+		}
+		c.RunE = func(*cobra.Command, []string) error {
+			return usageError{"a shell is needed: bash, zsh, fish or powershell"}
+		}
+	}
+}
+
+// noArgsOrCommand lets the root take no arguments: a word that is not a
+// command is an unknown command.
+func noArgsOrCommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	return nil
+}
+
+// maxArgs is cobra.MaximumNArgs saying which arguments are too many.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageError{fmt.Sprintf("unexpected arguments %q", args[n:])}
+		}
+		return nil
+	}
+}
+
+const usageTemplate = `usage: {{.UseLine}}{{if .HasAvailableSubCommands}}
+       {{.CommandPath}} COMMAND [flags]
+
+commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+configuration flags (each sets the key in brackets; see README "Configuration"):
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}
+`
 
 // load reads the configuration and reports errors on stderr. The
 // warnings are printed there too unless the caller logs them itself.

@@ -198,3 +198,26 @@ func TestMemoryLimitFollowsCacheSize(t *testing.T) {
 		t.Fatalf("an operator's GOMEMLIMIT was overridden: %d", got)
 	}
 }
+
+// Completion scripts come from the command tree: each shell's names the
+// commands and flags that exist.
+func TestCompletion(t *testing.T) {
+	for shell, marker := range map[string]string{"bash": "__start_s3dns", "zsh": "#compdef s3dns", "fish": "complete -c s3dns"} {
+		code, out, errOut := run(t, "completion", shell)
+		if code != 0 || !strings.Contains(out, marker) {
+			t.Errorf("completion %s: exit %d, %q…, stderr %s", shell, code, out[:min(len(out), 80)], errOut)
+		}
+	}
+	// What the shell asks at run time: commands, then a command's typed flags.
+	_, out, _ := run(t, "__complete", "disc")
+	if !strings.Contains(out, "discover") {
+		t.Errorf("completing disc: %q", out)
+	}
+	_, out, _ = run(t, "__complete", "validate", "--cache-max")
+	if !strings.Contains(out, "--cache-max-entries") || !strings.Contains(out, "--cache-max-ttl") {
+		t.Errorf("completing --cache-max: %q", out)
+	}
+	if code, _, errOut := run(t, "completion", "tcsh"); code != 2 || !strings.Contains(errOut, "tcsh") {
+		t.Errorf("completion tcsh: exit %d, %s", code, errOut)
+	}
+}

@@ -16,7 +16,7 @@ import (
 func explain(fs *pflag.FlagSet, io IO) int {
 	if fs.NArg() < 1 {
 		fmt.Fprintln(io.Stderr, "s3dns explain: a NAME is needed")
-		fs.Usage()
+		fmt.Fprintln(io.Stderr, "usage: s3dns explain NAME [TYPE] [flags]")
 		return 2
 	}
 	name := dns.Fqdn(fs.Arg(0))

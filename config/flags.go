@@ -1,14 +1,66 @@
 package config
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/spf13/pflag"
 )
 
 // configFlag is one flag that sets a configuration key. Values are kept as
-// text (lists as string slices) so that validation reports them like file values.
+// text (lists as string slices) so that validation reports them like file
+// values; the kind is checked at parsing and shown in --help.
 type configFlag struct {
 	name, key, usage string
 	list             bool
+}
+
+// flagKinds are the kinds of the keys whose flags are not plain text.
+var flagKinds = map[string]string{
+	"upstream_timeout": "duration", "cache.max_entries": "int", "cache.max_ttl": "duration",
+	"cache.negative_max_ttl": "duration", "cache.serve_stale": "duration", "cache.stale_answer_timeout": "duration",
+	"cache.stale_recheck": "duration", "access.rate_limit_qps": "float", "access.tcp_per_client": "int",
+	"tcp.idle_timeout": "duration", "tcp.write_timeout": "duration", "tcp.max_queued": "int", "log.queries": "bool",
+}
+
+// typedText is a flag value kept as text after its kind accepted it.
+type typedText struct {
+	kind, text string
+}
+
+func (v *typedText) String() string { return v.text }
+
+// Type is what --help shows after the flag; pflag would show a "bool" as a
+// switch, but this one takes its value like the others.
+func (v *typedText) Type() string {
+	if v.kind == "bool" {
+		return "true|false"
+	}
+	return v.kind
+}
+
+func (v *typedText) Set(s string) error {
+	var err error
+	switch v.kind {
+	case "int":
+		_, err = strconv.Atoi(s)
+	case "float":
+		_, err = strconv.ParseFloat(s, 64)
+	case "bool":
+		_, err = strconv.ParseBool(s)
+	case "duration": // Go durations or plain seconds, as in the file
+		if _, perr := strconv.ParseFloat(s, 64); perr != nil {
+			_, err = time.ParseDuration(s)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a %s", s, map[string]string{"int": "whole number", "float": "number",
+			"bool": "boolean (true or false)", "duration": "duration (2s, 5m, or seconds)"}[v.kind])
+	}
+	v.text = s
+	return nil
 }
 
 var configFlags = []configFlag{
@@ -30,7 +82,7 @@ var configFlags = []configFlag{
 	{"tcp-max-queued", "tcp.max_queued", "close a TCP connection once this many replies wait to be written", false},
 	{"log-level", "log.level", "debug | info | warn | error", false},
 	{"log-format", "log.format", "text | json", false},
-	{"log-queries", "log.queries", "log one line per query: true | false", false},
+	{"log-queries", "log.queries", "log one line per query", false},
 	{"dnstap-socket", "dnstap.socket", "send dnstap to a collector on this Unix socket", false},
 	{"dnstap-tcp", "dnstap.tcp", "send dnstap to a collector at IP:port", false},
 	{"dnstap-file", "dnstap.file", "write dnstap to this file", false},
@@ -45,10 +97,15 @@ func RegisterFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "configuration file (default ./s3dns.yaml, then /etc/s3dns/s3dns.yaml)")
 	for _, f := range configFlags {
 		usage := f.usage + " (" + f.key + ")"
-		if f.list {
-			fs.StringSlice(f.name, nil, usage)
-		} else {
-			fs.String(f.name, "", usage)
+		switch def := defaults[f.key]; {
+		case f.list:
+			list, _ := def.([]string)
+			fs.StringSlice(f.name, list, usage)
+		case flagKinds[f.key] != "":
+			// A bool takes its value as the others do (--log-queries true).
+			fs.Var(&typedText{kind: flagKinds[f.key], text: fmt.Sprint(def)}, f.name, usage)
+		default:
+			fs.String(f.name, defaultText(def), usage)
 		}
 	}
 }
@@ -59,6 +116,14 @@ func flagKey(name string) string {
 		if f.name == name {
 			return f.key
 		}
+	}
+	return ""
+}
+
+// defaultText is a text key's default as --help shows it ("" shows none).
+func defaultText(def any) string {
+	if s, ok := def.(string); ok {
+		return strings.TrimSpace(s)
 	}
 	return ""
 }

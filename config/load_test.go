@@ -255,3 +255,25 @@ func TestOpenResolverWarning(t *testing.T) {
 		}
 	}
 }
+
+// Flags are typed: a value of the wrong kind is refused at parsing, with
+// the flag named; a right one sets its key as the file would.
+func TestTypedFlags(t *testing.T) {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	for flag, bad := range map[string]string{"cache-max-entries": "lots", "upstream-timeout": "soon", "log-queries": "maybe", "rate-limit-qps": "fast"} {
+		if err := fs.Parse([]string{"--" + flag, bad}); err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("--%s %s: %v, want an error naming the flag", flag, bad, err)
+		}
+	}
+	if typ := fs.Lookup("cache-max-entries").Value.Type(); typ != "int" {
+		t.Errorf("--cache-max-entries is a %s in --help, want int", typ)
+	}
+	cfg, _, err := load(t, "", "--cache-max-entries", "7", "--upstream-timeout", "3", "--log-queries", "true", "--rate-limit-qps", "2.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cache.MaxEntries != 7 || cfg.UpstreamTimeout != 3*time.Second || !cfg.Log.Queries || cfg.Access.RateLimitQPS != 2.5 {
+		t.Errorf("max entries %d, timeout %v, queries %v, qps %v", cfg.Cache.MaxEntries, cfg.UpstreamTimeout, cfg.Log.Queries, cfg.Access.RateLimitQPS)
+	}
+}
