@@ -76,16 +76,23 @@ func Command(io IO, code *int) *cobra.Command {
 		Long: `s3dns answers the names of the buckets (and other services) an operator lists with an
 interface VPC endpoint, and resolves everything else through its upstreams. Without a
 command it serves.`,
-		Version:       BuildVersion(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgsOrCommand,
-		RunE:          runs(serve),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				fmt.Fprintln(io.Stdout, VersionString())
+				return nil
+			}
+			return runs(serve)(cmd, args)
+		},
 	}
-	root.SetVersionTemplate(VersionString() + "\n")
 	root.SetOut(io.Stdout)
 	root.SetErr(io.Stderr)
-	root.SetUsageTemplate(usageTemplate)
+	root.SetUsageFunc(func(c *cobra.Command) error {
+		_, err := fmt.Fprint(c.OutOrStderr(), usageText(c))
+		return err
+	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	config.RegisterFlags(root.PersistentFlags())
 	root.Flags().Bool("version", false, "print version, commit, build date and Go version, as s3dns version does")
@@ -163,18 +170,28 @@ func maxArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-const usageTemplate = `usage: {{.UseLine}}{{if .HasAvailableSubCommands}}
-       {{.CommandPath}} COMMAND [flags]
-
-commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
-  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
-
-flags:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
-
-configuration flags (each sets the key in brackets; see README "Configuration"):
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}
-`
+// usageText is a command's usage. It is Go, not a cobra template: a
+// template would bring in text/template, whose reflection keeps every
+// method of every type in the binary (the EC2 SDK's: 45 MB).
+func usageText(c *cobra.Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s\n", c.UseLine())
+	if c.HasAvailableSubCommands() {
+		fmt.Fprintf(&b, "       %s COMMAND [flags]\n\ncommands:\n", c.CommandPath())
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() || sub.Name() == "help" {
+				fmt.Fprintf(&b, "  %-*s %s\n", c.NamePadding(), sub.Name(), sub.Short)
+			}
+		}
+	}
+	if c.HasAvailableLocalFlags() {
+		fmt.Fprintf(&b, "\nflags:\n%s", c.LocalFlags().FlagUsages())
+	}
+	if c.HasAvailableInheritedFlags() {
+		fmt.Fprintf(&b, "\nconfiguration flags (each sets the key in brackets; see README \"Configuration\"):\n%s", c.InheritedFlags().FlagUsages())
+	}
+	return b.String()
+}
 
 // load reads the configuration and reports errors on stderr. The
 // warnings are printed there too unless the caller logs them itself.
