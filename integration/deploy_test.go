@@ -33,7 +33,9 @@ func TestSystemdExample(t *testing.T) {
 	}
 	for _, want := range []string{
 		"DynamicUser=yes", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ProtectSystem=strict", "NoNewPrivileges=yes",
-		"ExecReload=/bin/kill -HUP $MAINPID", "ExecStart=/usr/local/bin/s3dns serve --config /etc/s3dns/s3dns.yaml",
+		"ExecReload=/bin/kill -HUP $MAINPID", "ExecStart=/usr/bin/s3dns serve --config /etc/s3dns/s3dns.yaml",
+		// The README's dnstap socket and file live in these.
+		"RuntimeDirectory=s3dns", "LogsDirectory=s3dns",
 	} {
 		if !strings.Contains(string(unit), want) {
 			t.Errorf("unit lacks %q", want)
@@ -79,9 +81,35 @@ func TestKubernetesExample(t *testing.T) {
 	var text bytes.Buffer
 	yaml.NewEncoder(&text).Encode(kinds["Deployment"])
 	yaml.NewEncoder(&text).Encode(kinds["Service"])
-	for _, want := range []string{"path: /readyz", "path: /healthz", "prometheus.io/scrape: \"true\"", "protocol: UDP", "protocol: TCP", "port: 53"} {
+	for _, want := range []string{"path: /readyz", "path: /healthz", "prometheus.io/scrape: \"true\"", "protocol: UDP", "protocol: TCP", "port: 53",
+		"externalTrafficPolicy: Local"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("manifests lack %q", want)
+		}
+	}
+}
+
+// Images are pinned: a tag, never latest or none.
+func TestDeployImagesArePinned(t *testing.T) {
+	for _, file := range []string{"deploy/kubernetes/s3dns.yaml", "deploy/compose/docker-compose.yaml"} {
+		b, err := os.ReadFile(repoFile(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			image, ok := strings.CutPrefix(strings.TrimSpace(line), "image:")
+			if !ok {
+				continue
+			}
+			n++
+			image, _, _ = strings.Cut(strings.TrimSpace(image), " ")
+			if _, tag, ok := strings.Cut(image, ":"); !ok || tag == "latest" {
+				t.Errorf("%s: image %q is not pinned to a tag", file, image)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s names no image", file)
 		}
 	}
 }

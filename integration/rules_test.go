@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +19,36 @@ func TestAlertRules(t *testing.T) {
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("promtool %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+var runbookURL = regexp.MustCompile(`runbook_url: "https://github.com/s3dns/s3dns/blob/main/docs/runbook.md#([a-z0-9-]+)"`)
+
+// Every shipped alert links to its own section of docs/runbook.md.
+func TestAlertsHaveRunbookSections(t *testing.T) {
+	rules, err := os.ReadFile(repoFile("deploy/prometheus/s3dns.rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbook, err := os.ReadFile(repoFile("docs/runbook.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]bool{}
+	for _, line := range strings.Split(string(runbook), "\n") {
+		if title, ok := strings.CutPrefix(line, "## "); ok {
+			sections[strings.ToLower(title)] = true
+		}
+	}
+	alerts := regexp.MustCompile(`- alert: (\S+)`).FindAllStringSubmatch(string(rules), -1)
+	links := runbookURL.FindAllStringSubmatch(string(rules), -1)
+	if len(links) != len(alerts) {
+		t.Fatalf("%d alerts, %d runbook_url annotations", len(alerts), len(links))
+	}
+	for i, a := range alerts {
+		if anchor := links[i][1]; anchor != strings.ToLower(a[1]) || !sections[anchor] {
+			t.Errorf("alert %s links to #%s; docs/runbook.md has a section for it: %v", a[1], anchor, sections[strings.ToLower(a[1])])
 		}
 	}
 }
