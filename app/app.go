@@ -103,6 +103,7 @@ command it serves.`,
 		Args: maxArgs(0), RunE: runs(validate)}
 	explainCmd := &cobra.Command{Use: "explain NAME [TYPE]", Short: "say which endpoint and rule answer NAME, and what would be answered",
 		Args: maxArgs(2), RunE: runs(explain)}
+	explainCmd.Flags().String("client", "", "the client's IP address: its site's policy decides")
 	exportCmd := &cobra.Command{Use: "export", Short: "print the on-prem resolvers' side: BIND, Unbound, Windows DNS or RPZ",
 		Args: maxArgs(0), RunE: runs(export)}
 	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")

@@ -221,3 +221,43 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion tcsh: exit %d, %s", code, errOut)
 	}
 }
+
+const sitesConfig = `upstreams: [127.0.0.1]
+sites:
+  - {name: london-dc, clients: ["10.1.0.0/16"], zone: eu-west-2a}
+  - name: branch
+    clients: ["10.2.0.0/16"]
+    endpoints: [{name: s3-london, buckets: ["backup-*"]}]
+  - {name: dr, clients: ["10.3.0.0/16"], public: true}
+endpoints:
+  - name: s3-london
+    region: eu-west-2
+    hostname: vpce-0a1b-abcd.s3.eu-west-2.vpce.amazonaws.com
+    zonal_hostnames: {eu-west-2a: vpce-0a1b-abcd-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com}
+    buckets: [data, "backup-*"]
+`
+
+func TestExplainAndValidateSites(t *testing.T) {
+	file := configFile(t, sitesConfig)
+	code, out, errOut := run(t, "validate", "--config", file)
+	if code != 0 || !strings.Contains(out, "branch (sites[1]) clients 10.2.0.0/16: served only by s3-london buckets [backup-*]") ||
+		!strings.Contains(out, "dr (sites[2]) clients 10.3.0.0/16: public: everything forwarded") {
+		t.Errorf("validate: exit %d\n%s%s", code, out, errOut)
+	}
+	for client, want := range map[string][]string{
+		"10.1.0.5": {"site: london-dc (10.1.0.0/16 holds 10.1.0.5)", "zone: eu-west-2a: the CNAME goes to vpce-0a1b-abcd-eu-west-2a."},
+		"10.2.0.5": {"site: branch", "not answered by an endpoint: bucket data is not listed"},
+		"10.3.0.5": {"site: dr", "site dr is public"},
+		"10.9.0.1": {"10.9.0.1 is in no site's clients: the top-level policy", "rule: buckets: \"data\" (exact)"},
+	} {
+		code, out, errOut := run(t, "explain", "data.s3.eu-west-2.amazonaws.com", "--client", client, "--config", file)
+		for _, w := range want {
+			if code != 0 || !strings.Contains(out, w) {
+				t.Errorf("--client %s: exit %d, output lacks %q:\n%s%s", client, code, w, out, errOut)
+			}
+		}
+	}
+	if code, _, errOut := run(t, "explain", "data.s3.eu-west-2.amazonaws.com", "--client", "branch", "--config", file); code != 2 || !strings.Contains(errOut, "not an IP address") {
+		t.Errorf("--client branch: exit %d %s", code, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -33,13 +34,36 @@ func explain(fs *pflag.FlagSet, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns explain: %q is not a domain name\n", fs.Arg(0))
 		return 2
 	}
+	var client netip.Addr
+	if text, _ := fs.GetString("client"); text != "" {
+		var err error
+		if client, err = netip.ParseAddr(text); err != nil {
+			fmt.Fprintf(io.Stderr, "s3dns explain: --client %q is not an IP address\n", text)
+			return 2
+		}
+	}
 	cfg, ok := load(fs, io)
 	if !ok {
 		return 1
 	}
-	m, reason, matched := zones.New(cfg.Endpoints).Explain(name)
 	w := io.Stdout
 	fmt.Fprintf(w, "name: %s %s\n", name, dns.TypeToString[qtype])
+	endpoints := cfg.Endpoints
+	switch site := cfg.SiteFor(client); {
+	case !client.IsValid():
+		if len(cfg.Sites) > 0 {
+			fmt.Fprintln(w, "site: none given (--client IP picks one); the top-level policy")
+		}
+	case site == nil:
+		fmt.Fprintf(w, "site: %s is in no site's clients: the top-level policy\n", client)
+	default:
+		fmt.Fprintf(w, "site: %s (%s holds %s)%s\n", site.Name, clientPrefix(site, client), client, siteText(site))
+		endpoints = cfg.EndpointsFor(site)
+	}
+	m, reason, matched := zones.New(endpoints).Explain(name)
+	if site := cfg.SiteFor(client); client.IsValid() && site != nil && site.Public {
+		reason = "site " + site.Name + " is public: no endpoint serves it"
+	}
 	if !matched {
 		fmt.Fprintf(w, "not answered by an endpoint: %s\n", reason)
 		fmt.Fprintf(w, "answer: forwarded to the upstreams (%s) and cached\n", strings.Join(cfg.Upstreams, ", "))
@@ -49,6 +73,9 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, region %s)\n", e.Name, m.Index, e.Service, e.Region)
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
+	if zonal, ok := e.ZonalHostnames[e.Zone]; ok && e.Zone != "" && e.Hostname != "" {
+		fmt.Fprintf(w, "zone: %s: the CNAME goes to %s while one of its addresses is up, else to %s\n", e.Zone, zonal, e.Hostname)
+	}
 	if h := e.Health; h != nil {
 		fmt.Fprintf(w, "health: decided at run time: addresses failing %d TCP probes in a row to port %d (every %s) are left out; with none up, on_unhealthy: %s\n",
 			h.Fall, h.Port, human(h.Interval), e.OnUnhealthy)
@@ -73,4 +100,14 @@ func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match)
 		return fmt.Sprintf("the %s records of %s (chased through the upstreams) under %s, TTL at most %s; when unresolved: %s",
 			t, e.Hostname, name, human(e.TTL), unresolvedText(e))
 	}
+}
+
+// clientPrefix is the first of site's prefixes that holds client.
+func clientPrefix(site *config.Site, client netip.Addr) netip.Prefix {
+	for _, p := range site.Clients {
+		if p.Contains(client.Unmap()) {
+			return p
+		}
+	}
+	return netip.Prefix{}
 }

@@ -49,6 +49,7 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	for i := range cfg.Endpoints {
 		writeEndpoint(w, i, &cfg.Endpoints[i])
 	}
+	writeSites(w, cfg)
 	fmt.Fprintf(w, "everything else is forwarded to the upstreams\n")
 }
 
@@ -185,4 +186,51 @@ func human(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+func writeSites(w io.Writer, cfg *config.Config) {
+	if len(cfg.Sites) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "sites: %d (a client in none gets the policy above)\n", len(cfg.Sites))
+	for i := range cfg.Sites {
+		s := &cfg.Sites[i]
+		clients := make([]string, len(s.Clients))
+		for j, p := range s.Clients {
+			clients[j] = p.String()
+		}
+		fmt.Fprintf(w, "  %s (sites[%d]) clients %s%s\n", s.Name, i, strings.Join(clients, ", "), siteText(s))
+	}
+}
+
+// siteText says in a few words what a site changes.
+func siteText(s *config.Site) string {
+	var parts []string
+	switch {
+	case s.Public:
+		parts = append(parts, "public: everything forwarded")
+	case s.Endpoints != nil:
+		var names []string
+		for _, e := range s.Endpoints {
+			text := e.Name
+			if e.Buckets != nil {
+				text += " buckets [" + strings.Join(e.Buckets, ", ") + "]"
+			}
+			if e.AccessPoints != nil {
+				text += " access points [" + strings.Join(e.AccessPoints, ", ") + "]"
+			}
+			if e.Zone != "" {
+				text += " zone " + e.Zone
+			}
+			names = append(names, text)
+		}
+		parts = append(parts, "served only by "+strings.Join(names, "; "))
+	}
+	if s.Zone != "" {
+		parts = append(parts, "zonal hostnames of "+s.Zone+" while up")
+	}
+	if len(parts) == 0 {
+		return ": the top-level policy"
+	}
+	return ": " + strings.Join(parts, ", ")
 }

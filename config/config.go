@@ -35,6 +35,9 @@ type Config struct {
 	AWS             AWS
 	Discovery       Discovery
 	Endpoints       []Endpoint
+	// Sites give groups of clients their own policy; a client in none gets
+	// the top-level one.
+	Sites []Site
 
 	// File is the configuration file that was read, "" when none was.
 	File string
@@ -130,6 +133,9 @@ type Endpoint struct {
 	// ZonalHostnames maps an Availability Zone name to the endpoint's zonal
 	// DNS name there (fully qualified, lower case).
 	ZonalHostnames map[string]string
+	// Zone is set in a site's view of the endpoint (EndpointsFor): the AZ
+	// whose zonal hostname answers while one of its addresses is up.
+	Zone string
 }
 
 // ServesApex reports whether s3.<region>.amazonaws.com goes to the endpoint.

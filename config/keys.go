@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -40,28 +41,39 @@ func checkKeys(p *problems, settings map[string]any) {
 				}
 			}
 		case key == "endpoints":
-			checkEndpointKeys(p, settings[key])
+			checkListKeys(p, "endpoints", settings[key], sortedKeys(endpointDefaults), nil)
+		case key == "sites":
+			checkListKeys(p, "sites", settings[key], siteKeys, func(key string, m map[string]any) {
+				if eps, ok := m["endpoints"]; ok {
+					checkListKeys(p, key+".endpoints", eps, siteEndpointKeys, nil)
+				}
+			})
 		}
 	}
 }
 
-func checkEndpointKeys(p *problems, v any) {
+// checkListKeys checks a list of mappings (endpoints, sites) for unknown
+// keys; nested, when set, checks each item further.
+func checkListKeys(p *problems, name string, v any, known []string, nested func(key string, m map[string]any)) {
 	list, ok := v.([]any)
 	if !ok {
-		p.errorf("endpoints", "must be a list, not %q", fmt.Sprint(v))
+		p.errorf(name, "must be a list, not %q", fmt.Sprint(v))
 		return
 	}
 	for i, item := range list {
-		key := fmt.Sprintf("endpoints[%d]", i)
+		key := fmt.Sprintf("%s[%d]", name, i)
 		m, ok := item.(map[string]any)
 		if !ok {
 			p.errorf(key, "must be a mapping, not %q", fmt.Sprint(item))
 			continue
 		}
 		for _, k := range sortedKeys(m) {
-			if _, known := endpointDefaults[strings.ToLower(k)]; !known {
-				p.errorf(key+"."+k, "unknown key%s", didYouMean(strings.ToLower(k), sortedKeys(endpointDefaults)))
+			if !slices.Contains(known, strings.ToLower(k)) {
+				p.errorf(key+"."+k, "unknown key%s", didYouMean(strings.ToLower(k), known))
 			}
+		}
+		if nested != nil {
+			nested(key, m)
 		}
 	}
 }

@@ -109,16 +109,20 @@ func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
 		}
 	}
 	settings := v.AllSettings()
-	// Environment and flags give endpoints as one YAML or JSON string.
-	if s, ok := settings["endpoints"].(string); ok {
+	// Environment and flags give endpoints and sites as one YAML or JSON string.
+	for _, key := range []string{"endpoints", "sites"} {
+		s, ok := settings[key].(string)
+		if !ok {
+			continue
+		}
 		var list any
 		if err := yaml.Unmarshal([]byte(s), &list); err != nil {
-			return nil, fmt.Errorf("endpoints: %q is not a YAML or JSON list: %v", s, err)
+			return nil, fmt.Errorf("%s: %q is not a YAML or JSON list: %v", key, s, err)
 		}
 		if list == nil {
 			list = []any{}
 		}
-		settings["endpoints"] = list
+		settings[key] = list
 	}
 	return settings, nil
 }

@@ -15,6 +15,25 @@ type rawConfig struct {
 	AWS             rawAWS        `mapstructure:"aws"`
 	Discovery       rawDiscovery  `mapstructure:"discovery"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
+	Sites           []rawSite     `mapstructure:"sites"`
+}
+
+type rawSite struct {
+	Name      string            `mapstructure:"name"`
+	Clients   []string          `mapstructure:"clients"`
+	Zone      string            `mapstructure:"zone"`
+	Public    bool              `mapstructure:"public"`
+	Endpoints []rawSiteEndpoint `mapstructure:"endpoints"`
+}
+
+// rawSiteEndpoint overrides one endpoint for a site; a nil list or flag
+// keeps the endpoint's own.
+type rawSiteEndpoint struct {
+	Name         string    `mapstructure:"name"`
+	Buckets      *[]string `mapstructure:"buckets"`
+	AccessPoints *[]string `mapstructure:"access_points"`
+	Control      *bool     `mapstructure:"control"`
+	Zone         string    `mapstructure:"zone"`
 }
 
 type rawAWS struct {
@@ -119,6 +138,7 @@ var defaults = map[string]any{
 	"aws.endpoint_url":           "",
 	"discovery.interval":         "5m",
 	"endpoints":                  []any{},
+	"sites":                      []any{},
 }
 
 // endpointDefaults fill keys an endpoint entry leaves out.

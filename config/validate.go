@@ -77,6 +77,8 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	nameEndpoints(p, cfg.Endpoints, raw.Endpoints)
 	checkDuplicates(p, cfg.Endpoints)
 	checkServiceNames(p, cfg.Endpoints)
+	cfg.Sites = sites(p, raw.Sites, cfg.Endpoints)
+	warnZonesWithoutNames(p, cfg)
 	return cfg
 }
 

@@ -30,7 +30,9 @@ type query struct {
 	msg       wire.Query // header, question (as asked) and EDNS facts; aliases the packet
 	lname     []byte     // the question name in lower case, wire form
 	name      string     // the same, dotted; set for the full path only
-	// The decision (step 2): the endpoint that answers the name, if any.
+	// The decision (step 2): the client's site (nil: none), and the
+	// endpoint that answers the name, if any.
+	site    *site
 	match   zones.Match
 	matched bool
 	// ownHost: the name is this endpoint's own hostname (its index; -1 when
@@ -68,6 +70,7 @@ const (
 // unknown TSIG key; then the decision, and RD=0 outside the served zones.
 func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 	var problem wire.Problem
+	q.site = nil // set by decide; a query rejected before it counts under no site
 	q.msg, problem = wire.Parse(pkt)
 	if problem == wire.NotQuery {
 		return dropped
@@ -134,7 +137,12 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 	sc.lname = wire.LowerName(sc.lname[:0], q.msg.Name)
 	q.lname = sc.lname
 	name := q.dotted(sc)
-	q.match, q.matched = st.Matcher.Match(name)
+	matcher := st.Matcher
+	var siteID uint8
+	if q.site = st.siteFor(q.client); q.site != nil {
+		matcher, siteID = q.site.matcher, q.site.id
+	}
+	q.match, q.matched = matcher.Match(name)
 	q.ownHost = -1
 	if !q.matched && (st.Health != nil || !q.msg.RD()) {
 		if i, ok := st.hostnames[name]; ok {
@@ -142,7 +150,7 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 		}
 	}
 	if q.matched {
-		q.ep = endpoint.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+		q.ep = endpoint.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts(), Site: siteID}
 	} else {
 		q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
 	}

@@ -59,6 +59,10 @@ func checkScrubbed(t *testing.T, m *dns.Msg) {
 
 var fuzzClient = netip.MustParseAddr("127.0.0.9")
 
+// fuzzClients are a client in no site and one in each site of the fuzz
+// server's configuration.
+var fuzzClients = []netip.Addr{fuzzClient, netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("127.0.0.4")}
+
 // fuzzServer serves a cname endpoint (eu-west-2) and an alias endpoint for
 // every bucket (us-east-1) in front of a real cache over flakyUpstream, on
 // a clock that stands still.
@@ -70,13 +74,21 @@ func fuzzServer(t testing.TB) *Server {
 // fuzzServerWithClock is fuzzServer with its clock, as the test moves it
 // and as the cache and endpoint answers read it.
 func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
-	ep := config.Endpoint{Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
-		Buckets: []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
+	ep := config.Endpoint{Name: "s3-london", Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
+		ZonalHostnames: map[string]string{"eu-west-2a": "vpce-1-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com."},
+		Buckets:        []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
 		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: 60e9}
 	alias := ep
-	alias.Region, alias.Answer, alias.Buckets = "us-east-1", config.AnswerAlias, []string{"*"}
+	alias.Name, alias.Region, alias.Answer, alias.Buckets = "s3-virginia", "us-east-1", config.AnswerAlias, []string{"*"}
 	cfg := &config.Config{UpstreamTimeout: 1e9, Endpoints: []config.Endpoint{ep, alias},
-		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}}
+		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour},
+		// fuzzClients[1..3] are in these sites.
+		Sites: []config.Site{
+			{Name: "zoned", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, Zone: "eu-west-2a"},
+			{Name: "branch", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")},
+				Endpoints: []config.SiteEndpoint{{Name: "s3-london", Buckets: []string{"logs-*"}}}},
+			{Name: "dr", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}, Public: true},
+		}}
 	cfg.Access.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	clock := dnstest.NewClock()
 	wclock := wire.NewClock(clock.Now)
@@ -86,11 +98,11 @@ func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
 
 // freshFull answers pkt on the full path of a new State that shares st's
 // cache but holds no packed endpoint answers: what a fresh synthesis gives.
-func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto) []byte {
+func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto, client netip.Addr) []byte {
 	st := s.State()
 	fresh := NewState(st.Config, st.Cache, clock, nil, nil)
 	sc := newScratch()
-	q := query{proto: proto, client: fuzzClient, start: time.Now()}
+	q := query{proto: proto, client: client, start: time.Now()}
 	if resp, done := s.serveFast(fresh, &q, pkt, nil, sc); done {
 		return resp // a forwarded answer the cache still holds
 	}
@@ -102,9 +114,9 @@ func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto) []
 // exchange runs one packet through the flow as a transport does, the full
 // path synchronously, and returns the reply (nil: none) and whether the
 // fast path gave it.
-func exchange(s *Server, pkt []byte, proto metrics.Proto) (resp []byte, fast bool) {
+func exchange(s *Server, pkt []byte, proto metrics.Proto, client netip.Addr) (resp []byte, fast bool) {
 	st, sc := s.State(), newScratch()
-	q := query{proto: proto, client: fuzzClient, start: time.Now()}
+	q := query{proto: proto, client: client, start: time.Now()}
 	if resp, done := s.serveFast(st, &q, pkt, nil, sc); done {
 		return resp, true
 	}
@@ -133,7 +145,7 @@ func FuzzHandler(f *testing.F) {
 			proto = metrics.TCP
 		}
 		for range 2 { // a miss, then (maybe) a hit
-			resp, _ := exchange(s, data, proto)
+			resp, _ := exchange(s, data, proto, fuzzClient)
 			checkReply(t, data, resp, proto)
 		}
 	})
@@ -184,14 +196,18 @@ var fuzzTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeMX, dns
 // speeds: alias answers included). Malformed EDNS options must get FORMERR
 // on both, and no reply may carry the records the upstream planted.
 func FuzzFastMatchesFull(f *testing.F) {
-	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil), uint16(0))
-	f.Add(uint8(1), uint64(0b1010), uint8(1), uint8(0b0111), uint16(512), []byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}, uint16(30))
-	f.Add(uint8(3), uint64(0xffff), uint8(14), uint8(0b1101), uint16(4096), []byte{0, 12, 0, 2, 0, 0}, uint16(3500))
-	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2}, uint16(100))
-	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 8, 192, 0, 2}, uint16(100))
-	f.Add(uint8(0), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 11, 0, 2, 0, 100}, uint16(0))
-	f.Add(uint8(0), uint64(0), uint8(1), uint8(0b0101), uint16(1232), []byte{0, 10, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(0))
-	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte, age uint16) {
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil), uint16(0), uint8(0))
+	f.Add(uint8(1), uint64(0b1010), uint8(1), uint8(0b0111), uint16(512), []byte{0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}, uint16(30), uint8(0))
+	f.Add(uint8(3), uint64(0xffff), uint8(14), uint8(0b1101), uint16(4096), []byte{0, 12, 0, 2, 0, 0}, uint16(3500), uint8(0))
+	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2}, uint16(100), uint8(0))
+	f.Add(uint8(3), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 7, 0, 1, 24, 8, 192, 0, 2}, uint16(100), uint8(0))
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 11, 0, 2, 0, 100}, uint16(0), uint8(0))
+	f.Add(uint8(0), uint64(0), uint8(1), uint8(0b0101), uint16(1232), []byte{0, 10, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(0), uint8(0))
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil), uint16(0), uint8(1))
+	f.Add(uint8(2), uint64(0), uint8(0), uint8(1), uint16(1232), []byte(nil), uint16(10), uint8(2))
+	f.Add(uint8(0), uint64(7), uint8(0), uint8(1), uint16(1232), []byte(nil), uint16(0), uint8(3))
+	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte, age uint16, site uint8) {
+		client := fuzzClients[int(site)%len(fuzzClients)]
 		m := new(dns.Msg)
 		m.SetQuestion(mixCase(fuzzNames[int(name)%len(fuzzNames)], caseMask), fuzzTypes[int(qtype)%len(fuzzTypes)])
 		m.RecursionDesired = flags&1 != 0
@@ -208,11 +224,11 @@ func FuzzFastMatchesFull(f *testing.F) {
 		}
 		s, clock, wclock := fuzzServerWithClock(t)
 		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
-			full, fast := exchange(s, pkt, proto)
+			full, fast := exchange(s, pkt, proto, client)
 			if fast {
 				continue // answered without the full path (an error reply, or stored by the UDP run)
 			}
-			again, fast := exchange(s, pkt, proto)
+			again, fast := exchange(s, pkt, proto, client)
 			if !fast {
 				continue // not kept: nothing for the fast path to disagree with
 			}
@@ -221,8 +237,8 @@ func FuzzFastMatchesFull(f *testing.F) {
 		}
 		clock.Add(time.Duration(age) * time.Second)
 		for _, proto := range []metrics.Proto{metrics.UDP, metrics.TCP} {
-			if later, fast := exchange(s, pkt, proto); fast {
-				differ(t, proto, "a fresh synthesis "+strconv.Itoa(int(age))+" s later", freshFull(s, wclock, pkt, proto), later)
+			if later, fast := exchange(s, pkt, proto, client); fast {
+				differ(t, proto, "a fresh synthesis "+strconv.Itoa(int(age))+" s later", freshFull(s, wclock, pkt, proto, client), later)
 			}
 		}
 	})
@@ -272,10 +288,10 @@ func TestFuzzServerAnswersOnTheFastPath(t *testing.T) {
 	srv := fuzzServer(t)
 	for _, name := range []string{"www.example.com.", listed} {
 		pkt, _ := question(name, dns.TypeA).Pack()
-		if _, fast := exchange(srv, pkt, metrics.UDP); fast {
+		if _, fast := exchange(srv, pkt, metrics.UDP, fuzzClient); fast {
 			t.Fatalf("%s: first query answered on the fast path", name)
 		}
-		if _, fast := exchange(srv, pkt, metrics.UDP); !fast {
+		if _, fast := exchange(srv, pkt, metrics.UDP, fuzzClient); !fast {
 			t.Fatalf("%s not answered on the fast path the second time", name)
 		}
 	}

@@ -48,18 +48,21 @@ type serverConfig struct {
 	Access          map[string]any   `yaml:"access,omitempty"`
 	TCP             map[string]any   `yaml:"tcp,omitempty"`
 	Endpoints       []serverEndpoint `yaml:"endpoints,omitempty"`
+	Sites           []map[string]any `yaml:"sites,omitempty"`
 }
 
 type serverEndpoint struct {
-	Region       string         `yaml:"region"`
-	Hostname     string         `yaml:"hostname,omitempty"`
-	Addresses    []string       `yaml:"addresses,omitempty"`
-	Buckets      []string       `yaml:"buckets,omitempty"`
-	Answer       string         `yaml:"answer,omitempty"`
-	OnUnresolved string         `yaml:"on_unresolved,omitempty"`
-	TTL          string         `yaml:"ttl,omitempty"`
-	Health       map[string]any `yaml:"health,omitempty"`
-	OnUnhealthy  string         `yaml:"on_unhealthy,omitempty"`
+	Name           string            `yaml:"name,omitempty"`
+	ZonalHostnames map[string]string `yaml:"zonal_hostnames,omitempty"`
+	Region         string            `yaml:"region"`
+	Hostname       string            `yaml:"hostname,omitempty"`
+	Addresses      []string          `yaml:"addresses,omitempty"`
+	Buckets        []string          `yaml:"buckets,omitempty"`
+	Answer         string            `yaml:"answer,omitempty"`
+	OnUnresolved   string            `yaml:"on_unresolved,omitempty"`
+	TTL            string            `yaml:"ttl,omitempty"`
+	Health         map[string]any    `yaml:"health,omitempty"`
+	OnUnhealthy    string            `yaml:"on_unhealthy,omitempty"`
 }
 
 // baseConfig serves the listed buckets of eu-west-2 through vpce.

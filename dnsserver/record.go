@@ -22,6 +22,9 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 		t.Client(p, q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
 	}
 	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
+	if q.site != nil {
+		s.metrics.CountSite(q.site.counted, q.action)
+	}
 	if resp != nil {
 		s.metrics.CountResponse(q.rcode)
 	}

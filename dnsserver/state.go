@@ -2,13 +2,16 @@ package dnsserver
 
 import (
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
@@ -31,8 +34,34 @@ type State struct {
 	budget  time.Duration
 	limiter *rateLimiter
 	// hostnames finds an endpoint (its index, the first one) by its own
-	// hostname, lower case and fully qualified.
+	// hostname, regional or zonal, lower case and fully qualified.
 	hostnames map[string]int
+	// sites are the configuration's sites, in order, each with its view of
+	// the endpoints.
+	sites []site
+}
+
+// site is one configured site as queries are matched for it.
+type site struct {
+	cfg     *config.Site
+	id      uint8 // 1-based: 0 is the top-level policy
+	matcher *zones.Matcher
+	counted *metrics.SiteCounters
+}
+
+// siteFor is the site of a client address, nil for the top-level policy.
+// It allocates nothing.
+func (st *State) siteFor(addr netip.Addr) *site {
+	if len(st.sites) == 0 {
+		return nil
+	}
+	addr = addr.Unmap().WithZone("")
+	for i := range st.sites {
+		if st.sites[i].cfg.Contains(addr) {
+			return &st.sites[i]
+		}
+	}
+	return nil
 }
 
 // NewState prepares cfg for serving: forwarded answers from c, endpoint
@@ -42,9 +71,17 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
 	for i, e := range cfg.Endpoints {
-		if _, taken := hostnames[e.Hostname]; e.Hostname != "" && !taken {
-			hostnames[e.Hostname] = i
+		for _, h := range append([]string{e.Hostname}, slices.Collect(maps.Values(e.ZonalHostnames))...) {
+			if _, taken := hostnames[h]; h != "" && !taken {
+				hostnames[h] = i
+			}
 		}
+	}
+	var sites []site
+	for i := range cfg.Sites {
+		s := &cfg.Sites[i]
+		sites = append(sites, site{cfg: s, id: uint8(i + 1), matcher: zones.New(cfg.EndpointsFor(s)),
+			counted: metrics.NewSiteCounters(s.Name)})
 	}
 	limits := wire.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL}
 	return &State{
@@ -56,6 +93,7 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 		budget:    2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
 		limiter:   newRateLimiter(cfg.Access.RateLimitQPS),
 		hostnames: hostnames,
+		sites:     sites,
 	}
 }
 

@@ -35,13 +35,16 @@ type Question struct {
 	Opts   wire.Opts // DO and CD as asked
 	RD     bool
 	EDNS   bool // the query carried an OPT
-	key    uint64
-	keyed  bool
+	// Site is the client's site (1-based; 0: none): answers differ by site,
+	// so they are kept apart.
+	Site  uint8
+	key   uint64
+	keyed bool
 }
 
 func (q *Question) keyOf() uint64 {
 	if !q.keyed {
-		q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts), true
+		q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts)^(uint64(q.Site)*0x9e3779b97f4a7c15), true
 	}
 	return q.key
 }
@@ -79,6 +82,7 @@ type Answers struct {
 type entry struct {
 	wire.Entry
 	healthGen uint64
+	site      uint8
 }
 
 // New returns the endpoint answers for one configuration, resolving targets
@@ -97,7 +101,7 @@ func New(resolver Resolver, monitor *health.Monitor, clock *wire.Clock, limits w
 func (a *Answers) Fresh(q *Question) (*wire.Entry, int64) {
 	now := a.clock.Nano()
 	e, ok := a.packed.GetIfPresent(q.keyOf())
-	if !ok || !e.FreshFor(q.LName, q.Qtype, q.Qclass, q.Opts, now) || e.healthGen != a.health.Gen() {
+	if !ok || e.site != q.Site || !e.FreshFor(q.LName, q.Qtype, q.Qclass, q.Opts, now) || e.healthGen != a.health.Gen() {
 		return nil, now
 	}
 	return &e.Entry, now
@@ -118,6 +122,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 		}
 		view = health.View{} // keep: every address, as without health checks
 	}
+	m = a.inZone(ctx, q, m, view)
 	req := q.request()
 	var target *targetRecords
 	var upstream string
@@ -160,7 +165,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 		return failed(dns.RcodeServerFailure)
 	}
 	if life > 0 {
-		a.packed.Set(q.keyOf(), &entry{Entry: e, healthGen: gen})
+		a.packed.Set(q.keyOf(), &entry{Entry: e, healthGen: gen, site: q.Site})
 	}
 	return Result{Entry: &e, Now: now, Upstream: upstream}
 }

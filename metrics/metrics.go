@@ -14,6 +14,7 @@ import (
 // Metrics holds the collectors the packages update.
 type Metrics struct {
 	Requests        *prometheus.CounterVec   // proto, qtype, action
+	SiteRequests    *prometheus.CounterVec   // site, action
 	Responses       *prometheus.CounterVec   // rcode
 	RequestDuration *prometheus.HistogramVec // action
 	InFlight        prometheus.Gauge
@@ -40,6 +41,10 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_requests_total",
 			Help: "DNS queries received, by transport, query type and how they were answered.",
 		}, []string{"proto", "qtype", "action"}),
+		SiteRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_site_requests_total",
+			Help: "DNS queries from clients of a configured site, by site and how they were answered (clients in no site are not counted here).",
+		}, []string{"site", "action"}),
 		Responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_responses_total",
 			Help: "DNS responses sent, by response code.",
@@ -116,7 +121,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Name: "s3dns_cache_entries",
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
-	reg.MustRegister(m.Requests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
+	reg.MustRegister(m.Requests, m.SiteRequests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
 		m.CacheRequests, m.TCPRefused, m.TCPClosed, m.TCPConnections, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Site is a group of clients with its own policy: which endpoints serve
+// it, with which names, and the Availability Zone whose zonal hostnames
+// answer it.
+type Site struct {
+	Name    string
+	Clients []netip.Prefix
+	// Zone is the AZ (name) whose zonal hostname answers matched names
+	// while one of its addresses is up; "" answers with the regional one.
+	Zone string
+	// Public forwards everything: no endpoint serves the site.
+	Public bool
+	// Endpoints, when not nil, are the only endpoints that serve the site,
+	// each with its overrides.
+	Endpoints []SiteEndpoint
+}
+
+// SiteEndpoint is one endpoint serving a site; nil fields keep the
+// endpoint's own values.
+type SiteEndpoint struct {
+	Name         string
+	Buckets      []string
+	AccessPoints []string
+	Control      *bool
+	Zone         string
+}
+
+var (
+	siteKeys         = []string{"clients", "endpoints", "name", "public", "zone"}
+	siteEndpointKeys = []string{"access_points", "buckets", "control", "name", "zone"}
+)
+
+// Contains reports whether the site's clients hold addr.
+func (s *Site) Contains(addr netip.Addr) bool {
+	for _, p := range s.Clients {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// SiteFor is the first site whose clients hold addr, or nil.
+func (c *Config) SiteFor(addr netip.Addr) *Site {
+	addr = addr.Unmap().WithZone("")
+	for i := range c.Sites {
+		if c.Sites[i].Contains(addr) {
+			return &c.Sites[i]
+		}
+	}
+	return nil
+}
+
+// EndpointsFor is the endpoint list as site sees it, index for index with
+// c.Endpoints: an endpoint that does not serve the site answers no names;
+// the others carry the site's overrides and Zone.
+func (c *Config) EndpointsFor(site *Site) []Endpoint {
+	out := slices.Clone(c.Endpoints)
+	for i := range out {
+		e := &out[i]
+		var ov *SiteEndpoint
+		for j := range site.Endpoints {
+			if site.Endpoints[j].Name == e.Name {
+				ov = &site.Endpoints[j]
+			}
+		}
+		if site.Public || (site.Endpoints != nil && ov == nil) {
+			e.Buckets, e.AccessPoints, e.Names = nil, nil, nil
+			e.Control, e.PathStyle, e.Dualstack = false, false, false
+			continue
+		}
+		e.Zone = site.Zone
+		if ov == nil {
+			continue
+		}
+		if ov.Buckets != nil {
+			e.Buckets = ov.Buckets
+		}
+		if ov.AccessPoints != nil {
+			e.AccessPoints = ov.AccessPoints
+		}
+		if ov.Control != nil {
+			e.Control = *ov.Control
+		}
+		if ov.Zone != "" {
+			e.Zone = ov.Zone
+		}
+	}
+	return out
+}
+
+// maxSites keeps a site's number in a byte of the answer key.
+const maxSites = 255
+
+func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
+	if len(raw) > maxSites {
+		p.errorf("sites", "%d sites: at most %d", len(raw), maxSites)
+		return nil
+	}
+	var out []Site
+	names := map[string]int{}
+	for i, r := range raw {
+		key := fmt.Sprintf("sites[%d]", i)
+		s := Site{Name: strings.ToLower(strings.TrimSpace(r.Name)), Public: r.Public}
+		switch first, dup := names[s.Name]; {
+		case s.Name == "":
+			p.errorf(key+".name", "is needed: the site's label in explain, validate and logs")
+		case !namePattern.MatchString(s.Name):
+			p.errorf(key+".name", "%q is not a valid name: 1–63 characters of lower-case letters, digits, dots, hyphens and underscores, starting with a letter or digit", r.Name)
+		case dup:
+			p.errorf(key+".name", "%q is already the name of sites[%d]", r.Name, first)
+		default:
+			names[s.Name] = i
+		}
+		if len(r.Clients) == 0 {
+			p.errorf(key+".clients", "at least one CIDR prefix is needed")
+		}
+		for j, c := range r.Clients {
+			prefix, ok := parsePrefix(c)
+			if !ok {
+				p.errorf(fmt.Sprintf("%s.clients[%d]", key, j), "%q is not a CIDR prefix or IP address", c)
+				continue
+			}
+			s.Clients = append(s.Clients, prefix)
+		}
+		s.Zone = siteZone(p, key+".zone", r.Zone)
+		if r.Public && len(r.Endpoints) > 0 {
+			p.errorf(key+".endpoints", "a public site is served by no endpoint: give public or endpoints, not both")
+		}
+		if r.Endpoints != nil {
+			s.Endpoints = []SiteEndpoint{}
+		}
+		for j, re := range r.Endpoints {
+			s.Endpoints = append(s.Endpoints, siteEndpoint(p, fmt.Sprintf("%s.endpoints[%d]", key, j), re, endpoints, s.Endpoints))
+		}
+		out = append(out, s)
+	}
+	warnShadowedSites(p, out)
+	return out
+}
+
+// siteZone checks an AZ name. AZ ids (euw2-az1) name the same zone in every
+// account but zonal hostnames are listed by name, so a name is needed.
+func siteZone(p *problems, key, raw string) string {
+	zone := strings.ToLower(strings.TrimSpace(raw))
+	if zone != "" && !ValidAvailabilityZone(zone) {
+		p.errorf(key, "%q is not an Availability Zone name (like eu-west-2a; zonal hostnames are listed by AZ name)", raw)
+		return ""
+	}
+	return zone
+}
+
+func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []Endpoint, taken []SiteEndpoint) SiteEndpoint {
+	se := SiteEndpoint{Name: strings.ToLower(strings.TrimSpace(r.Name)), Control: r.Control, Zone: siteZone(p, key+".zone", r.Zone)}
+	idx := slices.IndexFunc(endpoints, func(e Endpoint) bool { return e.Name == se.Name })
+	if idx < 0 {
+		var known []string
+		for _, e := range endpoints {
+			known = append(known, e.Name)
+		}
+		p.errorf(key+".name", "%q is not the name of an endpoint%s", r.Name, didYouMean(se.Name, known))
+		return se
+	}
+	if slices.ContainsFunc(taken, func(o SiteEndpoint) bool { return o.Name == se.Name }) {
+		p.errorf(key+".name", "%q is listed twice", r.Name)
+	}
+	e := endpoints[idx]
+	if e.Service != ServiceS3 {
+		for _, s3only := range []struct {
+			key string
+			set bool
+		}{{"buckets", r.Buckets != nil}, {"access_points", r.AccessPoints != nil}, {"control", r.Control != nil}} {
+			if s3only.set {
+				p.errorf(key+"."+s3only.key, "is only for service: s3, not %q", e.Service)
+			}
+		}
+	}
+	if r.Buckets != nil {
+		se.Buckets = patterns(p, key+".buckets", *r.Buckets, validBucket, "bucket name ("+bucketRule+")")
+		if se.Buckets == nil {
+			se.Buckets = []string{}
+		}
+	}
+	if r.AccessPoints != nil {
+		se.AccessPoints = patterns(p, key+".access_points", *r.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
+		if se.AccessPoints == nil {
+			se.AccessPoints = []string{}
+		}
+	}
+	return se
+}
+
+// warnShadowedSites warns about a client prefix that an earlier site's
+// prefix holds: its clients always belong to the earlier site.
+func warnShadowedSites(p *problems, sites []Site) {
+	for i, s := range sites {
+		for j, prefix := range s.Clients {
+			for _, earlier := range sites[:i] {
+				for _, e := range earlier.Clients {
+					if e.Bits() <= prefix.Bits() && e.Contains(prefix.Addr()) {
+						p.warnf(fmt.Sprintf("sites[%d].clients[%d]", i, j), "%s lies within %s of site %q, listed first: its clients belong to %q", prefix, e, earlier.Name, earlier.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// warnZonesWithoutNames warns about a site zone that no endpoint serving
+// the site has a zonal hostname for (and none is discovered).
+func warnZonesWithoutNames(p *problems, cfg *Config) {
+	for i := range cfg.Sites {
+		site := &cfg.Sites[i]
+		for _, e := range cfg.EndpointsFor(site) {
+			if e.Zone == "" || e.VPCEndpointID != "" || !servesNames(&e) {
+				continue
+			}
+			if _, ok := e.ZonalHostnames[e.Zone]; !ok {
+				p.warnf(fmt.Sprintf("sites[%d]", i), "endpoint %q has no zonal hostname for %s (zonal_hostnames, or discovery with vpc_endpoint_id): it answers site %q with its regional hostname", e.Name, e.Zone, site.Name)
+			}
+		}
+	}
+}
+
+func servesNames(e *Endpoint) bool {
+	return len(e.Buckets)+len(e.AccessPoints)+len(e.Names) > 0 || e.Control || e.PathStyle
+}

@@ -1,0 +1,169 @@
+package dnsserver
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+const (
+	zonalA  = "vpce-0a1b-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com."
+	backup1 = "backup-1.s3.eu-west-2.amazonaws.com."
+)
+
+// Sites on loopback source addresses: 127.0.0.2 is a data centre in
+// eu-west-2a, .3 a branch served only backup-* privately, .4 a DR site with
+// no private link; 127.0.0.1 is in no site.
+func siteConfig() serverConfig {
+	c := baseConfig()
+	c.Endpoints[0].Name = "s3-london"
+	c.Endpoints[0].Buckets = []string{"myspecificbucket", "backup-*"}
+	c.Endpoints[0].ZonalHostnames = map[string]string{"eu-west-2a": zonalA}
+	c.Sites = []map[string]any{
+		{"name": "london-dc", "clients": []string{"127.0.0.2/32"}, "zone": "eu-west-2a"},
+		{"name": "branch", "clients": []string{"127.0.0.3/32"}, "endpoints": []map[string]any{{"name": "s3-london", "buckets": []string{"backup-*"}}}},
+		{"name": "dr", "clients": []string{"127.0.0.4/32"}, "public": true},
+	}
+	return c
+}
+
+// askFrom sends a UDP query from a loopback source address.
+func (h *harness) askFrom(t *testing.T, from, name string) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second,
+		Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
+	resp, _, err := c.Exchange(question(name, dns.TypeA), h.addr)
+	if err != nil {
+		t.Fatalf("query for %s from %s: %v", name, from, err)
+	}
+	return resp
+}
+
+// summary is an answer in short: the CNAME target (if any) and the addresses.
+func summary(m *dns.Msg) []string {
+	out := addrsOf(m)
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			out = append([]string{"CNAME " + c.Target}, out...)
+		}
+	}
+	return out
+}
+
+func TestSitesGetTheirPolicy(t *testing.T) {
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10", backup1+" 300 IN A 192.0.2.8")...)
+	h := startWith(t, siteConfig(), up)
+	regional := []string{"CNAME " + vpce, "10.1.0.10", "10.1.0.11"}
+	for _, c := range []struct {
+		from, name string
+		want       []string
+	}{
+		{"127.0.0.1", listed, regional},                                 // no site: the top-level policy
+		{"127.0.0.2", listed, []string{"CNAME " + zonalA, "10.1.0.10"}}, // its AZ's zonal name
+		{"127.0.0.3", listed, []string{"192.0.2.7"}},                    // not listed for the branch: public
+		{"127.0.0.3", backup1, regional},                                // backup-* is
+		{"127.0.0.4", listed, []string{"192.0.2.7"}},                    // public site
+		{"127.0.0.4", backup1, []string{"192.0.2.8"}},                   // public site
+		{"127.0.0.1", backup1, regional},                                // no site
+	} {
+		// Twice each, and interleaved with the other sites: the second
+		// answer comes from the fast path, which must keep sites apart.
+		for round := 0; round < 2; round++ {
+			if got := summary(h.askFrom(t, c.from, c.name)); !slices.Equal(got, c.want) {
+				t.Errorf("%s from %s (round %d): %v, want %v", c.name, c.from, round, got, c.want)
+			}
+		}
+	}
+	if got := summary(h.askFrom(t, "127.0.0.1", listed)); !slices.Equal(got, regional) {
+		t.Errorf("no site after the others: %v", got)
+	}
+}
+
+func TestSiteFastPathAllocatesNothing(t *testing.T) {
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
+	h := startWith(t, siteConfig(), up)
+	h.askFrom(t, "127.0.0.2", listed)
+	h.askFrom(t, "127.0.0.3", listed)
+	st, sc := h.srv.State(), newScratch()
+	for _, from := range []string{"127.0.0.2", "127.0.0.3"} {
+		client := netip.MustParseAddr(from)
+		pkt, _ := question(listed, dns.TypeA).Pack()
+		if _, ok := fastReply(h.srv, st, pkt, client, sc); !ok {
+			t.Fatalf("from %s: not answered on the fast path", from)
+		}
+		if n := testing.AllocsPerRun(200, func() { fastReply(h.srv, st, pkt, client, sc) }); n != 0 {
+			t.Errorf("from %s: %v allocations per query", from, n)
+		}
+	}
+}
+
+// With the site's zone down, its clients get the regional name with the
+// healthy addresses; when the zone comes back, the zonal name again.
+func TestSiteZoneFallsBackToRegional(t *testing.T) {
+	ifs := newInterfaces(t, "127.0.0.21", "127.0.0.22")
+	up := dnstest.NewUpstream(t, vpce+" 60 IN A 127.0.0.21", vpce+" 60 IN A 127.0.0.22", zonalA+" 60 IN A 127.0.0.21")
+	h := startWith(t, siteConfig().with(func(c *serverConfig) {
+		c.Endpoints[0].Health = map[string]any{"interval": "100ms", "timeout": "50ms", "port": ifs.port, "fall": 2, "rise": 2}
+	}), up)
+	zonal := []string{"CNAME " + zonalA, "127.0.0.21"}
+	waitFor := func(want []string, what string) {
+		t.Helper()
+		dnstest.WaitFor(t, what, 5*time.Second, func() bool {
+			for range 2 { // the second from the fast path once kept
+				if !slices.Equal(summary(h.askFrom(t, "127.0.0.2", listed)), want) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	waitFor(zonal, "the zonal name")
+	ifs.close("127.0.0.21")
+	waitFor([]string{"CNAME " + vpce, "127.0.0.22"}, "the regional name with the healthy address")
+	ifs.reopen(t, "127.0.0.21")
+	waitFor(zonal, "the zonal name again")
+	// A resolver chasing the zonal CNAME asks s3dns for it: answered, health filtered.
+	if got := addrsOf(h.askFrom(t, "127.0.0.2", zonalA)); !slices.Equal(got, []string{"127.0.0.21"}) {
+		t.Errorf("the zonal hostname itself: %v", got)
+	}
+}
+
+// A reload that moves a client prefix from one site to another changes its
+// answers at once, fast path included.
+func TestReloadMovesClientBetweenSites(t *testing.T) {
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
+	h := startWith(t, siteConfig(), up)
+	h.askFrom(t, "127.0.0.4", listed)
+	if got := summary(h.askFrom(t, "127.0.0.4", listed)); !slices.Equal(got, []string{"192.0.2.7"}) {
+		t.Fatalf("before: %v", got)
+	}
+	moved := siteConfig()
+	moved.Sites[0]["clients"] = []string{"127.0.0.2/32", "127.0.0.4/32"}
+	moved.Sites[2]["clients"] = []string{"127.0.0.5/32"}
+	moved.Upstreams = []string{up.Addr}
+	h.srv.Swap(h.stateFor(loadConfig(t, moved)))
+	if got := summary(h.askFrom(t, "127.0.0.4", listed)); !slices.Equal(got, []string{"CNAME " + zonalA, "10.1.0.10"}) {
+		t.Errorf("after the reload: %v", got)
+	}
+}
+
+func TestSiteRequestsCounted(t *testing.T) {
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
+	h := startWith(t, siteConfig(), up)
+	h.askFrom(t, "127.0.0.2", listed)
+	h.askFrom(t, "127.0.0.2", listed)
+	h.askFrom(t, "127.0.0.4", listed)
+	h.askFrom(t, "127.0.0.1", listed)
+	dnstest.WaitFor(t, "the site counters", 2*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.SiteRequests.WithLabelValues("london-dc", "endpoint")) == 2 &&
+			testutil.ToFloat64(h.metrics.SiteRequests.WithLabelValues("dr", "forward")) == 1 &&
+			testutil.CollectAndCount(h.metrics.SiteRequests) == 2
+	})
+}
