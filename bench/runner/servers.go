@@ -77,8 +77,20 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 	}
 	s := &server{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), http: fmt.Sprintf("127.0.0.1:%d", httpPort),
 		cmd: exec.Command("taskset", append([]string{"-c", cpu, bin, "serve", "--config", file}, extra...)...)}
+	if withSites {
+		s.cmd.Env = append(os.Environ(), "S3DNS_SITES="+benchSites)
+	}
 	return s, s.start()
 }
+
+// withSites (-sites) gives s3dns three sites; dnsperf (127.0.0.1) is in the
+// last, served by the endpoint as at the top level, so that every query
+// takes the per-site path at its longest: two sites tried, then a match.
+var withSites bool
+
+const benchSites = `[{name: dc, clients: ["10.1.0.0/16", "10.11.0.0/16"], zone: eu-west-2a},
+ {name: dr, clients: ["10.3.0.0/16"], public: true},
+ {name: bench, clients: ["127.0.0.0/8"], endpoints: [{name: s3-eu-west-2}]}]`
 
 func startUnbound(dir, upstream, cpu string) (*server, error) {
 	port, err := freePort()
