@@ -193,6 +193,13 @@ func writeSites(w io.Writer, cfg *config.Config) {
 		return
 	}
 	fmt.Fprintf(w, "sites: %d (a client in none gets the policy above)\n", len(cfg.Sites))
+	if len(cfg.SitesTrustECS) > 0 {
+		trusted := make([]string, len(cfg.SitesTrustECS))
+		for i, p := range cfg.SitesTrustECS {
+			trusted[i] = p.String()
+		}
+		fmt.Fprintf(w, "  the client subnet (EDNS Client Subnet) sent by %s decides their queries' site; anyone else's is ignored\n", strings.Join(trusted, ", "))
+	}
 	for i := range cfg.Sites {
 		s := &cfg.Sites[i]
 		clients := make([]string, len(s.Clients))

@@ -38,6 +38,9 @@ type Config struct {
 	// Sites give groups of clients their own policy; a client in none gets
 	// the top-level one.
 	Sites []Site
+	// SitesTrustECS are the forwarders whose EDNS Client Subnet decides a
+	// query's site (RFC 7871); anyone else's is ignored.
+	SitesTrustECS []netip.Prefix
 
 	// File is the configuration file that was read, "" when none was.
 	File string

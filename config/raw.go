@@ -16,6 +16,7 @@ type rawConfig struct {
 	Discovery       rawDiscovery  `mapstructure:"discovery"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
 	Sites           []rawSite     `mapstructure:"sites"`
+	SitesTrustECS   []string      `mapstructure:"sites_trust_ecs"`
 }
 
 type rawSite struct {
@@ -139,6 +140,7 @@ var defaults = map[string]any{
 	"discovery.interval":         "5m",
 	"endpoints":                  []any{},
 	"sites":                      []any{},
+	"sites_trust_ecs":            []string{},
 }
 
 // endpointDefaults fill keys an endpoint entry leaves out.

@@ -77,11 +77,19 @@ func TestSiteErrors(t *testing.T) {
 		"  - {name: a, clients: [10.0.0.0/8], endpoints: [{name: sts, buckets: [x1x]}]}\n":     `sites[0].endpoints[0].buckets: is only for service: s3, not "sts"`,
 		"  - {name: a, clients: [10.0.0.0/8], endpoints: [{name: s3-london, buckets: [X]}]}\n": `sites[0].endpoints[0].buckets[0]: "X" is not a valid bucket name`,
 		"  - {name: a, clients: [10.0.0.0/8], endpionts: []}\n":                                "sites[0].endpionts: unknown key (did you mean `endpoints`?)",
+		"  - {name: a, clients: [10.0.0.0/8]}\nsites_trust_ecs: [resolver1]\n":                 `sites_trust_ecs[0]: "resolver1" is not a CIDR prefix or IP address`,
 		"  - {name: a, clients: [10.0.0.0/8], endpoints: [{name: s3-london, bucket: []}]}\n":   "sites[0].endpoints[0].bucket: unknown key (did you mean `buckets`?)",
 	} {
 		_, _, err := load(t, base+yaml)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", strings.TrimSpace(yaml), err, want)
 		}
+	}
+}
+
+func TestTrustedECSWithoutSitesWarns(t *testing.T) {
+	cfg, warnings, err := load(t, "upstreams: [127.0.0.1]\nsites_trust_ecs: [10.0.0.53]\n")
+	if err != nil || len(cfg.SitesTrustECS) != 1 || !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "no sites are configured") }) {
+		t.Errorf("err %v, trusted %v, warnings %v", err, cfg.SitesTrustECS, warnings)
 	}
 }

@@ -78,6 +78,16 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	checkDuplicates(p, cfg.Endpoints)
 	checkServiceNames(p, cfg.Endpoints)
 	cfg.Sites = sites(p, raw.Sites, cfg.Endpoints)
+	for i, c := range raw.SitesTrustECS {
+		if prefix, ok := parsePrefix(c); ok {
+			cfg.SitesTrustECS = append(cfg.SitesTrustECS, prefix)
+		} else {
+			p.errorf(fmt.Sprintf("sites_trust_ecs[%d]", i), "%q is not a CIDR prefix or IP address", c)
+		}
+	}
+	if len(cfg.SitesTrustECS) > 0 && len(cfg.Sites) == 0 {
+		p.warnf("sites_trust_ecs", "no sites are configured: EDNS Client Subnet decides nothing and is ignored")
+	}
 	warnZonesWithoutNames(p, cfg)
 	return cfg
 }

@@ -139,7 +139,7 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 	name := q.dotted(sc)
 	matcher := st.Matcher
 	var siteID uint8
-	if q.site = st.siteFor(q.client); q.site != nil {
+	if q.site = q.siteOf(st); q.site != nil {
 		matcher, siteID = q.site.matcher, q.site.id
 	}
 	q.match, q.matched = matcher.Match(name)
@@ -155,6 +155,29 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 		q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
 	}
 	return name
+}
+
+// siteOf finds the query's site: by the client subnet a trusted forwarder
+// sends (RFC 7871), setting the scope its replies carry back, else by the
+// client's address. ECS from anyone else is ignored and never echoed.
+func (q *query) siteOf(st *State) *site {
+	addr := q.client
+	trusted := q.msg.HasECS && len(st.sites) > 0 && st.trustsECS(q.client)
+	if trusted && q.msg.ECSSource > 0 {
+		addr = q.msg.ECSAddr()
+	}
+	s, scope := st.siteFor(addr)
+	if trusted {
+		q.msg.EchoECS = true
+		switch {
+		case q.msg.ECSSource == 0:
+			scope = 0 // the client asked not to be told apart (§7.1.2)
+		case s == nil:
+			scope = q.msg.ECSSource // no site: as narrow as what was sent
+		}
+		q.msg.ECSScope = scope
+	}
+	return s
 }
 
 // dotted is the lower-case dotted question name, valid until sc is reused.
@@ -190,6 +213,7 @@ func (q *query) detach(pkt []byte, sc *scratch) *query {
 	c.pkt = own
 	c.msg, _ = wire.Parse(own)
 	c.msg.Keepalive = q.msg.Keepalive
+	c.msg.EchoECS, c.msg.ECSScope = q.msg.EchoECS, q.msg.ECSScope
 	c.lname = append([]byte(nil), q.lname...)
 	c.name = strings.Clone(q.dotted(sc))
 	c.ask.LName, c.ask.Name = c.lname, c.name

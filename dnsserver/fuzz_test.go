@@ -82,7 +82,9 @@ func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
 	alias.Name, alias.Region, alias.Answer, alias.Buckets = "s3-virginia", "us-east-1", config.AnswerAlias, []string{"*"}
 	cfg := &config.Config{UpstreamTimeout: 1e9, Endpoints: []config.Endpoint{ep, alias},
 		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour},
-		// fuzzClients[1..3] are in these sites.
+		// fuzzClients[1..3] are in these sites; fuzzClient is a forwarder
+		// whose client subnet (an ECS option the fuzzer writes) decides.
+		SitesTrustECS: []netip.Prefix{netip.MustParsePrefix("127.0.0.9/32")},
 		Sites: []config.Site{
 			{Name: "zoned", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, Zone: "eu-west-2a"},
 			{Name: "branch", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")},
@@ -206,6 +208,8 @@ func FuzzFastMatchesFull(f *testing.F) {
 	f.Add(uint8(0), uint64(0), uint8(0), uint8(0), uint16(1232), []byte(nil), uint16(0), uint8(1))
 	f.Add(uint8(2), uint64(0), uint8(0), uint8(1), uint16(1232), []byte(nil), uint16(10), uint8(2))
 	f.Add(uint8(0), uint64(7), uint8(0), uint8(1), uint16(1232), []byte(nil), uint16(0), uint8(3))
+	f.Add(uint8(0), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 8, 0, 1, 32, 0, 127, 0, 0, 2}, uint16(5), uint8(0))
+	f.Add(uint8(2), uint64(0), uint8(0), uint8(0b0101), uint16(1232), []byte{0, 8, 0, 8, 0, 1, 32, 0, 127, 0, 0, 3}, uint16(0), uint8(0))
 	f.Fuzz(func(t *testing.T, name uint8, caseMask uint64, qtype uint8, flags uint8, size uint16, option []byte, age uint16, site uint8) {
 		client := fuzzClients[int(site)%len(fuzzClients)]
 		m := new(dns.Msg)

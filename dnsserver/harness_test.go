@@ -49,6 +49,7 @@ type serverConfig struct {
 	TCP             map[string]any   `yaml:"tcp,omitempty"`
 	Endpoints       []serverEndpoint `yaml:"endpoints,omitempty"`
 	Sites           []map[string]any `yaml:"sites,omitempty"`
+	SitesTrustECS   []string         `yaml:"sites_trust_ecs,omitempty"`
 }
 
 type serverEndpoint struct {

@@ -167,3 +167,78 @@ func TestSiteRequestsCounted(t *testing.T) {
 			testutil.CollectAndCount(h.metrics.SiteRequests) == 2
 	})
 }
+
+// askWithECS sends a UDP query from a loopback address carrying an EDNS
+// Client Subnet option for subnet.
+func (h *harness) askWithECS(t *testing.T, from, name, subnet string) *dns.Msg {
+	t.Helper()
+	p := netip.MustParsePrefix(subnet)
+	m := withEDNS(question(name, dns.TypeA), 1232, false)
+	ecs := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice())}
+	m.IsEdns0().Option = append(m.IsEdns0().Option, ecs)
+	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second,
+		Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
+	resp, _, err := c.Exchange(m, h.addr)
+	if err != nil {
+		t.Fatalf("query for %s from %s: %v", name, from, err)
+	}
+	return resp
+}
+
+// ecsOf is the reply's client subnet option, nil when it has none.
+func ecsOf(m *dns.Msg) *dns.EDNS0_SUBNET {
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// A trusted forwarder's client subnet picks the site and comes back with
+// the scope the answer holds for; anyone else's is ignored, never echoed,
+// never forwarded.
+func TestSitesByClientSubnet(t *testing.T) {
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
+	h := startWith(t, siteConfig().with(func(c *serverConfig) {
+		c.SitesTrustECS = []string{"127.0.0.1/32"}
+		c.Sites = append([]map[string]any{{"name": "lab", "clients": []string{"10.20.30.0/24"}, "public": true}}, c.Sites...)
+		c.Sites[1]["clients"] = []string{"127.0.0.2/32", "10.20.0.0/16"} // london-dc, with lab inside it listed first
+	}), up)
+	zonal := []string{"CNAME " + zonalA, "10.1.0.10"}
+	regional := []string{"CNAME " + vpce, "10.1.0.10", "10.1.0.11"}
+	for _, c := range []struct {
+		from, subnet string
+		want         []string
+		scope        int // -1: no ECS in the reply
+	}{
+		{"127.0.0.1", "127.0.0.2/32", zonal, 32},                  // trusted: london-dc by ECS
+		{"127.0.0.1", "10.20.7.0/24", zonal, 24},                  // london-dc's /16, but lab's /24 inside it
+		{"127.0.0.1", "10.20.30.0/24", []string{"192.0.2.7"}, 24}, // lab: public
+		{"127.0.0.1", "10.99.0.0/24", regional, 24},               // no site: as narrow as sent
+		{"127.0.0.1", "0.0.0.0/0", regional, 0},                   // the client opted out: the forwarder's own site (none)
+		{"127.0.0.5", "127.0.0.2/32", regional, -1},               // untrusted: its own address decides, nothing echoed
+		{"127.0.0.3", "127.0.0.2/32", []string{"192.0.2.7"}, -1},  // untrusted branch client: branch policy
+	} {
+		for round := 0; round < 2; round++ { // the second from the fast path
+			resp := h.askWithECS(t, c.from, listed, c.subnet)
+			if got := summary(resp); !slices.Equal(got, c.want) {
+				t.Errorf("from %s with ECS %s (round %d): %v, want %v", c.from, c.subnet, round, got, c.want)
+			}
+			ecs := ecsOf(resp)
+			switch {
+			case c.scope < 0 && ecs != nil:
+				t.Errorf("from %s: ECS echoed to an untrusted client: %v", c.from, ecs)
+			case c.scope >= 0 && (ecs == nil || int(ecs.SourceScope) != c.scope || ecs.Address.String() != netip.MustParsePrefix(c.subnet).Addr().String()):
+				t.Errorf("from %s with ECS %s: reply's ECS %v, want the subnet back with scope %d", c.from, c.subnet, ecs, c.scope)
+			}
+		}
+	}
+	for _, m := range up.Asked() {
+		if ecsOf(m) != nil {
+			t.Fatalf("ECS forwarded upstream: %v", m)
+		}
+	}
+}

@@ -47,21 +47,56 @@ type site struct {
 	id      uint8 // 1-based: 0 is the top-level policy
 	matcher *zones.Matcher
 	counted *metrics.SiteCounters
+	// scopes[j] is the ECS scope an answer for cfg.Clients[j] holds for:
+	// the prefix's length, or longer where an earlier site takes part of it.
+	scopes []uint8
 }
 
-// siteFor is the site of a client address, nil for the top-level policy.
-// It allocates nothing.
-func (st *State) siteFor(addr netip.Addr) *site {
+// siteFor is the site of a client address, nil for the top-level policy,
+// and the ECS scope prefix length of that decision (0 for no site: the
+// caller knows its own bound). It allocates nothing.
+func (st *State) siteFor(addr netip.Addr) (*site, uint8) {
 	if len(st.sites) == 0 {
-		return nil
+		return nil, 0
 	}
 	addr = addr.Unmap().WithZone("")
 	for i := range st.sites {
-		if st.sites[i].cfg.Contains(addr) {
-			return &st.sites[i]
+		for j, p := range st.sites[i].cfg.Clients {
+			if p.Contains(addr) {
+				return &st.sites[i], st.sites[i].scopes[j]
+			}
 		}
 	}
-	return nil
+	return nil, 0
+}
+
+// trustsECS reports whether a client may speak for its clients with ECS.
+func (st *State) trustsECS(addr netip.Addr) bool {
+	addr = addr.Unmap().WithZone("")
+	for _, p := range st.Config.SitesTrustECS {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// ecsScopes computes each site prefix's scope: an earlier site's prefix
+// inside it decides part of it, so the answer holds only as narrowly.
+func ecsScopes(sites []config.Site, i int) []uint8 {
+	out := make([]uint8, len(sites[i].Clients))
+	for j, p := range sites[i].Clients {
+		bits := p.Bits()
+		for _, earlier := range sites[:i] {
+			for _, e := range earlier.Clients {
+				if e.Bits() > bits && p.Contains(e.Addr()) {
+					bits = e.Bits()
+				}
+			}
+		}
+		out[j] = uint8(bits)
+	}
+	return out
 }
 
 // NewState prepares cfg for serving: forwarded answers from c, endpoint
@@ -81,7 +116,7 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 	for i := range cfg.Sites {
 		s := &cfg.Sites[i]
 		sites = append(sites, site{cfg: s, id: uint8(i + 1), matcher: zones.New(cfg.EndpointsFor(s)),
-			counted: metrics.NewSiteCounters(s.Name)})
+			counted: metrics.NewSiteCounters(s.Name), scopes: ecsScopes(cfg.Sites, i)})
 	}
 	limits := wire.Limits{MaxTTL: cfg.Cache.MaxTTL, NegativeMaxTTL: cfg.Cache.NegativeMaxTTL}
 	return &State{

@@ -6,6 +6,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/miekg/dns"
 )
@@ -65,6 +66,24 @@ type Query struct {
 	// replies carry in edns-tcp-keepalive (RFC 7828): the transport sets it
 	// for TCP queries that asked.
 	Keepalive uint16
+	// HasECS: the OPT holds a well-formed EDNS Client Subnet option (RFC
+	// 7871) for family ECSFamily (1: IPv4, 2: IPv6) and ECSSource bits.
+	HasECS    bool
+	ECSFamily uint16
+	ECSSource uint8
+	ecsAddr   [16]byte
+	// EchoECS makes replies carry the client subnet back with ECSScope as
+	// SCOPE PREFIX-LENGTH: set for trusted forwarders only.
+	EchoECS  bool
+	ECSScope uint8
+}
+
+// ECSAddr is the client subnet's address (the bits past ECSSource zero).
+func (q *Query) ECSAddr() netip.Addr {
+	if q.ECSFamily == 1 {
+		return netip.AddrFrom4([4]byte(q.ecsAddr[:4]))
+	}
+	return netip.AddrFrom16(q.ecsAddr)
 }
 
 // Opts are the query bits that select a different answer (cache key).
@@ -197,7 +216,13 @@ func (q *Query) optionFine(code uint16, data []byte) bool {
 	case optionCookie:
 		return len(data) == 8 || len(data) >= 16 && len(data) <= 40
 	case optionECS:
-		return ecsFine(data)
+		if !ecsFine(data) {
+			return false
+		}
+		q.HasECS, q.ECSFamily, q.ECSSource = true, binary.BigEndian.Uint16(data), data[2]
+		q.ecsAddr = [16]byte{}
+		copy(q.ecsAddr[:], data[4:])
+		return true
 	case optionKeepalive:
 		q.AskedKeepalive = true
 		return len(data) == 0

@@ -33,10 +33,16 @@ func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 		flags = 0x80
 	}
 	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(optSize(q)-optLen)) // RDLENGTH: the options
 	if q.Keepalive != 0 {
-		dst = append(dst, 0, keepaliveLen, 0, optionKeepalive, 0, 2, byte(q.Keepalive>>8), byte(q.Keepalive))
-	} else {
-		dst = append(dst, 0, 0) // no options
+		dst = append(dst, 0, optionKeepalive, 0, 2, byte(q.Keepalive>>8), byte(q.Keepalive))
+	}
+	if q.EchoECS && q.HasECS {
+		// The client subnet as asked, with the scope the answer holds for
+		// (RFC 7871 §7.2.1).
+		n := ecsAddrLen(q)
+		dst = append(dst, 0, optionECS, 0, byte(4+n), byte(q.ECSFamily>>8), byte(q.ECSFamily), q.ECSSource, q.ECSScope)
+		dst = append(dst, q.ecsAddr[:n]...)
 	}
 	r := dst[start:]
 	binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
@@ -48,14 +54,21 @@ const keepaliveLen = 6
 
 // optSize is the length of the OPT record appendOPT adds for q.
 func optSize(q *Query) int {
-	switch {
-	case !q.HasOPT:
+	if !q.HasOPT {
 		return 0
-	case q.Keepalive != 0:
-		return optLen + keepaliveLen
 	}
-	return optLen
+	n := optLen
+	if q.Keepalive != 0 {
+		n += keepaliveLen
+	}
+	if q.EchoECS && q.HasECS {
+		n += 8 + ecsAddrLen(q)
+	}
+	return n
 }
+
+// ecsAddrLen is the length of the address in q's ECS option.
+func ecsAddrLen(q *Query) int { return (int(q.ECSSource) + 7) / 8 }
 
 // AppendRR adds a packed record to the additional section of the reply
 // starting at start (after any OPT, as a TSIG must be).
