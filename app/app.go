@@ -109,6 +109,7 @@ command it serves.`,
 	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")
 	exportCmd.Flags().String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
 	exportCmd.Flags().Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
+	exportCmd.Flags().String("site", "", "only what this site's resolvers forward (a BIND view per site); public: nothing")
 	discoverCmd := &cobra.Command{Use: "discover", Short: "print endpoints: YAML for the interface endpoints EC2 lists",
 		Args: maxArgs(0), RunE: runs(discover)}
 	discoverCmd.Flags().String("region", "", "AWS region (default: aws.region, else the SDK's AWS_REGION / profile)")

@@ -260,4 +260,15 @@ func TestExplainAndValidateSites(t *testing.T) {
 	if code, _, errOut := run(t, "explain", "data.s3.eu-west-2.amazonaws.com", "--client", "branch", "--config", file); code != 2 || !strings.Contains(errOut, "not an IP address") {
 		t.Errorf("--client branch: exit %d %s", code, errOut)
 	}
+	if code, out, _ := run(t, "export", "--format", "unbound", "--site", "dr", "--config", file, "--server", "10.0.0.40"); code != 0 || strings.Contains(out, "forward-zone") || !strings.Contains(out, "site dr is public") {
+		t.Errorf("export --site dr: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "export", "--format", "unbound", "--config", file, "--server", "10.0.0.40"); code != 0 ||
+		!strings.Contains(out, "send-client-subnet: 10.0.0.40") || !strings.Contains(out, "max-client-subnet-ipv4: 16") ||
+		!strings.Contains(out, `name: "vpce-0a1b-abcd-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com."`) {
+		t.Errorf("export with sites: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := run(t, "export", "--format", "bind", "--site", "nope", "--config", file); code != 2 || !strings.Contains(errOut, `"nope" is not a site (london-dc, branch, dr)`) {
+		t.Errorf("export --site nope: exit %d %s", code, errOut)
+	}
 }

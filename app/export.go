@@ -2,9 +2,11 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/onprem"
 )
 
@@ -22,6 +24,11 @@ func export(fs *pflag.FlagSet, io IO) int {
 	cfg, ok := load(fs, io)
 	if !ok {
 		return 1
+	}
+	if name, _ := fs.GetString("site"); name != "" {
+		if cfg, ok = forSite(cfg, name, io); !ok {
+			return 2
+		}
 	}
 	if format == "rpz" {
 		onprem.WriteRPZ(io.Stdout, cfg)
@@ -47,4 +54,25 @@ func export(fs *pflag.FlagSet, io IO) int {
 		onprem.WriteWindows(io.Stdout, cfg, srv, perBucket)
 	}
 	return 0
+}
+
+// forSite is cfg as one site sees it, for a resolver (a BIND view) that
+// serves that site alone: its endpoints, and no sites left to tell apart.
+func forSite(cfg *config.Config, name string, io IO) (*config.Config, bool) {
+	var names []string
+	for i := range cfg.Sites {
+		s := &cfg.Sites[i]
+		if s.Name == name {
+			out := *cfg
+			out.Endpoints = cfg.EndpointsFor(s)
+			out.Sites = nil
+			if s.Public {
+				fmt.Fprintf(io.Stdout, "# site %s is public: its resolvers forward nothing to s3dns.\n", s.Name)
+			}
+			return &out, true
+		}
+		names = append(names, s.Name)
+	}
+	fmt.Fprintf(io.Stderr, "s3dns export: --site %q is not a site (%s)\n", name, strings.Join(names, ", "))
+	return nil, false
 }

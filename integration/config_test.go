@@ -17,21 +17,33 @@ type fileConfig struct {
 	Access          map[string]any `yaml:"access,omitempty"`
 	Dnstap          map[string]any `yaml:"dnstap,omitempty"`
 	Endpoints       []endpoint     `yaml:"endpoints,omitempty"`
+	Sites           []site         `yaml:"sites,omitempty"`
+	SitesTrustECS   []string       `yaml:"sites_trust_ecs,omitempty"`
+}
+
+// site is one site of a test configuration.
+type site struct {
+	Name    string   `yaml:"name"`
+	Clients []string `yaml:"clients"`
+	Zone    string   `yaml:"zone,omitempty"`
+	Public  bool     `yaml:"public,omitempty"`
 }
 
 // endpoint is one endpoint of a test configuration.
 type endpoint struct {
-	Region       string         `yaml:"region" json:"region"`
-	Service      string         `yaml:"service,omitempty" json:"service,omitempty"`
-	Hostname     string         `yaml:"hostname,omitempty" json:"hostname,omitempty"`
-	Addresses    []string       `yaml:"addresses,omitempty" json:"addresses,omitempty"`
-	Buckets      []string       `yaml:"buckets,omitempty" json:"buckets,omitempty"`
-	PathStyle    bool           `yaml:"path_style,omitempty" json:"path_style,omitempty"`
-	AccessPoints []string       `yaml:"access_points,omitempty" json:"access_points,omitempty"`
-	Dualstack    bool           `yaml:"dualstack,omitempty" json:"dualstack,omitempty"`
-	Answer       string         `yaml:"answer,omitempty" json:"answer,omitempty"`
-	OnUnresolved string         `yaml:"on_unresolved,omitempty" json:"on_unresolved,omitempty"`
-	Health       map[string]any `yaml:"health,omitempty" json:"health,omitempty"`
+	Name           string            `yaml:"name,omitempty" json:"name,omitempty"`
+	ZonalHostnames map[string]string `yaml:"zonal_hostnames,omitempty" json:"zonal_hostnames,omitempty"`
+	Region         string            `yaml:"region" json:"region"`
+	Service        string            `yaml:"service,omitempty" json:"service,omitempty"`
+	Hostname       string            `yaml:"hostname,omitempty" json:"hostname,omitempty"`
+	Addresses      []string          `yaml:"addresses,omitempty" json:"addresses,omitempty"`
+	Buckets        []string          `yaml:"buckets,omitempty" json:"buckets,omitempty"`
+	PathStyle      bool              `yaml:"path_style,omitempty" json:"path_style,omitempty"`
+	AccessPoints   []string          `yaml:"access_points,omitempty" json:"access_points,omitempty"`
+	Dualstack      bool              `yaml:"dualstack,omitempty" json:"dualstack,omitempty"`
+	Answer         string            `yaml:"answer,omitempty" json:"answer,omitempty"`
+	OnUnresolved   string            `yaml:"on_unresolved,omitempty" json:"on_unresolved,omitempty"`
+	Health         map[string]any    `yaml:"health,omitempty" json:"health,omitempty"`
 }
 
 // listedEndpoint serves the bucket myspecificbucket through sampleVPCE.

@@ -4,8 +4,10 @@ package onprem
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,6 +90,16 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 			// A resolver chases the CNAME target itself: only if it asks
 			// s3dns can health checks keep down addresses out of its answers.
 			add(strings.TrimSuffix(e.Hostname, "."), "endpoint hostname of "+r+" (health checks leave its down addresses out)")
+		}
+		if len(cfg.Sites) > 0 {
+			// A resolver that caches per client subnet re-asks a CNAME's
+			// target itself: asked elsewhere, it would file the chain for
+			// every site.
+			for _, h := range append([]string{e.Hostname}, slices.Sorted(maps.Values(e.ZonalHostnames))...) {
+				if h != "" {
+					add(strings.TrimSuffix(h, "."), "endpoint hostname of "+r+" (sites: answered per site)")
+				}
+			}
 		}
 		split := perBucket && exactOnly[r]
 		for _, k := range zones.Kinds(e) {
