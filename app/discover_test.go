@@ -180,3 +180,24 @@ endpoints:
 		t.Errorf("/readyz %d: discovery failing must not make s3dns unready", code)
 	}
 }
+
+// A site's zone given by AZ id (the same zone in every account) finds the
+// endpoint's zonal hostname through the AZ names discovery reads from the
+// network interfaces.
+func TestSiteZoneByIDThroughDiscovery(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	zonal := "vpce-0a1b2c3d4e5f67890-abcdefgh-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com."
+	up := dnstest.NewUpstream(t, zonal+" 60 IN A 10.20.1.10")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	writeAtomically(t, file, fmt.Sprintf(`upstreams: [%q]
+aws: {region: eu-west-2, endpoint_url: %q}
+sites: [{name: dc, clients: ["127.0.0.0/8"], zone: euw2-az2}]
+endpoints:
+  - {name: s3-london, vpc_endpoint_id: %s, buckets: [stable]}
+`, up.Addr, api.URL, fakeec2.S3ID))
+	r := serveInProcess(t, file)
+	dnstest.WaitFor(t, "the zonal name of euw2-az2 (eu-west-2a in this account)", 10*time.Second, func() bool {
+		return slices.Equal(addressesOf(r.dns, stable), []string{"10.20.1.10", "CNAME " + zonal})
+	})
+}

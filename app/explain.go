@@ -73,7 +73,7 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, region %s)\n", e.Name, m.Index, e.Service, e.Region)
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
-	if zonal, ok := e.ZonalHostnames[e.Zone]; ok && e.Zone != "" && e.Hostname != "" {
+	if zonal, ok := e.ZonalHostname(); ok && e.Hostname != "" {
 		fmt.Fprintf(w, "zone: %s: the CNAME goes to %s while one of its addresses is up, else to %s\n", e.Zone, zonal, e.Hostname)
 	}
 	if h := e.Health; h != nil {

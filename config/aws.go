@@ -18,6 +18,13 @@ var availabilityZone = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`)
 // ValidAvailabilityZone reports whether s is an Availability Zone name.
 func ValidAvailabilityZone(s string) bool { return availabilityZone.MatchString(s) }
 
+// availabilityZoneID is an AZ id (euw2-az1, use1-az4): the same physical
+// zone in every account, where names are shuffled per account.
+var availabilityZoneID = regexp.MustCompile(`^[a-z]{2,5}[0-9]+-az[0-9]+$`)
+
+// ValidAvailabilityZoneID reports whether s is an Availability Zone id.
+func ValidAvailabilityZoneID(s string) bool { return availabilityZoneID.MatchString(s) }
+
 func awsConfig(p *problems, raw rawAWS) AWS {
 	a := AWS{Region: strings.ToLower(strings.TrimSpace(raw.Region)), Profile: strings.TrimSpace(raw.Profile),
 		EndpointURL: strings.TrimSpace(raw.EndpointURL)}

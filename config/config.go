@@ -136,9 +136,25 @@ type Endpoint struct {
 	// ZonalHostnames maps an Availability Zone name to the endpoint's zonal
 	// DNS name there (fully qualified, lower case).
 	ZonalHostnames map[string]string
+	// ZoneIDs maps an AZ id (euw2-az1) to the AZ name it has in the
+	// endpoint's account: filled by discovery from the network interfaces.
+	ZoneIDs map[string]string
 	// Zone is set in a site's view of the endpoint (EndpointsFor): the AZ
-	// whose zonal hostname answers while one of its addresses is up.
+	// (name or id) whose zonal hostname answers while one of its addresses
+	// is up.
 	Zone string
+}
+
+// ZonalHostname is the endpoint's zonal hostname in Zone, by AZ name or id.
+func (e *Endpoint) ZonalHostname() (string, bool) {
+	if e.Zone == "" {
+		return "", false
+	}
+	if h, ok := e.ZonalHostnames[e.Zone]; ok {
+		return h, true
+	}
+	h, ok := e.ZonalHostnames[e.ZoneIDs[e.Zone]]
+	return h, ok
 }
 
 // ServesApex reports whether s3.<region>.amazonaws.com goes to the endpoint.

@@ -147,12 +147,13 @@ func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
 	return out
 }
 
-// siteZone checks an AZ name. AZ ids (euw2-az1) name the same zone in every
-// account but zonal hostnames are listed by name, so a name is needed.
+// siteZone checks an AZ name (eu-west-2a) or id (euw2-az1). Zonal
+// hostnames are listed by name; an id is turned into the name through the
+// endpoint's network interfaces, which discovery reads.
 func siteZone(p *problems, key, raw string) string {
 	zone := strings.ToLower(strings.TrimSpace(raw))
-	if zone != "" && !ValidAvailabilityZone(zone) {
-		p.errorf(key, "%q is not an Availability Zone name (like eu-west-2a; zonal hostnames are listed by AZ name)", raw)
+	if zone != "" && !ValidAvailabilityZone(zone) && !ValidAvailabilityZoneID(zone) {
+		p.errorf(key, "%q is not an Availability Zone name (like eu-west-2a) or id (like euw2-az1)", raw)
 		return ""
 	}
 	return zone
@@ -223,7 +224,7 @@ func warnZonesWithoutNames(p *problems, cfg *Config) {
 			if e.Zone == "" || e.VPCEndpointID != "" || !servesNames(&e) {
 				continue
 			}
-			if _, ok := e.ZonalHostnames[e.Zone]; !ok {
+			if _, ok := e.ZonalHostname(); !ok {
 				p.warnf(fmt.Sprintf("sites[%d]", i), "endpoint %q has no zonal hostname for %s (zonal_hostnames, or discovery with vpc_endpoint_id): it answers site %q with its regional hostname", e.Name, e.Zone, site.Name)
 			}
 		}

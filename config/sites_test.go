@@ -71,7 +71,7 @@ func TestSiteErrors(t *testing.T) {
 		"  - {name: a, clients: [10.0.0.0/33]}\n": `sites[0].clients[0]: "10.0.0.0/33" is not a CIDR prefix or IP address`,
 		"  - {name: a}\n":                         `sites[0].clients: at least one CIDR prefix is needed`,
 		"  - {name: a, clients: [10.0.0.0/8]}\n  - {name: A, clients: [\"::1\"]}\n":            `sites[1].name: "A" is already the name of sites[0]`,
-		"  - {name: a, clients: [10.0.0.0/8], zone: euw2-az1}\n":                               `sites[0].zone: "euw2-az1" is not an Availability Zone name`,
+		"  - {name: a, clients: [10.0.0.0/8], zone: west-2a}\n":                                `sites[0].zone: "west-2a" is not an Availability Zone name (like eu-west-2a) or id (like euw2-az1)`,
 		"  - {name: a, clients: [10.0.0.0/8], public: true, endpoints: [{name: s3-london}]}\n": `sites[0].endpoints: a public site is served by no endpoint`,
 		"  - {name: a, clients: [10.0.0.0/8], endpoints: [{name: s3-londn}]}\n":                "sites[0].endpoints[0].name: \"s3-londn\" is not the name of an endpoint (did you mean `s3-london`?)",
 		"  - {name: a, clients: [10.0.0.0/8], endpoints: [{name: sts, buckets: [x1x]}]}\n":     `sites[0].endpoints[0].buckets: is only for service: s3, not "sts"`,

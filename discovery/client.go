@@ -113,8 +113,8 @@ func (c *Client) Endpoints(ctx context.Context, q Query) ([]Endpoint, error) {
 
 // networkInterface is what an endpoint takes from one of its interfaces.
 type networkInterface struct {
-	zone  string
-	addrs []netip.Addr
+	zone, zoneID string
+	addrs        []netip.Addr
 }
 
 // interfaces looks up the network interfaces ids name, by id.
@@ -131,7 +131,7 @@ func (c *Client) interfaces(ctx context.Context, ids []string) (map[string]netwo
 			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
 		}
 		for _, n := range page.NetworkInterfaces {
-			ni := networkInterface{zone: aws.ToString(n.AvailabilityZone)}
+			ni := networkInterface{zone: aws.ToString(n.AvailabilityZone), zoneID: aws.ToString(n.AvailabilityZoneId)}
 			for _, p := range n.PrivateIpAddresses {
 				if a, err := netip.ParseAddr(aws.ToString(p.PrivateIpAddress)); err == nil {
 					ni.addrs = append(ni.addrs, a)
@@ -164,6 +164,12 @@ func addInterfaces(e *Endpoint, ids []string, interfaces map[string]networkInter
 		e.Addresses = append(e.Addresses, ni.addrs...)
 		if ni.zone != "" && !slices.Contains(e.Zones, ni.zone) {
 			e.Zones = append(e.Zones, ni.zone)
+		}
+		if ni.zone != "" && ni.zoneID != "" {
+			if e.ZoneIDs == nil {
+				e.ZoneIDs = map[string]string{}
+			}
+			e.ZoneIDs[ni.zoneID] = ni.zone
 		}
 	}
 	slices.SortFunc(e.Addresses, func(a, b netip.Addr) int { return a.Compare(b) })

@@ -28,6 +28,8 @@ type Endpoint struct {
 	ZonalHostnames map[string]string
 	Subnets        []string
 	Zones          []string // Availability Zones of the network interfaces, sorted
+	// ZoneIDs maps the interfaces' AZ ids to their AZ names in this account.
+	ZoneIDs map[string]string
 	// Addresses are the private IPv4 and IPv6 addresses of the network
 	// interfaces, sorted.
 	Addresses []netip.Addr
@@ -38,7 +40,7 @@ type Endpoint struct {
 // Equal reports whether a and b would be answered the same.
 func (a *Endpoint) Equal(b *Endpoint) bool {
 	return a.ID == b.ID && a.Service == b.Service && a.Hostname == b.Hostname &&
-		slices.Equal(a.Addresses, b.Addresses) && sameMap(a.ZonalHostnames, b.ZonalHostnames)
+		slices.Equal(a.Addresses, b.Addresses) && sameMap(a.ZonalHostnames, b.ZonalHostnames) && sameMap(a.ZoneIDs, b.ZoneIDs)
 }
 
 func sameMap(a, b map[string]string) bool {

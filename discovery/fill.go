@@ -39,6 +39,9 @@ func Fill(cfg *config.Config, found map[string]Endpoint) *config.Config {
 			}
 		}
 		e.ZonalHostnames = zonal
+		if e.ZoneIDs == nil {
+			e.ZoneIDs = d.ZoneIDs
+		}
 	}
 	return &out
 }

@@ -15,10 +15,7 @@ import (
 // (the regional hostname: every healthy zone).
 func (a *Answers) inZone(ctx context.Context, q Question, m zones.Match, view health.View) zones.Match {
 	ep := m.Endpoint
-	if ep.Zone == "" {
-		return m
-	}
-	zonal, ok := ep.ZonalHostnames[ep.Zone]
+	zonal, ok := ep.ZonalHostname()
 	if !ok || !a.zoneUp(ctx, q, zonal, view) {
 		return m
 	}

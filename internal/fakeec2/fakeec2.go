@@ -41,6 +41,10 @@ type Interface struct {
 	Addresses        []string // private IPv4, the first primary; IPv6 after
 }
 
+// zoneIDs are the AZ ids of the recorded account's zones: names are
+// shuffled per account, ids are not (here 2a is az2).
+var zoneIDs = map[string]string{"eu-west-2a": "euw2-az2", "eu-west-2b": "euw2-az3", "eu-west-2c": "euw2-az1"}
+
 // Server is the fake API. Its zero state lists nothing.
 type Server struct {
 	*httptest.Server
@@ -218,7 +222,7 @@ func (s *Server) describeInterfaces(f map[string][]string) any {
 		if !matches(f, "network-interface-id", id) {
 			continue
 		}
-		item := interfaceXML{ID: id, Zone: ni.Zone, Subnet: ni.Subnet}
+		item := interfaceXML{ID: id, Zone: ni.Zone, ZoneID: zoneIDs[ni.Zone], Subnet: ni.Subnet}
 		for _, a := range ni.Addresses {
 			if strings.Contains(a, ":") {
 				item.IPv6 = append(item.IPv6, ipv6XML{Address: a})

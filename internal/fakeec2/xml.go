@@ -54,6 +54,7 @@ type interfaceXML struct {
 	ID      string         `xml:"networkInterfaceId"`
 	Subnet  string         `xml:"subnetId"`
 	Zone    string         `xml:"availabilityZone"`
+	ZoneID  string         `xml:"availabilityZoneId"`
 	Type    string         `xml:"interfaceType"`
 	Primary string         `xml:"privateIpAddress"`
 	Private []privateIPXML `xml:"privateIpAddressesSet>item"`
