@@ -2,7 +2,6 @@ package zones
 
 import (
 	"fmt"
-	"path"
 
 	"github.com/s3dns/s3dns/config"
 )
@@ -23,7 +22,7 @@ type globRule struct {
 type ruleSet struct {
 	kind  string // "buckets" or "access_points", for explanations
 	exact map[string]rule
-	globs []globRule
+	globs globIndex
 	star  *rule // first endpoint with "*"
 }
 
@@ -39,7 +38,7 @@ func (r *ruleSet) add(patterns []string, endpoint int) {
 				r.star = &rule{endpoint, fmt.Sprintf(`%s: "*"`, r.kind)}
 			}
 		case config.IsGlob(p):
-			r.globs = append(r.globs, globRule{p, rule{endpoint, fmt.Sprintf("%s: %q (glob)", r.kind, p)}})
+			r.globs.add(globRule{p, rule{endpoint, fmt.Sprintf("%s: %q (glob)", r.kind, p)}})
 		default:
 			if _, dup := r.exact[p]; !dup {
 				r.exact[p] = rule{endpoint, fmt.Sprintf("%s: %q (exact)", r.kind, p)}
@@ -54,10 +53,8 @@ func (r *ruleSet) match(name string) (int, string, bool) {
 	if x, ok := r.exact[name]; ok {
 		return x.endpoint, x.text, true
 	}
-	for _, g := range r.globs {
-		if ok, _ := path.Match(g.pattern, name); ok {
-			return g.endpoint, g.text, true
-		}
+	if g, ok := r.globs.match(name); ok {
+		return g.endpoint, g.text, true
 	}
 	if r.star != nil {
 		return r.star.endpoint, r.star.text, true

@@ -23,6 +23,7 @@ func main() {
 	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
 	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
 	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
+	flag.BoolVar(&largeConfig, "large", false, "list 100,000 more exact buckets and 2,000 globs in s3dns's configuration")
 	flag.BoolVar(&withSites, "sites", false, "configure s3dns with three sites, dnsperf's address in the last (the per-site path)")
 	flag.Parse()
 	if *only != "" {

@@ -64,6 +64,17 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 	for i := range listedBuckets {
 		buckets = append(buckets, fmt.Sprintf("bucket-%d", i))
 	}
+	if largeConfig {
+		// The scale of issue 21: 100,000 exact buckets and 2,000 globs
+		// besides the listed ones (which the workloads ask for), none of
+		// them matching a workload's names before the listed ones do.
+		for i := range 100_000 {
+			buckets = append(buckets, fmt.Sprintf("scale-%06d", i))
+		}
+		for i := range 2000 {
+			buckets = append(buckets, fmt.Sprintf(`"team-%04d-*"`, i))
+		}
+	}
 	cfg, err := fillTemplate("bench/s3dns.yaml.tmpl", map[string]string{
 		"PORT": strconv.Itoa(port), "HTTP": strconv.Itoa(httpPort), "UPSTREAM": upstream,
 		"VPCE": vpce, "BUCKETS": strings.Join(buckets, ", "),
@@ -82,6 +93,9 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 	}
 	return s, s.start()
 }
+
+// largeConfig (-large) lists 100,000 more exact buckets and 2,000 globs.
+var largeConfig bool
 
 // withSites (-sites) gives s3dns three sites; dnsperf (127.0.0.1) is in the
 // last, served by the endpoint as at the top level, so that every query
