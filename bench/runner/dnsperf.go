@@ -18,10 +18,17 @@ type perfResult struct {
 }
 
 // dnsperf runs dnsperf pinned to cpu against addr, for duration (or, when
-// duration is 0, through the file n times), and reads every latency.
-func dnsperf(addr, file, mode string, duration time.Duration, n int, cpu string) (perfResult, error) {
+// duration is 0, through the file n times), and reads every latency. With
+// rate > 0 it sends at that many queries per second (-Q), from 10 clients
+// with 100 queries outstanding at most, as a light load does.
+func dnsperf(addr, file, mode string, duration time.Duration, n int, cpu string, rate int) (perfResult, error) {
 	host, port, _ := net.SplitHostPort(addr)
-	args := []string{"-c", cpu, "dnsperf", "-s", host, "-p", port, "-d", file, "-m", mode, "-c", "8", "-q", "200", "-t", "2", "-v"}
+	args := []string{"-c", cpu, "dnsperf", "-s", host, "-p", port, "-d", file, "-m", mode, "-t", "2", "-v"}
+	if rate > 0 {
+		args = append(args, "-c", "10", "-q", "100", "-Q", strconv.Itoa(rate))
+	} else {
+		args = append(args, "-c", "8", "-q", "200")
+	}
 	if duration > 0 {
 		args = append(args, "-l", strconv.Itoa(int(duration.Seconds())))
 	} else {
@@ -70,6 +77,15 @@ func firstInt(line string) int {
 	return 0
 }
 
+// percentile is the latency (seconds) below which share of the answers
+// came; latencies must be sorted (avgAndP99 sorts them).
+func (r perfResult) percentile(share float64) float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*share))]
+}
+
 func (r perfResult) avgAndP99() (avg, p99 float64) {
 	if len(r.latencies) == 0 {
 		return 0, 0
@@ -97,7 +113,7 @@ func measure(s *server, w workload, file string, duration time.Duration, cpu str
 	if err != nil {
 		return row{}, err
 	}
-	r, err := dnsperf(s.addr, file, w.mode, duration, 0, cpu)
+	r, err := dnsperf(s.addr, file, w.mode, duration, 0, cpu, 0)
 	if err != nil {
 		return row{}, err
 	}
@@ -110,6 +126,40 @@ func measure(s *server, w workload, file string, duration time.Duration, cpu str
 	if r.completed > 0 && r.runtime > 0 {
 		out.qps = float64(r.completed) / r.runtime
 		out.cpuPerQuery = (after - before) * 1e6 / float64(r.completed)
+	}
+	return out, nil
+}
+
+// rateRow is one fixed-rate run: server CPU as a share of one core over the
+// run (its rusage in /proc), what was answered, and latency percentiles.
+type rateRow struct {
+	workload, server    string
+	rate                int
+	cpuPct, qps         float64
+	lost                int
+	p50, p90, p99, p999 float64 // µs
+}
+
+// measureRate runs one fixed-rate dnsperf against s.
+func measureRate(s *server, w workload, file string, duration time.Duration, cpu string, rate int) (rateRow, error) {
+	before, err := s.cpuSeconds()
+	if err != nil {
+		return rateRow{}, err
+	}
+	r, err := dnsperf(s.addr, file, w.mode, duration, 0, cpu, rate)
+	if err != nil {
+		return rateRow{}, err
+	}
+	after, err := s.cpuSeconds()
+	if err != nil {
+		return rateRow{}, err
+	}
+	r.avgAndP99() // sorts
+	out := rateRow{workload: w.name, server: s.name, rate: rate, lost: r.lost,
+		p50: r.percentile(.5) * 1e6, p90: r.percentile(.9) * 1e6, p99: r.percentile(.99) * 1e6, p999: r.percentile(.999) * 1e6}
+	if r.runtime > 0 {
+		out.qps = float64(r.completed) / r.runtime
+		out.cpuPct = (after - before) / r.runtime * 100
 	}
 	return out, nil
 }

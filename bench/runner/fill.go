@@ -21,7 +21,7 @@ func fillCache(dir string, s *server, n int, cpu string) (string, error) {
 	}); err != nil {
 		return "", err
 	}
-	r, err := dnsperf(s.addr, file, "udp", 0, 1, cpu)
+	r, err := dnsperf(s.addr, file, "udp", 0, 1, cpu, 0)
 	if err != nil {
 		return "", err
 	}

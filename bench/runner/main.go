@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,6 +25,7 @@ func main() {
 	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
 	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
 	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
+	rates := flag.String("rates", "", "also run the cached workloads at these fixed rates (queries/s, comma-separated, e.g. 10000,40000)")
 	flag.BoolVar(&largeConfig, "large", false, "list 100,000 more exact buckets and 2,000 globs in s3dns's configuration")
 	flag.BoolVar(&withSites, "sites", false, "configure s3dns with three sites, dnsperf's address in the last (the per-site path)")
 	flag.Parse()
@@ -39,11 +42,22 @@ func main() {
 		}
 		workloads = kept
 	}
+	for _, r := range strings.Split(*rates, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(r)); err == nil && n > 0 {
+			fixedRates = append(fixedRates, n)
+		} else if strings.TrimSpace(r) != "" {
+			fmt.Fprintf(os.Stderr, "bench: -rates: %q is not a number of queries per second\n", r)
+			os.Exit(2)
+		}
+	}
 	if err := run(*out, *bin, *duration, *reps, *fill, *serverCPU, *clientCPU, *withDnstap); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// fixedRates (-rates) are the light loads the cached workloads also run at.
+var fixedRates []int
 
 func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string, withDnstap bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -87,7 +101,7 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 			if w.name == "miss-heavy" {
 				continue
 			}
-			if _, err := dnsperf(s.addr, files[w.file], w.mode, 0, 1, clientCPU); err != nil {
+			if _, err := dnsperf(s.addr, files[w.file], w.mode, 0, 1, clientCPU, 0); err != nil {
 				return fmt.Errorf("warming %s: %w", s.name, err)
 			}
 		}
@@ -114,13 +128,29 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 			}
 		}
 	}
+	var rateRows []rateRow
+	for _, rate := range fixedRates {
+		for _, w := range workloads {
+			if w.name == "miss-heavy" || w.mode == "tcp" {
+				continue // fixed rates are about cached answers over UDP
+			}
+			for _, s := range servers {
+				r, err := measureRate(s, w, files[w.file], duration, clientCPU, rate)
+				if err != nil {
+					return err
+				}
+				rateRows = append(rateRows, r)
+				fmt.Fprintf(os.Stderr, "%-12s %-8s at %d/s: %5.1f %% CPU, p50 %.0f µs, p99 %.0f µs\n", w.name, s.name, rate, r.cpuPct, r.p50, r.p99)
+			}
+		}
+	}
 	mem := ""
 	if fill > 0 {
 		if mem, err = fillCache(out, s3dns, fill, clientCPU); err != nil {
 			return err
 		}
 	}
-	table := render(rows, mem, duration, reps)
+	table := render(rows, mem, duration, reps) + renderRates(rateRows, duration)
 	fmt.Print(table)
 	return os.WriteFile(filepath.Join(out, "results.md"), []byte(table), 0o644)
 }

@@ -81,3 +81,20 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %s CPUs, s3dns built with %s", model, cpus, runtime.Version())
 }
+
+// renderRates prints the fixed-rate runs: server CPU (% of one core) and
+// latency percentiles, s3dns beside Unbound.
+func renderRates(rows []rateRow, duration time.Duration) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n### Fixed rates (dnsperf -Q, -c 10 -q 100, %v per run)\n\n", duration)
+	fmt.Fprintf(&b, "| workload | rate/s | server | CPU %% | answered/s | lost | p50 µs | p90 µs | p99 µs | p99.9 µs |\n")
+	fmt.Fprintf(&b, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %s | %.1f | %.0f | %d | %.0f | %.0f | %.0f | %.0f |\n",
+			r.workload, r.rate, r.server, r.cpuPct, r.qps, r.lost, r.p50, r.p90, r.p99, r.p999)
+	}
+	return b.String()
+}
