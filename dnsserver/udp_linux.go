@@ -1,12 +1,13 @@
 package dnsserver
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
+	"unsafe"
 
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,20 +15,32 @@ import (
 // (recvmmsg/sendmmsg): under load, syscalls are most of the cost.
 const udpBatchSize = 32
 
-// batchConn is the batch I/O of golang.org/x/net's ipv4 and ipv6 PacketConn.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+// mmsghdr is struct mmsghdr: one datagram of a recvmmsg/sendmmsg batch.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
 }
 
+// sockaddr holds a struct sockaddr_in or sockaddr_in6 as the kernel fills it.
+type sockaddr [unix.SizeofSockaddrInet6]byte
+
 // udpBatch is one socket's reader: a batch of datagrams in, the fast
-// replies out in one batch, every buffer reused.
+// replies out in one batch, every buffer reused. The batches go to the
+// kernel through raw system calls (the socket is non-blocking): the
+// runtime's syscall bookkeeping, which wakes its sysmon thread after every
+// idle moment — once per datagram at a light load — is skipped. A read
+// that finds nothing parks the goroutine in the netpoller as net's do.
 type udpBatch struct {
 	s       *Server
 	conn    *net.UDPConn
-	bc      batchConn
+	raw     syscall.RawConn
 	withOOB bool
-	in, out []ipv4.Message
+	in, out []mmsghdr
+	inIov   []unix.Iovec
+	outIov  []unix.Iovec
+	inBufs  [][]byte
+	inNames []sockaddr
+	inOOB   [][]byte
 	outBufs [][]byte
 	oobBufs [][]byte
 	replies int
@@ -35,23 +48,28 @@ type udpBatch struct {
 	local   netip.AddrPort // the socket's address
 }
 
-func newUDPBatch(s *Server, conn *net.UDPConn, withOOB bool) *udpBatch {
-	b := &udpBatch{s: s, conn: conn, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
-		in: make([]ipv4.Message, udpBatchSize), out: make([]ipv4.Message, udpBatchSize),
+func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
+	b := &udpBatch{s: s, conn: conn, raw: raw, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
+		in: make([]mmsghdr, udpBatchSize), out: make([]mmsghdr, udpBatchSize),
+		inIov: make([]unix.Iovec, udpBatchSize), outIov: make([]unix.Iovec, udpBatchSize),
+		inBufs: make([][]byte, udpBatchSize), inNames: make([]sockaddr, udpBatchSize), inOOB: make([][]byte, udpBatchSize),
 		outBufs: make([][]byte, udpBatchSize), oobBufs: make([][]byte, udpBatchSize)}
-	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		b.bc = ipv6.NewPacketConn(conn)
-	} else {
-		b.bc = ipv4.NewPacketConn(conn)
-	}
 	for i := range udpBatchSize {
-		b.in[i].Buffers = [][]byte{make([]byte, udpQueryBuffer)}
+		b.inBufs[i] = make([]byte, udpQueryBuffer)
+		b.inIov[i].Base = &b.inBufs[i][0]
+		b.inIov[i].SetLen(udpQueryBuffer)
+		h := &b.in[i].hdr
+		h.Name = &b.inNames[i][0]
+		h.Iov = &b.inIov[i]
+		h.SetIovlen(1)
 		if withOOB {
-			b.in[i].OOB = make([]byte, oobSize)
+			b.inOOB[i] = make([]byte, oobSize)
+			h.Control = &b.inOOB[i][0]
 		}
 		b.outBufs[i] = make([]byte, 0, 2048)
 		b.oobBufs[i] = make([]byte, 0, oobSize)
-		b.out[i].Buffers = [][]byte{nil}
+		b.out[i].hdr.Iov = &b.outIov[i]
+		b.out[i].hdr.SetIovlen(1)
 	}
 	return b
 }
@@ -60,9 +78,14 @@ func newUDPBatch(s *Server, conn *net.UDPConn, withOOB bool) *udpBatch {
 // sent from the reading goroutine; misses get a goroutine of their own on
 // the full path, so that a slow upstream never holds the socket.
 func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
-	b := newUDPBatch(s, conn, withOOB)
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		s.log.Error("UDP socket unusable", "error", err)
+		return
+	}
+	b := newUDPBatch(s, conn, raw, withOOB)
 	for {
-		n, err := b.bc.ReadBatch(b.in, 0)
+		n, err := b.read()
 		if err != nil {
 			if s.readStops(err) {
 				return
@@ -71,44 +94,115 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 		}
 		st, start := s.state.Load(), time.Now()
 		for i := range n {
-			b.handle(st, &b.in[i], start)
+			b.handle(st, i, start)
 		}
 		b.flush()
 	}
 }
 
-// handle answers one datagram, queueing a fast reply for flush.
-func (b *udpBatch) handle(st *State, m *ipv4.Message, start time.Time) {
-	ua, ok := m.Addr.(*net.UDPAddr)
-	if !ok || m.Flags&unix.MSG_TRUNC != 0 {
+// read fills the batch: at least one datagram, waiting in the netpoller
+// when none is there.
+func (b *udpBatch) read() (int, error) {
+	for i := range b.in {
+		h := &b.in[i].hdr
+		h.Namelen = uint32(len(sockaddr{}))
+		if b.withOOB {
+			h.SetControllen(oobSize)
+		}
+		h.Flags = 0
+	}
+	var n int
+	var errno syscall.Errno
+	err := b.raw.Read(func(fd uintptr) bool {
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return false
+		}
+		n, errno = int(r), e
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	if errno != 0 {
+		return 0, errno // an ICMP error reported on the socket: the next read goes on
+	}
+	return n, nil
+}
+
+// sockaddrPort reads a sockaddr_in or sockaddr_in6.
+func sockaddrPort(sa *sockaddr, n uint32) (netip.AddrPort, bool) {
+	family := *(*uint16)(unsafe.Pointer(&sa[0]))
+	port := binary.BigEndian.Uint16(sa[2:4])
+	switch {
+	case family == unix.AF_INET && n >= unix.SizeofSockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(sa[4:8])), port), true
+	case family == unix.AF_INET6 && n >= unix.SizeofSockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(sa[8:24])), port), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// handle answers datagram i, queueing a fast reply for flush.
+func (b *udpBatch) handle(st *State, i int, start time.Time) {
+	m := &b.in[i]
+	addr, ok := sockaddrPort(&b.inNames[i], m.hdr.Namelen)
+	if !ok || m.hdr.Flags&unix.MSG_TRUNC != 0 {
 		return
 	}
 	var oob []byte
 	local := b.local
 	if b.withOOB {
-		if dst, ok := dstFromOOB(m.OOB[:m.NN]); ok {
+		if dst, ok := dstFromOOB(b.inOOB[i][:m.hdr.Controllen]); ok {
 			oob = appendSourceOOB(b.oobBufs[b.replies][:0], dst)
 			local = netip.AddrPortFrom(dst, local.Port())
 		}
 	}
-	resp := b.s.serveDatagram(st, b.conn, m.Buffers[0][:m.N], ua.AddrPort(), local, oob, start, b.outBufs[b.replies][:0], b.sc)
-	if resp == nil {
+	resp := b.s.serveDatagram(st, b.conn, b.inBufs[i][:m.n], addr, local, oob, start, b.outBufs[b.replies][:0], b.sc)
+	if len(resp) == 0 {
 		return
 	}
+	// The reply goes back to the very sockaddr the query came from.
 	out := &b.out[b.replies]
-	out.Buffers[0], out.Addr, out.OOB = resp, ua, oob
+	b.outIov[b.replies].Base = &resp[0]
+	b.outIov[b.replies].SetLen(len(resp))
+	out.hdr.Name, out.hdr.Namelen = &b.inNames[i][0], m.hdr.Namelen
+	out.hdr.Control = nil
+	out.hdr.SetControllen(0)
+	if len(oob) > 0 {
+		out.hdr.Control = &oob[0]
+		out.hdr.SetControllen(len(oob))
+	}
+	b.outBufs[b.replies] = resp[:0]
 	b.replies++
 }
 
 // flush sends the queued replies.
 func (b *udpBatch) flush() {
 	for sent := 0; sent < b.replies; {
-		k, err := b.bc.WriteBatch(b.out[sent:b.replies], 0)
-		if err != nil {
+		var k int
+		var errno syscall.Errno
+		err := b.raw.Write(func(fd uintptr) bool {
+			r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[sent])), uintptr(b.replies-sent), unix.MSG_DONTWAIT, 0, 0)
+			if e == unix.EAGAIN || e == unix.EINTR {
+				return false // the send buffer is full: wait until it drains
+			}
+			k, errno = int(r), e
+			return true
+		})
+		switch {
+		case err != nil: // the socket is closing
 			b.s.log.Debug("writing replies failed", "error", err)
-			break
+			b.replies = 0
+			return
+		case errno != 0 || k <= 0:
+			// The first reply left could not be sent (the kernel says so only
+			// for it): skip it, send the rest.
+			b.s.log.Debug("writing a reply failed", "error", errno)
+			sent++
+		default:
+			sent += k
 		}
-		sent += k
 	}
 	b.replies = 0
 }
