@@ -34,14 +34,20 @@ func siteConfig() serverConfig {
 	return c
 }
 
-// askFrom sends a UDP query from a loopback source address.
+// askFrom sends a UDP query for name's A records from a loopback source address.
 func (h *harness) askFrom(t *testing.T, from, name string) *dns.Msg {
+	t.Helper()
+	return h.exchangeFrom(t, from, question(name, dns.TypeA))
+}
+
+// exchangeFrom sends m over UDP from a loopback source address.
+func (h *harness) exchangeFrom(t *testing.T, from string, m *dns.Msg) *dns.Msg {
 	t.Helper()
 	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second,
 		Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
-	resp, _, err := c.Exchange(question(name, dns.TypeA), h.addr)
+	resp, _, err := c.Exchange(m, h.addr)
 	if err != nil {
-		t.Fatalf("query for %s from %s: %v", name, from, err)
+		t.Fatalf("query for %s from %s: %v", m.Question[0].Name, from, err)
 	}
 	return resp
 }
@@ -176,13 +182,7 @@ func (h *harness) askWithECS(t *testing.T, from, name, subnet string) *dns.Msg {
 	m := withEDNS(question(name, dns.TypeA), 1232, false)
 	ecs := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice())}
 	m.IsEdns0().Option = append(m.IsEdns0().Option, ecs)
-	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second,
-		Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
-	resp, _, err := c.Exchange(m, h.addr)
-	if err != nil {
-		t.Fatalf("query for %s from %s: %v", name, from, err)
-	}
-	return resp
+	return h.exchangeFrom(t, from, m)
 }
 
 // ecsOf is the reply's client subnet option, nil when it has none.
