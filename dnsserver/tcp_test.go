@@ -189,6 +189,19 @@ func TestPerClientCapEvictsOldestIdle(t *testing.T) {
 		}
 	}
 	evicted := func() float64 { return testutil.ToFloat64(h.metrics.TCPClosed.WithLabelValues(closedEvicted)) }
+	// owed is what the server holds against a client connection: replies
+	// not yet written (-1: not held). The client can read a reply before the
+	// server has counted it written, so the test waits for the server's view.
+	owed := func(c *dns.Conn) int32 {
+		h.srv.conns.mu.Lock()
+		defer h.srv.conns.mu.Unlock()
+		for tc := range h.srv.conns.open {
+			if tc.RemoteAddr().String() == c.LocalAddr().String() {
+				return tc.owed.Load()
+			}
+		}
+		return -1
+	}
 	open := func() float64 { return testutil.ToFloat64(h.metrics.TCPConnections) }
 
 	a, b, c := dial(), dial(), dial()
@@ -198,6 +211,9 @@ func TestPerClientCapEvictsOldestIdle(t *testing.T) {
 		}
 	}
 	busy(b)
+	dnstest.WaitFor(t, "a and c idle, b busy, as the server sees them", 2*time.Second, func() bool {
+		return owed(a) == 0 && owed(b) == 1 && owed(c) == 0
+	})
 	d := dial() // a, the oldest idle one, gives way
 	if !answered(d) {
 		t.Fatal("the fourth connection was not served")
@@ -205,6 +221,7 @@ func TestPerClientCapEvictsOldestIdle(t *testing.T) {
 	if !closedWithin(a.Conn, 2*time.Second) || evicted() != 1 {
 		t.Fatalf("the oldest idle connection was not closed (evicted %v)", evicted())
 	}
+	dnstest.WaitFor(t, "c and d idle as the server sees them", 2*time.Second, func() bool { return owed(c) == 0 && owed(d) == 0 })
 	e := dial() // b is busy: c gives way
 	if !answered(e) {
 		t.Fatal("the fifth connection was not served")
