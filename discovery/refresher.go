@@ -106,6 +106,9 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	changed := false
 	for region, targets := range byRegion {
 		found, err := r.describe(ctx, region, targets)
+		if ctx.Err() != nil {
+			return // stopping: an interrupted call is no failure
+		}
 		for _, t := range targets {
 			e, ok := found[t.id]
 			switch {
