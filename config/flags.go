@@ -23,6 +23,7 @@ var flagKinds = map[string]string{
 	"cache.negative_max_ttl": "duration", "cache.serve_stale": "duration", "cache.stale_answer_timeout": "duration",
 	"cache.stale_recheck": "duration", "access.rate_limit_qps": "float", "access.tcp_per_client": "int",
 	"tcp.idle_timeout": "duration", "tcp.write_timeout": "duration", "tcp.max_queued": "int", "log.queries": "bool",
+	"discovery.interval": "duration",
 }
 
 // typedText is a flag value kept as text after its kind accepted it.
@@ -90,6 +91,12 @@ var configFlags = []configFlag{
 	{"dnstap-version", "dnstap.version", "dnstap version string (default: s3dns and its version)", false},
 	{"dnstap-messages", "dnstap.messages", "dnstap message kinds: client_query, client_response, forwarder_query, forwarder_response", true},
 	{"endpoints", "endpoints", `endpoints as a YAML/JSON list, e.g. '[{region: eu-west-2, hostname: vpce-..., buckets: [mybucket]}]'`, false},
+	{"aws-region", "aws.region", "default AWS region of discovery and of endpoints given by vpc_endpoint_id", false},
+	{"aws-profile", "aws.profile", "AWS shared config profile for discovery", false},
+	{"aws-endpoint-url", "aws.endpoint_url", "EC2 API URL for discovery (proxies, tests)", false},
+	{"discovery-interval", "discovery.interval", "how often endpoints given by vpc_endpoint_id are looked up again", false},
+	{"sites", "sites", `sites as a YAML/JSON list, e.g. '[{name: dc, clients: [10.1.0.0/16], zone: eu-west-2a}]'`, false},
+	{"sites-trust-ecs", "sites_trust_ecs", "resolvers whose EDNS Client Subnet decides a query's site", true},
 }
 
 // RegisterFlags adds --config and one flag per configuration key to fs.

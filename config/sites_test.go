@@ -93,3 +93,26 @@ func TestTrustedECSWithoutSitesWarns(t *testing.T) {
 		t.Errorf("err %v, trusted %v, warnings %v", err, cfg.SitesTrustECS, warnings)
 	}
 }
+
+// The keys of discovery and sites are set like every other key: by
+// S3DNS_* variables and by flags, flags first.
+func TestDiscoveryAndSitesFromEnvironmentAndFlags(t *testing.T) {
+	t.Setenv("S3DNS_AWS_REGION", "eu-west-1")
+	t.Setenv("S3DNS_DISCOVERY_INTERVAL", "90s")
+	t.Setenv("S3DNS_SITES", `[{name: dc, clients: ["10.1.0.0/16"]}]`)
+	t.Setenv("S3DNS_SITES_TRUST_ECS", "10.0.0.53,10.0.1.53/32")
+	cfg, _, err := load(t, "upstreams: [127.0.0.1]\n", "--aws-region", "eu-west-2", "--aws-endpoint-url", "https://127.0.0.1:8443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AWS.Region != "eu-west-2" || cfg.AWS.EndpointURL != "https://127.0.0.1:8443" || cfg.Discovery.Interval.String() != "1m30s" {
+		t.Errorf("aws %+v, discovery %+v", cfg.AWS, cfg.Discovery)
+	}
+	if len(cfg.Sites) != 1 || cfg.Sites[0].Name != "dc" || len(cfg.SitesTrustECS) != 2 {
+		t.Errorf("sites %+v, trusted %v", cfg.Sites, cfg.SitesTrustECS)
+	}
+	flags, _, err := load(t, "upstreams: [127.0.0.1]\n", "--sites", `[{name: lab, clients: ["10.9.0.0/16"], public: true}]`, "--sites-trust-ecs", "10.0.0.9")
+	if err != nil || len(flags.Sites) != 1 || flags.Sites[0].Name != "lab" || len(flags.SitesTrustECS) != 1 {
+		t.Errorf("from flags: %+v %v %v", flags.Sites, flags.SitesTrustECS, err)
+	}
+}
