@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,18 +17,12 @@ import (
 	"github.com/s3dns/s3dns/internal/fakeec2"
 )
 
-func runCommand(args ...string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = Run(args, IO{Stdout: &out, Stderr: &errOut, Ctx: context.Background()})
-	return code, out.String(), errOut.String()
-}
-
 func TestDiscoverPrintsConfigThatValidates(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
 	api.Put(fakeec2.Endpoint{ID: "vpce-0bbbbbbbbbbbbbbbb", VPCID: fakeec2.VPC, State: "available",
 		ServiceName: "com.amazonaws.vpce.eu-west-2.vpce-svc-0123456789abcdef0"}) // a partner service
 	api.SetEnv(t)
-	code, out, errOut := runCommand("discover", "--config", filepath.Join(t.TempDir(), "none.yaml"), "--endpoint-url", api.URL, "--vpc-id", fakeec2.VPC)
+	code, out, errOut := run(t, "discover", "--config", filepath.Join(t.TempDir(), "none.yaml"), "--endpoint-url", api.URL, "--vpc-id", fakeec2.VPC)
 	if code != 0 {
 		t.Fatalf("discover exit %d: %s", code, errOut)
 	}
@@ -44,7 +36,7 @@ func TestDiscoverPrintsConfigThatValidates(t *testing.T) {
 	if err := os.WriteFile(file, []byte("upstreams: [127.0.0.1]\n"+out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := runCommand("validate", "--config", file); code != 0 {
+	if code, _, errOut := run(t, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate of discover's output: exit %d\n%s\n%s", code, errOut, out)
 	}
 	cfg, _, err := config.Load(config.Options{File: file, SearchPaths: []string{}})
@@ -65,11 +57,11 @@ func TestDiscoverSaysWhatFailed(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
 	api.SetEnv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0")
-	code, out, errOut := runCommand("discover", "--endpoint-url", api.URL)
+	code, out, errOut := run(t, "discover", "--endpoint-url", api.URL)
 	if code != 1 || out != "" || !strings.Contains(errOut, "AuthFailure") {
 		t.Errorf("bad credentials: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if code, _, errOut := runCommand("discover", "--vpc", "x"); code != 2 || !strings.Contains(errOut, "unknown flag: --vpc") {
+	if code, _, errOut := run(t, "discover", "--vpc", "x"); code != 2 || !strings.Contains(errOut, "unknown flag: --vpc") {
 		t.Errorf("unknown flag: exit %d, %q", code, errOut)
 	}
 }

@@ -49,19 +49,22 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	w := io.Stdout
 	fmt.Fprintf(w, "name: %s %s\n", name, dns.TypeToString[qtype])
 	endpoints := cfg.Endpoints
-	switch site := cfg.SiteFor(client); {
+	var site *config.Site
+	i, j, inSite := cfg.SiteOf(client)
+	switch {
 	case !client.IsValid():
 		if len(cfg.Sites) > 0 {
 			fmt.Fprintln(w, "site: none given (--client IP picks one); the top-level policy")
 		}
-	case site == nil:
+	case !inSite:
 		fmt.Fprintf(w, "site: %s is in no site's clients: the top-level policy\n", client)
 	default:
-		fmt.Fprintf(w, "site: %s (%s holds %s)%s\n", site.Name, clientPrefix(site, client), client, siteText(site))
+		site = &cfg.Sites[i]
+		fmt.Fprintf(w, "site: %s (%s holds %s)%s\n", site.Name, site.Clients[j], client, siteText(site))
 		endpoints = cfg.EndpointsFor(site)
 	}
 	m, reason, matched := zones.New(endpoints).Explain(name)
-	if site := cfg.SiteFor(client); client.IsValid() && site != nil && site.Public {
+	if site != nil && site.Public {
 		reason = "site " + site.Name + " is public: no endpoint serves it"
 	}
 	if !matched {
@@ -100,14 +103,4 @@ func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match)
 		return fmt.Sprintf("the %s records of %s (chased through the upstreams) under %s, TTL at most %s; when unresolved: %s",
 			t, e.Hostname, name, human(e.TTL), unresolvedText(e))
 	}
-}
-
-// clientPrefix is the first of site's prefixes that holds client.
-func clientPrefix(site *config.Site, client netip.Addr) netip.Prefix {
-	for _, p := range site.Clients {
-		if p.Contains(client.Unmap()) {
-			return p
-		}
-	}
-	return netip.Prefix{}
 }

@@ -92,11 +92,7 @@ func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 		fmt.Fprintf(w, "      zonal %s: %s\n", az, e.ZonalHostnames[az])
 	}
 	if len(e.Addresses) > 0 {
-		addrs := make([]string, len(e.Addresses))
-		for j, a := range e.Addresses {
-			addrs[j] = a.String()
-		}
-		fmt.Fprintf(w, "      static addresses: %s\n", strings.Join(addrs, ", "))
+		fmt.Fprintf(w, "      static addresses: %s\n", addrList(e.Addresses))
 	}
 	if h := e.Health; h != nil {
 		fmt.Fprintf(w, "      health: TCP to port %d every %s (timeout %s), down after %d failures, up after %d; with none up: %s\n",

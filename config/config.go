@@ -4,7 +4,9 @@ package config
 
 import (
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -143,6 +145,16 @@ type Endpoint struct {
 	// (name or id) whose zonal hostname answers while one of its addresses
 	// is up.
 	Zone string
+}
+
+// Hostnames are the endpoint's own names: the regional hostname (when
+// known), then the zonal ones in order.
+func (e *Endpoint) Hostnames() []string {
+	var out []string
+	if e.Hostname != "" {
+		out = append(out, e.Hostname)
+	}
+	return append(out, slices.Sorted(maps.Values(e.ZonalHostnames))...)
 }
 
 // ZonalHostname is the endpoint's zonal hostname in Zone, by AZ name or id.

@@ -16,18 +16,10 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 func nameEndpoints(p *problems, endpoints []Endpoint, raw []rawEndpoint) {
 	taken := map[string]int{}
 	for i := range endpoints {
-		name := strings.ToLower(strings.TrimSpace(raw[i].Name))
-		if name == "" {
+		if strings.TrimSpace(raw[i].Name) == "" {
 			continue
 		}
-		key := fmt.Sprintf("endpoints[%d].name", i)
-		switch first, dup := taken[name]; {
-		case !namePattern.MatchString(name):
-			p.errorf(key, "%q is not a valid name: 1–63 characters of lower-case letters, digits, dots, hyphens and underscores, starting with a letter or digit", raw[i].Name)
-		case dup:
-			p.errorf(key, "%q is already the name of endpoints[%d]", raw[i].Name, first)
-		default:
-			taken[name] = i
+		if name, ok := takeName(p, fmt.Sprintf("endpoints[%d].name", i), raw[i].Name, "endpoints", i, taken); ok {
 			endpoints[i].Name = name
 		}
 	}
@@ -46,4 +38,21 @@ func nameEndpoints(p *problems, endpoints []Endpoint, raw []rawEndpoint) {
 		taken[name] = i
 		endpoints[i].Name = name
 	}
+}
+
+// takeName checks a given name (of list[i]) and takes it in taken, where
+// names are unique; ok is false, with the error reported, when it is
+// invalid or taken.
+func takeName(p *problems, key, raw, list string, i int, taken map[string]int) (string, bool) {
+	name := strings.ToLower(strings.TrimSpace(raw))
+	switch first, dup := taken[name]; {
+	case !namePattern.MatchString(name):
+		p.errorf(key, "%q is not a valid name: 1–63 characters of lower-case letters, digits, dots, hyphens and underscores, starting with a letter or digit", raw)
+	case dup:
+		p.errorf(key, "%q is already the name of %s[%d]", raw, list, first)
+	default:
+		taken[name] = i
+		return name, true
+	}
+	return "", false
 }

@@ -80,15 +80,8 @@ func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *Endpoint) {
 		p.errorf(key+".service", "%q is not an endpoint service name (like sts, ecr.dkr or execute-api)", raw.Service)
 		return
 	}
-	for _, s3only := range []struct {
-		key string
-		set bool
-	}{{"buckets", len(raw.Buckets) > 0}, {"path_style", raw.PathStyle}, {"access_points", len(raw.AccessPoints) > 0},
-		{"control", raw.Control}, {"dualstack", raw.Dualstack}} {
-		if s3only.set {
-			p.errorf(key+"."+s3only.key, "is only for service: s3, not %q", e.Service)
-		}
-	}
+	s3Only(p, key, e.Service, map[string]bool{"buckets": len(raw.Buckets) > 0, "path_style": raw.PathStyle,
+		"access_points": len(raw.AccessPoints) > 0, "control": raw.Control, "dualstack": raw.Dualstack})
 	if len(raw.Names) == 0 {
 		names, ok := ServiceNames(e.Service, e.Region)
 		if !ok {
@@ -145,6 +138,15 @@ func checkServiceNames(p *problems, endpoints []Endpoint) {
 				continue
 			}
 			owners[n] = i
+		}
+	}
+}
+
+// s3Only reports each S3-only key that is set on a key of another service.
+func s3Only(p *problems, key, service string, set map[string]bool) {
+	for _, k := range sortedKeys(set) {
+		if set[k] {
+			p.errorf(key+"."+k, "is only for service: s3, not %q", service)
 		}
 	}
 }

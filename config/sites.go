@@ -38,25 +38,31 @@ var (
 	siteEndpointKeys = []string{"access_points", "buckets", "control", "name", "zone"}
 )
 
-// Contains reports whether the site's clients hold addr.
-func (s *Site) Contains(addr netip.Addr) bool {
-	for _, p := range s.Clients {
+// SiteOf finds the first site whose clients hold addr: its index in Sites
+// and the index of the prefix that holds it; ok is false for none. It
+// allocates nothing (the server asks it for every query).
+func (c *Config) SiteOf(addr netip.Addr) (site, prefix int, ok bool) {
+	addr = addr.Unmap().WithZone("")
+	for i := range c.Sites {
+		for j, p := range c.Sites[i].Clients {
+			if p.Contains(addr) {
+				return i, j, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// Holds reports whether one of prefixes holds addr (in any form: mapped,
+// with a zone).
+func Holds(prefixes []netip.Prefix, addr netip.Addr) bool {
+	addr = addr.Unmap().WithZone("")
+	for _, p := range prefixes {
 		if p.Contains(addr) {
 			return true
 		}
 	}
 	return false
-}
-
-// SiteFor is the first site whose clients hold addr, or nil.
-func (c *Config) SiteFor(addr netip.Addr) *Site {
-	addr = addr.Unmap().WithZone("")
-	for i := range c.Sites {
-		if c.Sites[i].Contains(addr) {
-			return &c.Sites[i]
-		}
-	}
-	return nil
 }
 
 // EndpointsFor is the endpoint list as site sees it, index for index with
@@ -110,15 +116,10 @@ func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
 	for i, r := range raw {
 		key := fmt.Sprintf("sites[%d]", i)
 		s := Site{Name: strings.ToLower(strings.TrimSpace(r.Name)), Public: r.Public}
-		switch first, dup := names[s.Name]; {
-		case s.Name == "":
+		if s.Name == "" {
 			p.errorf(key+".name", "is needed: the site's label in explain, validate and logs")
-		case !namePattern.MatchString(s.Name):
-			p.errorf(key+".name", "%q is not a valid name: 1–63 characters of lower-case letters, digits, dots, hyphens and underscores, starting with a letter or digit", r.Name)
-		case dup:
-			p.errorf(key+".name", "%q is already the name of sites[%d]", r.Name, first)
-		default:
-			names[s.Name] = i
+		} else {
+			takeName(p, key+".name", r.Name, "sites", i, names)
 		}
 		if len(r.Clients) == 0 {
 			p.errorf(key+".clients", "at least one CIDR prefix is needed")
@@ -173,16 +174,8 @@ func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []Endpoi
 	if slices.ContainsFunc(taken, func(o SiteEndpoint) bool { return o.Name == se.Name }) {
 		p.errorf(key+".name", "%q is listed twice", r.Name)
 	}
-	e := endpoints[idx]
-	if e.Service != ServiceS3 {
-		for _, s3only := range []struct {
-			key string
-			set bool
-		}{{"buckets", r.Buckets != nil}, {"access_points", r.AccessPoints != nil}, {"control", r.Control != nil}} {
-			if s3only.set {
-				p.errorf(key+"."+s3only.key, "is only for service: s3, not %q", e.Service)
-			}
-		}
+	if e := endpoints[idx]; e.Service != ServiceS3 {
+		s3Only(p, key, e.Service, map[string]bool{"buckets": r.Buckets != nil, "access_points": r.AccessPoints != nil, "control": r.Control != nil})
 	}
 	if r.Buckets != nil {
 		se.Buckets = patterns(p, key+".buckets", *r.Buckets, validBucket, "bucket name ("+bucketRule+")")

@@ -40,8 +40,8 @@ func TestSites(t *testing.T) {
 	}
 	for addr, want := range map[string]string{"10.1.9.9": "london-dc", "10.1.2.3": "london-dc", "10.2.0.1": "branch", "10.3.0.1": "dr", "10.4.0.1": ""} {
 		got := ""
-		if s := cfg.SiteFor(netip.MustParseAddr(addr)); s != nil {
-			got = s.Name
+		if i, _, ok := cfg.SiteOf(netip.MustParseAddr(addr)); ok {
+			got = cfg.Sites[i].Name
 		}
 		if got != want {
 			t.Errorf("site of %s = %q, want %q", addr, got, want)

@@ -6,6 +6,7 @@
 package discovery
 
 import (
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -40,19 +41,7 @@ type Endpoint struct {
 // Equal reports whether a and b would be answered the same.
 func (a *Endpoint) Equal(b *Endpoint) bool {
 	return a.ID == b.ID && a.Service == b.Service && a.Hostname == b.Hostname &&
-		slices.Equal(a.Addresses, b.Addresses) && sameMap(a.ZonalHostnames, b.ZonalHostnames) && sameMap(a.ZoneIDs, b.ZoneIDs)
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+		slices.Equal(a.Addresses, b.Addresses) && maps.Equal(a.ZonalHostnames, b.ZonalHostnames) && maps.Equal(a.ZoneIDs, b.ZoneIDs)
 }
 
 // zonalLabel is the first label of a zonal name:

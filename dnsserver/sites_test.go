@@ -34,6 +34,18 @@ func siteConfig() serverConfig {
 	return c
 }
 
+// siteServer serves siteConfig (changed by change, when given) with a
+// fake public DNS that also knows the zonal name.
+func siteServer(t *testing.T, change func(*serverConfig)) (*harness, *dnstest.Upstream) {
+	t.Helper()
+	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10", backup1+" 300 IN A 192.0.2.8")...)
+	c := siteConfig()
+	if change != nil {
+		c = c.with(change)
+	}
+	return startWith(t, c, up), up
+}
+
 // askFrom sends a UDP query for name's A records from a loopback source address.
 func (h *harness) askFrom(t *testing.T, from, name string) *dns.Msg {
 	t.Helper()
@@ -64,8 +76,7 @@ func summary(m *dns.Msg) []string {
 }
 
 func TestSitesGetTheirPolicy(t *testing.T) {
-	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10", backup1+" 300 IN A 192.0.2.8")...)
-	h := startWith(t, siteConfig(), up)
+	h, _ := siteServer(t, nil)
 	regional := []string{"CNAME " + vpce, "10.1.0.10", "10.1.0.11"}
 	for _, c := range []struct {
 		from, name string
@@ -93,8 +104,7 @@ func TestSitesGetTheirPolicy(t *testing.T) {
 }
 
 func TestSiteFastPathAllocatesNothing(t *testing.T) {
-	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
-	h := startWith(t, siteConfig(), up)
+	h, _ := siteServer(t, nil)
 	h.askFrom(t, "127.0.0.2", listed)
 	h.askFrom(t, "127.0.0.3", listed)
 	st, sc := h.srv.State(), newScratch()
@@ -144,8 +154,7 @@ func TestSiteZoneFallsBackToRegional(t *testing.T) {
 // A reload that moves a client prefix from one site to another changes its
 // answers at once, fast path included.
 func TestReloadMovesClientBetweenSites(t *testing.T) {
-	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
-	h := startWith(t, siteConfig(), up)
+	h, up := siteServer(t, nil)
 	h.askFrom(t, "127.0.0.4", listed)
 	if got := summary(h.askFrom(t, "127.0.0.4", listed)); !slices.Equal(got, []string{"192.0.2.7"}) {
 		t.Fatalf("before: %v", got)
@@ -161,8 +170,7 @@ func TestReloadMovesClientBetweenSites(t *testing.T) {
 }
 
 func TestSiteRequestsCounted(t *testing.T) {
-	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
-	h := startWith(t, siteConfig(), up)
+	h, _ := siteServer(t, nil)
 	h.askFrom(t, "127.0.0.2", listed)
 	h.askFrom(t, "127.0.0.2", listed)
 	h.askFrom(t, "127.0.0.4", listed)
@@ -201,12 +209,11 @@ func ecsOf(m *dns.Msg) *dns.EDNS0_SUBNET {
 // the scope the answer holds for; anyone else's is ignored, never echoed,
 // never forwarded.
 func TestSitesByClientSubnet(t *testing.T) {
-	up := dnstest.NewUpstream(t, append(publicZone, zonalA+" 60 IN A 10.1.0.10")...)
-	h := startWith(t, siteConfig().with(func(c *serverConfig) {
+	h, up := siteServer(t, func(c *serverConfig) {
 		c.SitesTrustECS = []string{"127.0.0.1/32"}
 		c.Sites = append([]map[string]any{{"name": "lab", "clients": []string{"10.20.30.0/24"}, "public": true}}, c.Sites...)
 		c.Sites[1]["clients"] = []string{"127.0.0.2/32", "10.20.0.0/16"} // london-dc, with lab inside it listed first
-	}), up)
+	})
 	zonal := []string{"CNAME " + zonalA, "10.1.0.10"}
 	regional := []string{"CNAME " + vpce, "10.1.0.10", "10.1.0.11"}
 	for _, c := range []struct {

@@ -2,9 +2,7 @@ package dnsserver
 
 import (
 	"log/slog"
-	"maps"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
@@ -59,27 +57,15 @@ func (st *State) siteFor(addr netip.Addr) (*site, uint8) {
 	if len(st.sites) == 0 {
 		return nil, 0
 	}
-	addr = addr.Unmap().WithZone("")
-	for i := range st.sites {
-		for j, p := range st.sites[i].cfg.Clients {
-			if p.Contains(addr) {
-				return &st.sites[i], st.sites[i].scopes[j]
-			}
-		}
+	i, j, ok := st.Config.SiteOf(addr)
+	if !ok {
+		return nil, 0
 	}
-	return nil, 0
+	return &st.sites[i], st.sites[i].scopes[j]
 }
 
 // trustsECS reports whether a client may speak for its clients with ECS.
-func (st *State) trustsECS(addr netip.Addr) bool {
-	addr = addr.Unmap().WithZone("")
-	for _, p := range st.Config.SitesTrustECS {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
+func (st *State) trustsECS(addr netip.Addr) bool { return config.Holds(st.Config.SitesTrustECS, addr) }
 
 // ecsScopes computes each site prefix's scope: an earlier site's prefix
 // inside it decides part of it, so the answer holds only as narrowly.
@@ -106,8 +92,8 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
 	for i, e := range cfg.Endpoints {
-		for _, h := range append([]string{e.Hostname}, slices.Collect(maps.Values(e.ZonalHostnames))...) {
-			if _, taken := hostnames[h]; h != "" && !taken {
+		for _, h := range e.Hostnames() {
+			if _, taken := hostnames[h]; !taken {
 				hostnames[h] = i
 			}
 		}
@@ -134,12 +120,4 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 
 // allowed reports whether access.allow admits addr. A link-local IPv6
 // client's zone (fe80::1%eth0) is not part of its address.
-func (st *State) allowed(addr netip.Addr) bool {
-	addr = addr.Unmap().WithZone("")
-	for _, p := range st.Config.Access.Allow {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
+func (st *State) allowed(addr netip.Addr) bool { return config.Holds(st.Config.Access.Allow, addr) }

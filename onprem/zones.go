@@ -4,10 +4,8 @@ package onprem
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -95,10 +93,8 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 			// A resolver that caches per client subnet re-asks a CNAME's
 			// target itself: asked elsewhere, it would file the chain for
 			// every site.
-			for _, h := range append([]string{e.Hostname}, slices.Sorted(maps.Values(e.ZonalHostnames))...) {
-				if h != "" {
-					add(strings.TrimSuffix(h, "."), "endpoint hostname of "+r+" (sites: answered per site)")
-				}
+			for _, h := range e.Hostnames() {
+				add(strings.TrimSuffix(h, "."), "endpoint hostname of "+r+" (sites: answered per site)")
 			}
 		}
 		split := perBucket && exactOnly[r]
