@@ -37,6 +37,7 @@ type Forwarder struct {
 	observe   func(upstream, result string, d time.Duration)
 	tap       TapFunc
 	inFlight  slots.Slots
+	maxFlight int
 }
 
 type server struct {
@@ -78,23 +79,21 @@ func (f *Forwarder) tapExchange(tcp bool, local netip.AddrPort, s *server, q, re
 }
 
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
-func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.inFlight = slots.New(n) } }
+func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.maxFlight = n } }
 
 // New returns a Forwarder for host:port addresses, each attempt bounded by timeout.
 func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
-	f := &Forwarder{timeout: timeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	f := &Forwarder{timeout: timeout, now: time.Now, log: slog.New(slog.DiscardHandler), maxFlight: DefaultMaxInFlight}
 	for _, o := range opts {
 		o(f)
 	}
+	f.inFlight = slots.New(f.maxFlight)
 	for _, a := range addrs {
 		s := &server{addr: a}
 		if ap, err := netip.ParseAddrPort(a); err == nil {
-			s.pool = newUDPPool(net.UDPAddrFromAddrPort(ap), f.now)
+			s.pool = newUDPPool(net.UDPAddrFromAddrPort(ap), f.now, f.maxFlight)
 		}
 		f.upstreams = append(f.upstreams, s)
-	}
-	if f.inFlight == nil {
-		f.inFlight = slots.New(DefaultMaxInFlight)
 	}
 	return f
 }

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,5 +62,35 @@ func TestSocketsExpire(t *testing.T) {
 	f.Exchange(context.Background(), askA("www.example."))
 	if src := u.Sources(); len(src) != 2 || src[0] == src[1] {
 		t.Fatalf("sources %v: a socket older than %v was reused", src, poolMaxAge)
+	}
+}
+
+// A burst of concurrent misses gives its sockets back for the next burst: a
+// saturated server reads its misses in batches, and closing most of a
+// batch's sockets only to open new ones for the next cost a third of a
+// miss's CPU.
+func TestBurstSocketsReused(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.Slow, 100*time.Millisecond) // every exchange of a burst in flight at once
+	f := New([]string{u.Addr}, time.Second)
+	defer f.Close()
+	const burst = 150
+	for range 2 {
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Go(func() {
+				if _, _, err := f.Exchange(context.Background(), askA("www.example.")); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	ports := map[string]bool{}
+	for _, src := range u.Sources() {
+		ports[src] = true
+	}
+	if len(ports) > burst {
+		t.Fatalf("%d source ports for two bursts of %d: the second burst did not get the first's sockets back", len(ports), burst)
 	}
 }
