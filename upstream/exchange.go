@@ -20,20 +20,19 @@ var errMismatch = errors.New("reply does not match the query")
 var udpBuffers = sync.Pool{New: func() any { b := make([]byte, dns.DefaultMsgSize); return &b }}
 
 // exchangeUDP is exchange over UDP to a resolved address, on a briefly
-// reused socket (see pool.go) and with a pooled buffer: it runs for every miss.
-func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func()) (*dns.Msg, netip.AddrPort, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(2 * time.Second)
-	}
+// reused socket (see pool.go) and with a pooled buffer, waiting until
+// deadline at most: it runs for every miss.
+func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, deadline time.Time, onSpoof func()) (*dns.Msg, netip.AddrPort, error) {
 	conn, err := pool.get()
 	if err != nil {
 		return nil, netip.AddrPort{}, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
-	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	_ = conn.SetReadDeadline(deadline)
 	// Cancelling ctx (a server shutting down) ends the wait at once.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	resp, err := readReply(conn.UDPConn, deadline, q, onSpoof)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	bp := udpBuffers.Get().(*[]byte)
+	resp, err := roundTrip(conn, *bp, q, onSpoof)
+	udpBuffers.Put(bp)
 	if !stop() || err != nil {
 		conn.Close() // never reuse a socket whose deadline the watcher may set
 	} else {
@@ -43,38 +42,18 @@ func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, onSpoof func())
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
-		return nil, local, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+		return nil, conn.local, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
 	}
-	return resp, local, nil
+	return resp, conn.local, nil
 }
 
-// readReply sends q on conn and waits for the reply with its ID and question.
-func readReply(conn *net.UDPConn, deadline time.Time, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
-	_ = conn.SetDeadline(deadline)
-	bp := udpBuffers.Get().(*[]byte)
-	defer udpBuffers.Put(bp)
-	buf := *bp
-	packed, err := q.PackBuffer(buf)
-	if err != nil {
-		return nil, err
+// reply is the datagram in buf unpacked, if it answers q.
+func reply(buf []byte, q *dns.Msg) (*dns.Msg, bool) {
+	resp := new(dns.Msg)
+	if resp.Unpack(buf) != nil || !answers(q, resp) {
+		return nil, false
 	}
-	if _, err := conn.Write(packed); err != nil {
-		return nil, err
-	}
-	for {
-		n, err := conn.Read(buf)
-		if err != nil {
-			return nil, err
-		}
-		resp := new(dns.Msg)
-		if resp.Unpack(buf[:n]) == nil && answers(q, resp) {
-			return resp, nil
-		}
-		// Garbage or a forged reply on a connected socket: keep waiting for the real one.
-		if onSpoof != nil {
-			onSpoof()
-		}
-	}
+	return resp, true
 }
 
 // exchangeTCP sends q to addr over TCP (after a truncated UDP reply) and

@@ -170,8 +170,12 @@ func (f *Forwarder) order() []*server {
 // truncated, within one timeout.
 func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Msg, string, error) {
 	addr := s.addr
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
+	// A deadline, not a context with a timer of its own: the UDP socket's
+	// read deadline is the only timer most attempts need.
+	deadline := time.Now().Add(f.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	// A shallow copy: only the ID differs, and packing leaves the sections alone.
 	copied := *q
 	m := &copied
@@ -185,12 +189,14 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 		return nil, "error", fmt.Errorf("upstream %q is not IP:port", addr)
 	}
 	asked := time.Now()
-	resp, local, err := exchangeUDP(ctx, s.pool, m, onSpoof)
+	resp, local, err := exchangeUDP(ctx, s.pool, m, deadline, onSpoof)
 	f.tapExchange(false, local, s, m, resp, asked)
 	if err == nil && resp.Truncated {
 		m.Id = dns.Id()
 		asked = time.Now()
-		resp, local, err = exchangeTCP(ctx, addr, m, onSpoof)
+		tcpCtx, cancel := context.WithDeadline(ctx, deadline)
+		resp, local, err = exchangeTCP(tcpCtx, addr, m, onSpoof)
+		cancel()
 		f.tapExchange(true, local, s, m, resp, asked)
 		if err == nil && resp.Truncated {
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -215,5 +216,42 @@ func TestOverloadFailsFast(t *testing.T) {
 	wg.Wait()
 	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); err != nil {
 		t.Fatalf("after the load: %v", err)
+	}
+}
+
+// Nothing listening on the upstream's port: the ICMP error ends the attempt
+// as an error at once, not as a timeout.
+func TestClosedPortIsAnError(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	var results []string
+	f := New([]string{addr}, 5*time.Second, WithObserver(func(_, result string, _ time.Duration) { results = append(results, result) }))
+	if _, _, err := f.Exchange(context.Background(), askA("www.example.")); !errors.Is(err, ErrAllFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(results) != 1 || results[0] != "error" {
+		t.Fatalf("results %v, want [error]", results)
+	}
+}
+
+// Cancelling the context (a server shutting down) ends an exchange waiting
+// on a silent upstream at once.
+func TestCancelEndsTheWait(t *testing.T) {
+	u := dnstest.NewUpstream(t, record)
+	u.SetMode(dnstest.Silent, 0)
+	f := New([]string{u.Addr}, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	if _, _, err := f.Exchange(ctx, askA("www.example.")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// A bound against hangs, not a performance assertion.
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Fatalf("took %v", elapsed)
 	}
 }

@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"net"
+	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -23,8 +25,10 @@ const (
 
 type pooledConn struct {
 	*net.UDPConn
-	uses int
-	born time.Time
+	raw   syscall.RawConn
+	local netip.AddrPort
+	uses  int
+	born  time.Time
 }
 
 type udpPool struct {
@@ -53,7 +57,12 @@ func (p *udpPool) get() (*pooledConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &pooledConn{UDPConn: conn, born: p.now()}, nil
+		raw, err := conn.SyscallConn()
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return &pooledConn{UDPConn: conn, raw: raw, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), born: p.now()}, nil
 	}
 }
 
