@@ -1,12 +1,10 @@
 package dnsserver
 
 import (
-	"context"
 	"fmt"
 	"runtime/debug"
 	"time"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -70,12 +68,7 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 			s.send(st, q, wire.AppendError(nil, &q.msg, rcodeServfail), write)
 		}
 	}()
-	// This query's own deadline; fetches it shares with others live as long
-	// as the server.
-	ctx, cancel := context.WithTimeout(s.ctx, st.budget)
-	defer cancel()
-	ctx = cache.WithFetchLifetime(ctx, s.ctx)
-	ans := s.resolve(ctx, st, q)
+	ans := s.resolve(st, q)
 	var resp []byte
 	if ans.entry != nil {
 		q.rcode = ans.entry.Rcode()

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"context"
 
+	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
@@ -26,7 +27,7 @@ func fromEndpoint(r endpoint.Result) answer {
 // resolve is step 4, the full path, for an admitted query whose answer was
 // not packed yet: a dispatch on the decision to the answer source that
 // owns it.
-func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
+func (s *Server) resolve(st *State, q *query) answer {
 	if s.loop.seen(q.name) {
 		// Our own probe came back: answer at once so that the loop ends here.
 		s.log.Debug("loop probe came back", "client", q.client.String(), "name", q.name)
@@ -34,20 +35,34 @@ func (s *Server) resolve(ctx context.Context, st *State, q *query) answer {
 	}
 	switch {
 	case q.matched:
+		ctx, cancel := s.budgeted(st)
+		defer cancel()
 		r := st.Endpoints.Answer(ctx, q.ep, q.match)
 		if r.Forwarded {
 			q.action = metrics.ActionForward // on_unresolved or on_unhealthy: public
 		}
 		return fromEndpoint(r)
 	case q.ownHost >= 0 && st.Endpoints.Probed(q.ownHost):
+		ctx, cancel := s.budgeted(st)
+		defer cancel()
 		return fromEndpoint(st.Endpoints.Host(ctx, q.hostQuestion(), &st.Config.Endpoints[q.ownHost], q.ownHost))
 	}
-	res, err := st.Cache.Resolve(ctx, q.ask)
+	// One fetch, bounded by the upstreams' own timeouts: no deadline (and
+	// no timer) of the query's own is needed.
+	res, err := st.Cache.Resolve(s.fetchCtx, q.ask)
 	if err != nil {
 		s.log.Debug("forwarding failed", "name", q.name, "error", err)
 		return failed(rcodeServfail)
 	}
 	return answer{entry: res.Entry, now: res.Now(), upstream: res.Upstream}
+}
+
+// budgeted is the context of a query that several fetches answer (an
+// endpoint's name and its fallback): its own deadline bounds them together,
+// while the fetches it shares with other queries live as long as the server.
+func (s *Server) budgeted(st *State) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(s.ctx, st.budget)
+	return cache.WithFetchLifetime(ctx, s.ctx), cancel
 }
 
 // hostQuestion is the query for an endpoint's own hostname as package
