@@ -59,6 +59,7 @@ type Server struct {
 	full  sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
 	fullSlots slots.Slots
+	workers   *workers
 
 	stopping atomic.Bool
 }
@@ -91,6 +92,7 @@ func New(st *State, opts Options) *Server {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.fetchCtx = cache.WithFetchLifetime(s.ctx, s.ctx)
+	s.workers = newWorkers(s.ctx)
 	s.fullSlots = slots.New(s.opts.MaxFullPath)
 	s.conns.perClient = map[netip.Addr][]*tcpConn{}
 	s.conns.open = map[*tcpConn]struct{}{}
@@ -186,17 +188,17 @@ func (s *Server) Addrs() []string {
 	return append([]string(nil), s.addrs...)
 }
 
-// goFull runs a full-path query in a goroutine of its own, or reports false
-// when MaxFullPath are already running.
+// goFull runs a full-path query on a goroutine of its own (see workers),
+// or reports false when MaxFullPath are already running.
 func (s *Server) goFull(fn func()) bool {
 	if !s.fullSlots.TryTake() {
 		return false
 	}
 	s.full.Add(1)
-	go func() {
+	s.workers.run(func() {
 		defer func() { s.fullSlots.Release(); s.full.Done() }()
 		fn()
-	}()
+	})
 	return true
 }
 
