@@ -101,7 +101,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 			dst := make([]byte, 0, 2048)
 			b.ReportAllocs()
 			for b.Loop() {
-				if h.srv.serveDatagram(st, nil, pkt, from, from, nil, time.Now(), dst, sc) == nil {
+				if h.srv.serveDatagram(st, nil, pkt, udpPeer{addr: from}, from, nil, time.Now(), dst, sc) == nil {
 					b.Fatal("missed")
 				}
 			}
@@ -128,7 +128,7 @@ func BenchmarkServeDatagramDnstap(b *testing.B) {
 	dst := make([]byte, 0, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
-		if h.srv.serveDatagram(st, nil, pkt, from, from, nil, time.Now(), dst, sc) == nil {
+		if h.srv.serveDatagram(st, nil, pkt, udpPeer{addr: from}, from, nil, time.Now(), dst, sc) == nil {
 			b.Fatal("missed")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
@@ -15,12 +16,13 @@ import (
 // queries are a few hundred bytes at most).
 const udpQueryBuffer = 4096
 
-// serveDatagram runs the flow for one datagram from addr and returns the
+// serveDatagram runs the flow for one datagram from peer and returns the
 // reply to send from the reader's batch, written into dst, or nil. A miss
 // goes to the full path, which sends its reply itself (from oob's source
 // address on a wildcard socket).
-func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr, local netip.AddrPort, oob []byte,
+func (s *Server) serveDatagram(st *State, sock *udpSocket, pkt []byte, from udpPeer, local netip.AddrPort, oob []byte,
 	start time.Time, dst []byte, sc *scratch) []byte {
+	addr := from.addr
 	q := query{proto: metrics.UDP, client: addr.Addr().Unmap(), peer: addr, local: local, start: start}
 	resp, done := s.serveFast(st, &q, pkt, dst, sc)
 	if done {
@@ -30,7 +32,10 @@ func (s *Server) serveDatagram(st *State, conn *net.UDPConn, pkt []byte, addr, l
 		return resp
 	}
 	full := q.detach(pkt, sc)
-	w := &udpReply{conn: conn, addr: addr, oob: bytes.Clone(oob)}
+	w := &udpReply{sock: sock, addr: addr, oob: bytes.Clone(oob)}
+	if from.name != nil {
+		w.name, w.namelen = *from.name, from.namelen
+	}
 	if s.goFull(func() { s.serveFull(st, full, w.write) }) {
 		return nil
 	}
@@ -51,14 +56,30 @@ func (s *Server) readStops(err error) bool {
 	return false
 }
 
-// udpReply sends one full-path reply.
-type udpReply struct {
+// udpSocket is a listening socket, with its raw form for the system calls
+// udp_linux.go makes itself.
+type udpSocket struct {
 	conn *net.UDPConn
-	addr netip.AddrPort
-	oob  []byte // the reply's source address, on a wildcard socket
+	raw  syscall.RawConn
 }
 
-func (w *udpReply) write(b []byte) error {
-	_, _, err := w.conn.WriteMsgUDPAddrPort(b, w.oob, w.addr)
-	return err
+// sockaddr holds a struct sockaddr_in or sockaddr_in6 as the kernel fills it.
+type sockaddr [28]byte
+
+// udpPeer is where a datagram came from: its address and, from the Linux
+// reader, the sockaddr the kernel gave (an IPv6 scope included).
+type udpPeer struct {
+	addr    netip.AddrPort
+	name    *sockaddr
+	namelen uint32
+}
+
+// udpReply sends one full-path reply (write: udp_linux.go, udp_other.go):
+// to the very sockaddr the query came from when there is one.
+type udpReply struct {
+	sock    *udpSocket
+	addr    netip.AddrPort
+	name    sockaddr
+	namelen uint32
+	oob     []byte // the reply's source address, on a wildcard socket
 }

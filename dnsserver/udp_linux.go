@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -21,9 +22,6 @@ type mmsghdr struct {
 	n   uint32
 }
 
-// sockaddr holds a struct sockaddr_in or sockaddr_in6 as the kernel fills it.
-type sockaddr [unix.SizeofSockaddrInet6]byte
-
 // udpBatch is one socket's reader: a batch of datagrams in, the fast
 // replies out in one batch, every buffer reused. The batches go to the
 // kernel through raw system calls (the socket is non-blocking): the
@@ -32,7 +30,7 @@ type sockaddr [unix.SizeofSockaddrInet6]byte
 // that finds nothing parks the goroutine in the netpoller as net's do.
 type udpBatch struct {
 	s       *Server
-	conn    *net.UDPConn
+	sock    *udpSocket
 	raw     syscall.RawConn
 	withOOB bool
 	in, out []mmsghdr
@@ -49,7 +47,7 @@ type udpBatch struct {
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
-	b := &udpBatch{s: s, conn: conn, raw: raw, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
+	b := &udpBatch{s: s, sock: &udpSocket{conn: conn, raw: raw}, raw: raw, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
 		in: make([]mmsghdr, udpBatchSize), out: make([]mmsghdr, udpBatchSize),
 		inIov: make([]unix.Iovec, udpBatchSize), outIov: make([]unix.Iovec, udpBatchSize),
 		inBufs: make([][]byte, udpBatchSize), inNames: make([]sockaddr, udpBatchSize), inOOB: make([][]byte, udpBatchSize),
@@ -158,7 +156,7 @@ func (b *udpBatch) handle(st *State, i int, start time.Time) {
 			local = netip.AddrPortFrom(dst, local.Port())
 		}
 	}
-	resp := b.s.serveDatagram(st, b.conn, b.inBufs[i][:m.n], addr, local, oob, start, b.outBufs[b.replies][:0], b.sc)
+	resp := b.s.serveDatagram(st, b.sock, b.inBufs[i][:m.n], udpPeer{addr, &b.inNames[i], m.hdr.Namelen}, local, oob, start, b.outBufs[b.replies][:0], b.sc)
 	if len(resp) == 0 {
 		return
 	}
@@ -206,3 +204,39 @@ func (b *udpBatch) flush() {
 	}
 	b.replies = 0
 }
+
+// write sends one full-path reply with a raw sendmsg, for the reason
+// udpBatch gives, to the sockaddr the query came from.
+func (w *udpReply) write(b []byte) error {
+	if w.namelen == 0 {
+		return errors.New("no address to reply to")
+	}
+	h := unix.Msghdr{Name: &w.name[0], Namelen: w.namelen}
+	iov := unix.Iovec{Base: &b[0]}
+	iov.SetLen(len(b))
+	h.Iov = &iov
+	h.SetIovlen(1)
+	if len(w.oob) > 0 {
+		h.Control = &w.oob[0]
+		h.SetControllen(len(w.oob))
+	}
+	var errno syscall.Errno
+	err := w.sock.raw.Write(func(fd uintptr) bool {
+		_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&h)), unix.MSG_DONTWAIT)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return false // the send buffer is full: wait until it drains
+		}
+		errno = e
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// sockaddr must hold the largest address the reader accepts.
+const _ = uint(len(sockaddr{}) - unix.SizeofSockaddrInet6)

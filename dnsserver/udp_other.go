@@ -14,6 +14,7 @@ func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
 	out := make([]byte, 0, 2048)
 	sc := newScratch()
 	local := addrPortOf(conn.LocalAddr())
+	sock := &udpSocket{conn: conn}
 	for {
 		n, addr, err := conn.ReadFromUDPAddrPort(in)
 		if err != nil {
@@ -22,11 +23,16 @@ func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
 			}
 			continue
 		}
-		resp := s.serveDatagram(s.state.Load(), conn, in[:n], addr, local, nil, time.Now(), out[:0], sc)
+		resp := s.serveDatagram(s.state.Load(), sock, in[:n], udpPeer{addr: addr}, local, nil, time.Now(), out[:0], sc)
 		if resp != nil {
 			if _, err := conn.WriteToUDPAddrPort(resp, addr); err != nil {
 				s.log.Debug("writing a reply failed", "error", err)
 			}
 		}
 	}
+}
+
+func (w *udpReply) write(b []byte) error {
+	_, _, err := w.sock.conn.WriteMsgUDPAddrPort(b, w.oob, w.addr)
+	return err
 }
