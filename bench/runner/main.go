@@ -26,6 +26,7 @@ func main() {
 	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
 	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
 	rates := flag.String("rates", "", "also run the cached workloads at these fixed rates (queries/s, comma-separated, e.g. 10000,40000)")
+	flag.IntVar(&missRate, "miss-rate", 0, "also run miss-heavy at this fixed rate (queries/s; e.g. half of its saturating rate)")
 	flag.BoolVar(&largeConfig, "large", false, "list 100,000 more exact buckets and 2,000 globs in s3dns's configuration")
 	flag.BoolVar(&withSites, "sites", false, "configure s3dns with three sites, dnsperf's address in the last (the per-site path)")
 	flag.Parse()
@@ -56,8 +57,12 @@ func main() {
 	}
 }
 
-// fixedRates (-rates) are the light loads the cached workloads also run at.
-var fixedRates []int
+// fixedRates (-rates) are the light loads the cached workloads also run at;
+// missRate (-miss-rate), when not 0, the rate miss-heavy also runs at.
+var (
+	fixedRates []int
+	missRate   int
+)
 
 func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string, withDnstap bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -142,6 +147,24 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 				rateRows = append(rateRows, r)
 				fmt.Fprintf(os.Stderr, "%-12s %-8s at %d/s: %5.1f %% CPU, p50 %.0f µs, p99 %.0f µs\n", w.name, s.name, rate, r.cpuPct, r.p50, r.p99)
 			}
+		}
+	}
+	for _, w := range workloads {
+		if w.name != "miss-heavy" || missRate <= 0 {
+			continue
+		}
+		for _, s := range servers {
+			missRun++
+			file, err := writeMissFile(out, missRun)
+			if err != nil {
+				return err
+			}
+			r, err := measureRate(s, w, file, duration, clientCPU, missRate)
+			if err != nil {
+				return err
+			}
+			rateRows = append(rateRows, r)
+			fmt.Fprintf(os.Stderr, "%-12s %-8s at %d/s: %5.1f %% CPU, p50 %.0f µs, p99 %.0f µs\n", w.name, s.name, missRate, r.cpuPct, r.p50, r.p99)
 		}
 	}
 	mem := ""
