@@ -42,8 +42,12 @@ type udpBatch struct {
 	outBufs [][]byte
 	oobBufs [][]byte
 	replies int
-	sc      *scratch
-	local   netip.AddrPort // the socket's address
+	// recv and send, bound once, and what their system calls returned.
+	recv, send func(fd uintptr) bool
+	sent, got  int
+	errno      syscall.Errno
+	sc         *scratch
+	local      netip.AddrPort // the socket's address
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
@@ -52,6 +56,7 @@ func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool
 		inIov: make([]unix.Iovec, udpBatchSize), outIov: make([]unix.Iovec, udpBatchSize),
 		inBufs: make([][]byte, udpBatchSize), inNames: make([]sockaddr, udpBatchSize), inOOB: make([][]byte, udpBatchSize),
 		outBufs: make([][]byte, udpBatchSize), oobBufs: make([][]byte, udpBatchSize)}
+	b.recv, b.send = b.recvBatch, b.sendBatch
 	for i := range udpBatchSize {
 		b.inBufs[i] = make([]byte, udpQueryBuffer)
 		b.inIov[i].Base = &b.inBufs[i][0]
@@ -109,23 +114,25 @@ func (b *udpBatch) read() (int, error) {
 		}
 		h.Flags = 0
 	}
-	var n int
-	var errno syscall.Errno
-	err := b.raw.Read(func(fd uintptr) bool {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false
-		}
-		n, errno = int(r), e
-		return true
-	})
-	if err != nil {
+	b.got, b.errno = 0, 0
+	if err := b.raw.Read(b.recv); err != nil {
 		return 0, err
 	}
-	if errno != 0 {
-		return 0, errno // an ICMP error reported on the socket: the next read goes on
+	if b.errno != 0 {
+		return 0, b.errno // an ICMP error reported on the socket: the next read goes on
 	}
-	return n, nil
+	return b.got, nil
+}
+
+// recvBatch is read's system call, bound once as recv: a closure passed
+// to RawConn.Read would be allocated on every read.
+func (b *udpBatch) recvBatch(fd uintptr) bool {
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false
+	}
+	b.got, b.errno = int(r), e
+	return true
 }
 
 // sockaddrPort reads a sockaddr_in or sockaddr_in6.
@@ -177,32 +184,34 @@ func (b *udpBatch) handle(st *State, i int, start time.Time) {
 
 // flush sends the queued replies.
 func (b *udpBatch) flush() {
-	for sent := 0; sent < b.replies; {
-		var k int
-		var errno syscall.Errno
-		err := b.raw.Write(func(fd uintptr) bool {
-			r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[sent])), uintptr(b.replies-sent), unix.MSG_DONTWAIT, 0, 0)
-			if e == unix.EAGAIN || e == unix.EINTR {
-				return false // the send buffer is full: wait until it drains
-			}
-			k, errno = int(r), e
-			return true
-		})
+	for b.sent = 0; b.sent < b.replies; {
+		b.got, b.errno = 0, 0
+		err := b.raw.Write(b.send)
 		switch {
 		case err != nil: // the socket is closing
 			b.s.log.Debug("writing replies failed", "error", err)
 			b.replies = 0
 			return
-		case errno != 0 || k <= 0:
+		case b.errno != 0 || b.got <= 0:
 			// The first reply left could not be sent (the kernel says so only
 			// for it): skip it, send the rest.
-			b.s.log.Debug("writing a reply failed", "error", errno)
-			sent++
+			b.s.log.Debug("writing a reply failed", "error", b.errno)
+			b.sent++
 		default:
-			sent += k
+			b.sent += b.got
 		}
 	}
 	b.replies = 0
+}
+
+// sendBatch is flush's system call, bound once as send (see recvBatch).
+func (b *udpBatch) sendBatch(fd uintptr) bool {
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[b.sent])), uintptr(b.replies-b.sent), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false // the send buffer is full: wait until it drains
+	}
+	b.got, b.errno = int(r), e
+	return true
 }
 
 // write sends one full-path reply with a raw sendmsg, for the reason
