@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ func main() {
 	fill := flag.Int("fill", 1_000_000, "names to fill s3dns's cache with for the memory check (0: skip)")
 	serverCPU := flag.String("server-cpu", "0", "CPU the servers are pinned to")
 	clientCPU := flag.String("client-cpu", "1", "CPU dnsperf is pinned to")
-	only := flag.String("only", "", "run only this workload (local, forward-hit, mixed, miss-heavy, tcp)")
+	only := flag.String("only", "", "run only these workloads (comma-separated: local, forward-hit, mixed, miss-heavy, tcp)")
 	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
 	rates := flag.String("rates", "", "also run the cached workloads at these fixed rates (queries/s, comma-separated, e.g. 10000,40000)")
 	flag.IntVar(&missRate, "miss-rate", 0, "also run miss-heavy at this fixed rate (queries/s; e.g. half of its saturating rate)")
@@ -33,7 +34,7 @@ func main() {
 	if *only != "" {
 		var kept []workload
 		for _, w := range workloads {
-			if w.name == *only {
+			if slices.Contains(strings.Split(*only, ","), w.name) {
 				kept = append(kept, w)
 			}
 		}
