@@ -155,9 +155,10 @@ func pointedAt(sections ...[]dns.RR) names {
 	return out
 }
 
-// keepOnly returns the records of rrs that keep picks, in a new slice.
+// keepOnly returns the records of rrs that keep picks, filtered in place:
+// the message is the fetch's own, and keep never looks at rrs.
 func keepOnly(rrs []dns.RR, keep func(dns.RR) bool) []dns.RR {
-	out := rrs[:0:0]
+	out := rrs[:0]
 	for _, rr := range rrs {
 		if keep(rr) {
 			out = append(out, rr)

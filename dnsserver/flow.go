@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
@@ -69,17 +70,29 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 		}
 	}()
 	ans := s.resolve(st, q)
+	bp := replyBuffers.Get().(*[]byte)
 	var resp []byte
 	if ans.entry != nil {
 		q.rcode = ans.entry.Rcode()
-		resp = ans.entry.Append(make([]byte, 0, 512), &q.msg, ans.now, q.limit())
+		resp = ans.entry.Append((*bp)[:0], &q.msg, ans.now, q.limit())
 	} else {
 		q.rcode = ans.rcode
-		resp = wire.AppendError(make([]byte, 0, 64), &q.msg, ans.rcode)
+		resp = wire.AppendError((*bp)[:0], &q.msg, ans.rcode)
 	}
 	q.upstream = ans.upstream
 	s.send(st, q, resp, write)
+	if cap(resp) <= maxPooledReply {
+		*bp = resp[:0]
+	}
+	replyBuffers.Put(bp)
 }
+
+// replyBuffers hold full-path replies while they are written: every writer
+// (UDP, TCP, dnstap) copies the bytes before it returns.
+var replyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledReply keeps the rare large (TCP) reply's buffer out of the pool.
+const maxPooledReply = 4096
 
 // send writes the reply, then records the query: a reply that could not be
 // written is not counted or tapped as sent.
