@@ -23,10 +23,11 @@ import (
 //  3. lookup  (lookup.go)  the fast path: a dispatch on the decision to the
 //                          source that owns the answer — endpoint.Answers.Fresh
 //                          or cache.Cache.Fresh — for one already packed.
-//  4. resolve (resolve.go) the full path, on a miss, in a goroutine of its
-//                          own: the same dispatch to endpoint.Answers.Answer /
-//                          Host or cache.Cache.Resolve, which build the answer
-//                          and keep it packed for step 3.
+//  4. resolve (resolve.go) the full path, on a miss, on a goroutine of its
+//                          own (workers.go): the same dispatch to
+//                          endpoint.Answers.Answer / Host or
+//                          cache.Cache.Resolve, which build the answer and
+//                          keep it packed for step 3.
 //  5. render  (wire)       one packed answer for this client: ID, flags,
 //                          question spelling, TTLs, OPT, truncation.
 //  6. write, then record (record.go): count, log and tap once.
