@@ -2,7 +2,9 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -29,7 +31,11 @@ type Client struct {
 
 // NewClient loads the AWS configuration (credentials are fetched on the
 // first call, not here) for s.
-func NewClient(ctx context.Context, s Settings) (*Client, error) {
+func NewClient(ctx context.Context, s Settings) (*Client, error) { return newClient(ctx, s) }
+
+// newClient is NewClient with EC2 client options on top (tests give an
+// HTTP client of their own).
+func newClient(ctx context.Context, s Settings, optFns ...func(*ec2.Options)) (*Client, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if s.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(s.Region))
@@ -44,11 +50,11 @@ func NewClient(ctx context.Context, s Settings) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set aws.region, --region or AWS_REGION")
 	}
-	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+	client := ec2.NewFromConfig(cfg, append([]func(*ec2.Options){func(o *ec2.Options) {
 		if s.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(s.EndpointURL)
 		}
-	})
+	}}, optFns...)...)
 	return &Client{ec2: client, region: cfg.Region}, nil
 }
 
@@ -78,7 +84,7 @@ func (c *Client) Endpoints(ctx context.Context, q Query) ([]Endpoint, error) {
 	var eniIDs []string
 	pages := ec2.NewDescribeVpcEndpointsPaginator(c.ec2, &ec2.DescribeVpcEndpointsInput{Filters: filters})
 	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
+		page, err := retryClosed(ctx, pages.NextPage)
 		if err != nil {
 			return nil, fmt.Errorf("DescribeVpcEndpoints: %w", err)
 		}
@@ -111,6 +117,18 @@ func (c *Client) Endpoints(ctx context.Context, q Query) ([]Endpoint, error) {
 	return found, nil
 }
 
+// retryClosed asks for a page again, once, when net/http closed the
+// connection under the response (a race in its read loop that the SDK does
+// not retry: aws/aws-sdk-go-v2#2737). Describe calls change nothing, and a
+// failed page leaves the paginator where it was.
+func retryClosed[T any](ctx context.Context, nextPage func(context.Context, ...func(*ec2.Options)) (T, error)) (T, error) {
+	page, err := nextPage(ctx)
+	if err != nil && errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+		return nextPage(ctx)
+	}
+	return page, err
+}
+
 // networkInterface is what an endpoint takes from one of its interfaces.
 type networkInterface struct {
 	zone, zoneID string
@@ -126,7 +144,7 @@ func (c *Client) interfaces(ctx context.Context, ids []string) (map[string]netwo
 	in := &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{{Name: aws.String("network-interface-id"), Values: ids}}}
 	pages := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2, in)
 	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
+		page, err := retryClosed(ctx, pages.NextPage)
 		if err != nil {
 			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
 		}

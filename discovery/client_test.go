@@ -2,16 +2,22 @@ package discovery
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/iotest"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/s3dns/s3dns/internal/fakeec2"
 )
 
-func newClient(t *testing.T, api *fakeec2.Server) *Client {
+func testClient(t *testing.T, api *fakeec2.Server) *Client {
 	t.Helper()
 	api.SetEnv(t)
 	c, err := NewClient(context.Background(), Settings{Region: "eu-west-2", EndpointURL: api.URL})
@@ -23,7 +29,7 @@ func newClient(t *testing.T, api *fakeec2.Server) *Client {
 
 func TestEndpointsFromTheAPI(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
-	c := newClient(t, api)
+	c := testClient(t, api)
 	found, err := c.Endpoints(context.Background(), Query{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +62,7 @@ func TestEndpointsByIDAndVPC(t *testing.T) {
 	other := fakeec2.S3Endpoint
 	other.ID, other.VPCID = "vpce-0ffffffffffffffff", "vpc-0other"
 	api.Put(other, fakeec2.Interface{ID: "eni-0other", Zone: "eu-west-2c", Subnet: "subnet-0ccc", Addresses: []string{"10.30.3.10", "fd00:30::10"}})
-	c := newClient(t, api)
+	c := testClient(t, api)
 	found, err := c.Endpoints(context.Background(), Query{IDs: []string{fakeec2.S3ID, "vpce-0000000000000dead"}})
 	if err != nil || len(found) != 1 || found[0].ID != fakeec2.S3ID {
 		t.Fatalf("by id (one missing): %+v, %v; want the one that exists", found, err)
@@ -72,7 +78,7 @@ func TestEndpointsByIDAndVPC(t *testing.T) {
 
 func TestAPIErrorsAreReported(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
-	c := newClient(t, api)
+	c := testClient(t, api)
 	api.Fail(http.StatusServiceUnavailable, "RequestLimitExceeded")
 	if _, err := c.Endpoints(context.Background(), Query{}); err == nil || !strings.Contains(err.Error(), "RequestLimitExceeded") {
 		t.Errorf("throttled: %v", err)
@@ -98,5 +104,41 @@ func TestShortService(t *testing.T) {
 		if s, r := shortService(in); s != want[0] || r != want[1] {
 			t.Errorf("shortService(%q) = %q, %q; want %q", in, s, r, want)
 		}
+	}
+}
+
+// closingOnce is an HTTP client whose first response body fails as
+// net/http's read loop makes it fail when it closes the connection under
+// the response (aws/aws-sdk-go-v2#2737).
+type closingOnce struct {
+	inner  *http.Client
+	closed atomic.Bool
+}
+
+func (c *closingOnce) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.inner.Do(req)
+	if err == nil && c.closed.CompareAndSwap(false, true) {
+		resp.Body.Close()
+		resp.Body = io.NopCloser(iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}))
+	}
+	return resp, err
+}
+
+// A page whose connection was closed under it is asked for again, once.
+func TestClosedConnectionRetried(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t) // AWS_MAX_ATTEMPTS=1: the SDK itself retries nothing
+	flaky := &closingOnce{inner: api.Client()}
+	c, err := newClient(context.Background(), Settings{Region: "eu-west-2", EndpointURL: api.URL},
+		func(o *ec2.Options) { o.HTTPClient = flaky })
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := c.Endpoints(context.Background(), Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 || api.Calls("DescribeVpcEndpoints") != 2 || !flaky.closed.Load() {
+		t.Fatalf("found %d endpoints in %d DescribeVpcEndpoints calls", len(found), api.Calls("DescribeVpcEndpoints"))
 	}
 }

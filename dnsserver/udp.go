@@ -16,7 +16,7 @@ import (
 // queries are a few hundred bytes at most).
 const udpQueryBuffer = 4096
 
-// serveDatagram runs the flow for one datagram from peer and returns the
+// serveDatagram runs the flow for one datagram from `from` and returns the
 // reply to send from the reader's batch, written into dst, or nil. A miss
 // goes to the full path, which sends its reply itself (from oob's source
 // address on a wildcard socket).
