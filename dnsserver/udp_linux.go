@@ -31,7 +31,6 @@ type mmsghdr struct {
 type udpBatch struct {
 	s       *Server
 	sock    *udpSocket
-	raw     syscall.RawConn
 	withOOB bool
 	in, out []mmsghdr
 	inIov   []unix.Iovec
@@ -51,7 +50,7 @@ type udpBatch struct {
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
-	b := &udpBatch{s: s, sock: &udpSocket{conn: conn, raw: raw}, raw: raw, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
+	b := &udpBatch{s: s, sock: &udpSocket{conn: conn, raw: raw}, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
 		in: make([]mmsghdr, udpBatchSize), out: make([]mmsghdr, udpBatchSize),
 		inIov: make([]unix.Iovec, udpBatchSize), outIov: make([]unix.Iovec, udpBatchSize),
 		inBufs: make([][]byte, udpBatchSize), inNames: make([]sockaddr, udpBatchSize), inOOB: make([][]byte, udpBatchSize),
@@ -115,7 +114,7 @@ func (b *udpBatch) read() (int, error) {
 		h.Flags = 0
 	}
 	b.got, b.errno = 0, 0
-	if err := b.raw.Read(b.recv); err != nil {
+	if err := b.sock.raw.Read(b.recv); err != nil {
 		return 0, err
 	}
 	if b.errno != 0 {
@@ -186,7 +185,7 @@ func (b *udpBatch) handle(st *State, i int, start time.Time) {
 func (b *udpBatch) flush() {
 	for b.sent = 0; b.sent < b.replies; {
 		b.got, b.errno = 0, 0
-		err := b.raw.Write(b.send)
+		err := b.sock.raw.Write(b.send)
 		switch {
 		case err != nil: // the socket is closing
 			b.s.log.Debug("writing replies failed", "error", err)
