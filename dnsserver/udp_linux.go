@@ -42,11 +42,12 @@ type udpBatch struct {
 	oobBufs [][]byte
 	replies int
 	// recv and send, bound once, and what their system calls returned.
-	recv, send func(fd uintptr) bool
-	sent, got  int
-	errno      syscall.Errno
-	sc         *scratch
-	local      netip.AddrPort // the socket's address
+	recv, send  func(fd uintptr) bool
+	errno       syscall.Errno // recvmmsg's, other than "nothing to read"
+	sent, wrote int
+	sendErrno   syscall.Errno
+	sc          *scratch
+	local       netip.AddrPort // the socket's address
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
@@ -87,24 +88,27 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
 	}
 	b := newUDPBatch(s, conn, raw, withOOB)
 	for {
-		n, err := b.read()
-		if err != nil {
-			if s.readStops(err) {
-				return
-			}
-			continue
+		b.errno = 0
+		err := raw.Read(b.recv)
+		if err == nil && b.errno != 0 {
+			err = b.errno // an ICMP error reported on the socket: the next read goes on
 		}
-		st, start := s.state.Load(), time.Now()
-		for i := range n {
-			b.handle(st, i, start)
+		if err != nil && s.readStops(err) {
+			return
 		}
-		b.flush()
 	}
 }
 
-// read fills the batch: at least one datagram, waiting in the netpoller
-// when none is there.
-func (b *udpBatch) read() (int, error) {
+// recvBatch reads a batch and answers it, from inside RawConn.Read; it is
+// bound once as recv, since a closure passed to Read would be allocated on
+// every read. A short batch means the socket was empty: the goroutine then
+// waits in the netpoller for the next datagram straight away, without one
+// more read that would find nothing (at a light load, one system call in
+// five) — the kernel signals every datagram that arrives after the read, so
+// none waits unseen. A full batch may leave datagrams whose one signal the
+// netpoller has already taken: it returns, and serveUDP's next Read reads
+// before it waits.
+func (b *udpBatch) recvBatch(fd uintptr) bool {
 	for i := range b.in {
 		h := &b.in[i].hdr
 		h.Namelen = uint32(len(sockaddr{}))
@@ -113,25 +117,21 @@ func (b *udpBatch) read() (int, error) {
 		}
 		h.Flags = 0
 	}
-	b.got, b.errno = 0, 0
-	if err := b.sock.raw.Read(b.recv); err != nil {
-		return 0, err
-	}
-	if b.errno != 0 {
-		return 0, b.errno // an ICMP error reported on the socket: the next read goes on
-	}
-	return b.got, nil
-}
-
-// recvBatch is read's system call, bound once as recv: a closure passed
-// to RawConn.Read would be allocated on every read.
-func (b *udpBatch) recvBatch(fd uintptr) bool {
 	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
-	if e == unix.EAGAIN || e == unix.EINTR {
+	switch {
+	case e == unix.EAGAIN || e == unix.EINTR:
 		return false
+	case e != 0:
+		b.errno = e
+		return true
 	}
-	b.got, b.errno = int(r), e
-	return true
+	n := int(r)
+	st, start := b.s.state.Load(), time.Now()
+	for i := range n {
+		b.handle(st, i, start)
+	}
+	b.flush()
+	return n == len(b.in)
 }
 
 // sockaddrPort reads a sockaddr_in or sockaddr_in6.
@@ -184,20 +184,20 @@ func (b *udpBatch) handle(st *State, i int, start time.Time) {
 // flush sends the queued replies.
 func (b *udpBatch) flush() {
 	for b.sent = 0; b.sent < b.replies; {
-		b.got, b.errno = 0, 0
+		b.wrote, b.sendErrno = 0, 0
 		err := b.sock.raw.Write(b.send)
 		switch {
 		case err != nil: // the socket is closing
 			b.s.log.Debug("writing replies failed", "error", err)
 			b.replies = 0
 			return
-		case b.errno != 0 || b.got <= 0:
+		case b.sendErrno != 0 || b.wrote <= 0:
 			// The first reply left could not be sent (the kernel says so only
 			// for it): skip it, send the rest.
-			b.s.log.Debug("writing a reply failed", "error", b.errno)
+			b.s.log.Debug("writing a reply failed", "error", b.sendErrno)
 			b.sent++
 		default:
-			b.sent += b.got
+			b.sent += b.wrote
 		}
 	}
 	b.replies = 0
@@ -209,7 +209,7 @@ func (b *udpBatch) sendBatch(fd uintptr) bool {
 	if e == unix.EAGAIN || e == unix.EINTR {
 		return false // the send buffer is full: wait until it drains
 	}
-	b.got, b.errno = int(r), e
+	b.wrote, b.sendErrno = int(r), e
 	return true
 }
 

@@ -2,7 +2,9 @@ package dnsserver
 
 import (
 	"net"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -35,5 +37,41 @@ func TestUDPReaderAllocatesNothing(t *testing.T) {
 	roundTrip()
 	if n := testing.AllocsPerRun(200, roundTrip); n != 0 {
 		t.Fatalf("%v allocations per cached UDP query", n)
+	}
+}
+
+// A burst larger than one recvmmsg batch is read whole: the reader reads
+// again after a full batch rather than waiting for a signal the kernel gave
+// once for all the datagrams queued. The burst is runts, which get no reply
+// (a reply's send would signal the socket again), and one query behind them;
+// with one P it is all queued before the netpoller wakes the reader.
+func TestUDPBurstBeyondOneBatch(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	h := start(t, baseConfig())
+	h.query(t, listed, dns.TypeA)
+	raddr, err := net.ResolveUDPAddr("udp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pkt, _ := question(listed, dns.TypeA).Pack()
+	buf := make([]byte, 2048)
+	for round := range 20 {
+		for range 3*udpBatchSize + 5 {
+			if _, err := c.Write([]byte{1, 2, 3}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Read(buf); err != nil {
+			t.Fatalf("round %d: the query behind the burst got no answer: %v", round, err)
+		}
 	}
 }
