@@ -134,7 +134,7 @@ func measure(s *server, w workload, file string, duration time.Duration, cpu str
 // run (its rusage in /proc), what was answered, and latency percentiles.
 type rateRow struct {
 	workload, server    string
-	rate                int
+	rate, run           int
 	cpuPct, qps         float64
 	lost                int
 	p50, p90, p99, p999 float64 // µs

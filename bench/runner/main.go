@@ -27,6 +27,7 @@ func main() {
 	only := flag.String("only", "", "run only these workloads (comma-separated: local, forward-hit, mixed, miss-heavy, tcp)")
 	withDnstap := flag.Bool("dnstap", false, "also measure s3dns writing dnstap CLIENT_QUERY/RESPONSE to a file")
 	rates := flag.String("rates", "", "also run the cached workloads at these fixed rates (queries/s, comma-separated, e.g. 10000,40000)")
+	flag.IntVar(&rateRuns, "rate-runs", 1, "runs per fixed rate, workload and server, the servers taking turns (the summary gives medians)")
 	flag.IntVar(&missRate, "miss-rate", 0, "also run miss-heavy at this fixed rate (queries/s; e.g. half of its saturating rate)")
 	flag.BoolVar(&largeConfig, "large", false, "list 100,000 more exact buckets and 2,000 globs in s3dns's configuration")
 	flag.BoolVar(&withSites, "sites", false, "configure s3dns with three sites, dnsperf's address in the last (the per-site path)")
@@ -59,9 +60,11 @@ func main() {
 }
 
 // fixedRates (-rates) are the light loads the cached workloads also run at;
-// missRate (-miss-rate), when not 0, the rate miss-heavy also runs at.
+// rateRuns (-rate-runs) how often each runs; missRate (-miss-rate), when not
+// 0, the rate miss-heavy also runs at.
 var (
 	fixedRates []int
+	rateRuns   int
 	missRate   int
 )
 
@@ -140,13 +143,18 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 			if w.name == "miss-heavy" || w.mode == "tcp" {
 				continue // fixed rates are about cached answers over UDP
 			}
-			for _, s := range servers {
-				r, err := measureRate(s, w, files[w.file], duration, clientCPU, rate)
-				if err != nil {
-					return err
+			// The servers take turns, so that a noisy moment of the machine
+			// falls on both rather than on one server's every run.
+			for rep := 1; rep <= rateRuns; rep++ {
+				for _, s := range servers {
+					r, err := measureRate(s, w, files[w.file], duration, clientCPU, rate)
+					if err != nil {
+						return err
+					}
+					r.run = rep
+					rateRows = append(rateRows, r)
+					fmt.Fprintf(os.Stderr, "%-12s %-8s at %d/s run %d: %5.1f %% CPU, p50 %.0f µs, p99 %.0f µs\n", w.name, s.name, rate, rep, r.cpuPct, r.p50, r.p99)
 				}
-				rateRows = append(rateRows, r)
-				fmt.Fprintf(os.Stderr, "%-12s %-8s at %d/s: %5.1f %% CPU, p50 %.0f µs, p99 %.0f µs\n", w.name, s.name, rate, r.cpuPct, r.p50, r.p99)
 			}
 		}
 	}
