@@ -50,13 +50,15 @@ type Server struct {
 	// fetchCtx is ctx for the cache: what it fetches lives as long as the server.
 	fetchCtx context.Context
 
-	mu    sync.Mutex
-	udp   []*net.UDPConn
-	tcp   []net.Listener
-	addrs []string
-	conns tcpConns
-	done  sync.WaitGroup // listener and connection goroutines
-	full  sync.WaitGroup // full-path queries in flight
+	mu  sync.Mutex
+	udp []*net.UDPConn
+	// groups are the listen addresses' UDP sockets as the readers share them.
+	groups []*udpGroup
+	tcp    []net.Listener
+	addrs  []string
+	conns  tcpConns
+	done   sync.WaitGroup // listener and connection goroutines
+	full   sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
 	fullSlots slots.Slots
 	workers   *workers
@@ -124,8 +126,14 @@ func (s *Server) Start(listen []string) error {
 	defer s.mu.Unlock()
 	for _, b := range all {
 		s.addrs = append(s.addrs, b.pcs[0].LocalAddr().String())
-		for _, pc := range b.pcs {
-			s.startUDP(pc.(*net.UDPConn), b.wildcard)
+		socks := make([]*net.UDPConn, len(b.pcs))
+		for i, pc := range b.pcs {
+			socks[i] = pc.(*net.UDPConn)
+		}
+		group := newUDPGroup(socks, s.log)
+		s.groups = append(s.groups, group)
+		for i, conn := range socks {
+			s.startUDP(conn, b.wildcard, group, i)
 		}
 		s.tcp = append(s.tcp, b.ln)
 		s.done.Add(1)
@@ -151,8 +159,8 @@ func (b bound) close() {
 	b.ln.Close()
 }
 
-// startUDP serves one UDP socket in the background.
-func (s *Server) startUDP(conn *net.UDPConn, wildcard bool) {
+// startUDP serves socket i of group in the background.
+func (s *Server) startUDP(conn *net.UDPConn, wildcard bool, group *udpGroup, i int) {
 	// Room for bursts while the reader is busy (capped by net.core.rmem_max).
 	_ = conn.SetReadBuffer(4 << 20)
 	withOOB := false
@@ -168,7 +176,7 @@ func (s *Server) startUDP(conn *net.UDPConn, wildcard bool) {
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
-		s.serveUDP(conn, withOOB)
+		s.serveUDP(conn, withOOB, group, i)
 	}()
 }
 

@@ -48,6 +48,8 @@ type udpBatch struct {
 	sendErrno   syscall.Errno
 	sc          *scratch
 	local       netip.AddrPort // the socket's address
+	group       *udpGroup      // the address's sockets; this one is number index
+	index       int
 }
 
 func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
@@ -77,16 +79,17 @@ func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool
 	return b
 }
 
-// serveUDP reads queries from one socket until Shutdown. Fast answers are
-// sent from the reading goroutine; misses get a goroutine of their own on
-// the full path, so that a slow upstream never holds the socket.
-func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool) {
+// serveUDP reads queries from socket i of group until Shutdown. Fast
+// answers are sent from the reading goroutine; misses get a goroutine of
+// their own on the full path, so that a slow upstream never holds the socket.
+func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool, group *udpGroup, i int) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		s.log.Error("UDP socket unusable", "error", err)
 		return
 	}
 	b := newUDPBatch(s, conn, raw, withOOB)
+	b.group, b.index = group, i
 	for {
 		b.errno = 0
 		err := raw.Read(b.recv)
@@ -117,6 +120,9 @@ func (b *udpBatch) recvBatch(fd uintptr) bool {
 		}
 		h.Flags = 0
 	}
+	// From here to the last reply sent the reader is busy (udpGroup): the
+	// read counts, as it is most of a saturated reader's time.
+	start := time.Now()
 	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
 	switch {
 	case e == unix.EAGAIN || e == unix.EINTR:
@@ -126,11 +132,12 @@ func (b *udpBatch) recvBatch(fd uintptr) bool {
 		return true
 	}
 	n := int(r)
-	st, start := b.s.state.Load(), time.Now()
+	st := b.s.state.Load()
 	for i := range n {
 		b.handle(st, i, start)
 	}
 	b.flush()
+	b.group.answered(b.index, n, start, time.Now())
 	return n == len(b.in)
 }
 

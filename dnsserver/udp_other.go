@@ -9,7 +9,7 @@ import (
 
 // serveUDP reads queries from one socket until Shutdown, one datagram per
 // system call: the portable form of udp_linux.go's batches.
-func (s *Server) serveUDP(conn *net.UDPConn, _ bool) {
+func (s *Server) serveUDP(conn *net.UDPConn, _ bool, _ *udpGroup, _ int) {
 	in := make([]byte, udpQueryBuffer)
 	out := make([]byte, 0, 2048)
 	sc := newScratch()

@@ -1,0 +1,88 @@
+package dnsserver
+
+import (
+	"log/slog"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The readers' reports are judged by window: the one reader's every few
+// milliseconds, spread readers' over a second.
+func TestSteerJudgesWindows(t *testing.T) {
+	pcs, ln, err := listenPair("127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound{pcs: pcs, ln: ln}.close()
+	if len(pcs) != 2 {
+		t.Fatalf("%d sockets", len(pcs))
+	}
+	g := newUDPGroup([]*net.UDPConn{pcs[0].(*net.UDPConn), pcs[1].(*net.UDPConn)}, slog.New(slog.DiscardHandler))
+	if g.fixed.Load() {
+		t.Fatal("the kernel refused the steering program")
+	}
+	t0 := time.Unix(0, g.judged.Load())
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	const ms = time.Millisecond
+	g.answered(0, 1, at(0), at(4*ms)) // the window is not over
+	if g.spread.Load() {
+		t.Fatal("spread before the window ended")
+	}
+	g.answered(0, 1, at(5*ms), at(11*ms)) // 10 ms busy of 11
+	if !g.spread.Load() {
+		t.Fatal("a reader busy 90 % of the time was left alone")
+	}
+	t1 := at(11 * ms)
+	g.answered(1, 1, t1.Add(100*ms), t1.Add(400*ms)) // the second is not over
+	g.answered(0, 1, t1.Add(900*ms), t1.Add(1000*ms))
+	if !g.spread.Load() {
+		t.Fatal("readers busy 40 % of a second together were gathered")
+	}
+	t2 := t1.Add(1000 * ms)
+	g.answered(1, 1, t2.Add(800*ms), t2.Add(1001*ms)) // 20 %
+	if g.spread.Load() {
+		t.Fatal("readers busy 20 % of a second together were left spread")
+	}
+	if got := g.readers[0].datagrams.Load() + g.readers[1].datagrams.Load(); got != 5 {
+		t.Fatalf("%d datagrams counted, want 5", got)
+	}
+}
+
+// The kernel follows the steering: one reader takes the datagrams of every
+// client while the group is gathered, and both get some once it is spread.
+func TestSteerMovesDatagrams(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	h := start(t, baseConfig())
+	g := h.srv.groups[0]
+	if len(g.socks) != 2 || g.fixed.Load() {
+		t.Fatalf("%d sockets, fixed %v", len(g.socks), g.fixed.Load())
+	}
+	fromManyPorts := func() {
+		t.Helper()
+		for range 40 {
+			c := new(dns.Client)
+			if _, _, err := c.Exchange(question(listed, dns.TypeA), h.addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fromManyPorts()
+	first, second := g.readers[0].datagrams.Load(), g.readers[1].datagrams.Load()
+	if first < 40 || second != 0 {
+		t.Fatalf("gathered: the readers read %d and %d datagrams, want all on the first", first, second)
+	}
+	if err := steer(g.socks[0], true); err != nil {
+		t.Fatal(err)
+	}
+	g.spread.Store(true)
+	g.judged.Store(time.Now().UnixNano()) // not judged again during the test
+	fromManyPorts()
+	if g.readers[0].datagrams.Load() == first || g.readers[1].datagrams.Load() == 0 {
+		t.Fatalf("spread: the readers read %d and %d more datagrams from 40 ports",
+			g.readers[0].datagrams.Load()-first, g.readers[1].datagrams.Load())
+	}
+}

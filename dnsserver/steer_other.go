@@ -1,0 +1,13 @@
+//go:build !linux
+
+package dnsserver
+
+import (
+	"errors"
+	"net"
+)
+
+// steer: elsewhere a listen address has one socket, nothing to steer.
+func steer(*net.UDPConn, bool) error {
+	return errors.New("reuseport groups are only steered on Linux")
+}
