@@ -38,8 +38,10 @@ type udpGroup struct {
 	log     *slog.Logger
 	// spread: the kernel's hash picks the socket; otherwise socket 0.
 	spread atomic.Bool
-	// judged is when the current window began (UnixNano); the reader that
-	// moves it on judges the window that ended.
+	// judged is when the current window began, in ns since epoch (on the
+	// monotonic clock: a step of the wall clock must not stall the
+	// judging); the reader that moves it on judges the window that ended.
+	epoch  time.Time
 	judged atomic.Int64
 	// fixed: the kernel refused the program; its hash spreads, always.
 	fixed atomic.Bool
@@ -53,8 +55,7 @@ type readerLoad struct {
 }
 
 func newUDPGroup(socks []*net.UDPConn, log *slog.Logger) *udpGroup {
-	g := &udpGroup{socks: socks, readers: make([]readerLoad, len(socks)), log: log}
-	g.judged.Store(time.Now().UnixNano())
+	g := &udpGroup{socks: socks, readers: make([]readerLoad, len(socks)), log: log, epoch: time.Now()}
 	if len(socks) < 2 {
 		g.fixed.Store(true)
 		return g
@@ -80,7 +81,7 @@ func (g *udpGroup) answered(i, n int, start, end time.Time) {
 		window = spreadWindow
 	}
 	began := g.judged.Load()
-	now := end.UnixNano()
+	now := int64(end.Sub(g.epoch))
 	if now-began < int64(window) || !g.judged.CompareAndSwap(began, now) {
 		return
 	}

@@ -25,7 +25,7 @@ func TestSteerJudgesWindows(t *testing.T) {
 	if g.fixed.Load() {
 		t.Fatal("the kernel refused the steering program")
 	}
-	t0 := time.Unix(0, g.judged.Load())
+	t0 := g.epoch
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	const ms = time.Millisecond
 	g.answered(0, 1, at(0), at(4*ms)) // the window is not over
@@ -79,7 +79,7 @@ func TestSteerMovesDatagrams(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.spread.Store(true)
-	g.judged.Store(time.Now().UnixNano()) // not judged again during the test
+	g.judged.Store(int64(time.Since(g.epoch))) // not judged again during the test
 	fromManyPorts()
 	if g.readers[0].datagrams.Load() == first || g.readers[1].datagrams.Load() == 0 {
 		t.Fatalf("spread: the readers read %d and %d more datagrams from 40 ports",

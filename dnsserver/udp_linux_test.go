@@ -14,16 +14,8 @@ import (
 // server (the client here allocates nothing either).
 func TestUDPReaderAllocatesNothing(t *testing.T) {
 	h := start(t, baseConfig())
-	h.query(t, listed, dns.TypeA)
-	raddr, err := net.ResolveUDPAddr("udp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.DialUDP("udp", nil, raddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	h.query(t, listed, dns.TypeA) // cached
+	c := dialUDP(t, h.addr)
 	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
 	buf := make([]byte, 2048)
 	roundTrip := func() {
@@ -48,16 +40,8 @@ func TestUDPReaderAllocatesNothing(t *testing.T) {
 func TestUDPBurstBeyondOneBatch(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	h := start(t, baseConfig())
-	h.query(t, listed, dns.TypeA)
-	raddr, err := net.ResolveUDPAddr("udp", h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.DialUDP("udp", nil, raddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	h.query(t, listed, dns.TypeA) // cached
+	c := dialUDP(t, h.addr)
 	pkt, _ := question(listed, dns.TypeA).Pack()
 	buf := make([]byte, 2048)
 	for round := range 20 {
@@ -74,4 +58,19 @@ func TestUDPBurstBeyondOneBatch(t *testing.T) {
 			t.Fatalf("round %d: the query behind the burst got no answer: %v", round, err)
 		}
 	}
+}
+
+// dialUDP is a client socket connected to addr, closed with the test.
+func dialUDP(t *testing.T, addr string) *net.UDPConn {
+	t.Helper()
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
