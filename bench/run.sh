@@ -3,7 +3,8 @@
 # one table (also written to bench/out/results.md). Loopback only; bounded in
 # time (about 5 minutes with the defaults). Needs dnsperf, unbound, taskset:
 #   apt-get install dnsperf unbound util-linux
-# Extra arguments go to the runner: -duration 10s -runs 2 -fill 1000000
+# Extra arguments go to the runner: -duration 10s -runs 2 -fill 1000000, and for
+# fixed rates -rates 10000,40000 -rate-runs 3 (bench/out/runner -h lists them all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in dnsperf unbound taskset; do
