@@ -45,6 +45,10 @@ func main() {
 		}
 		workloads = kept
 	}
+	if rateRuns < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -rate-runs: %d is not a number of runs (1 or more)\n", rateRuns)
+		os.Exit(2)
+	}
 	for _, r := range strings.Split(*rates, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(r)); err == nil && n > 0 {
 			fixedRates = append(fixedRates, n)
