@@ -31,23 +31,31 @@ func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.Slice
 
 // enablePktinfo asks the kernel for the destination address of each datagram.
 func enablePktinfo(conn *net.UDPConn) error {
+	v6 := conn.LocalAddr().(*net.UDPAddr).IP.To4() == nil
+	return setSockopt(conn, func(fd int) error {
+		if v6 {
+			// IPv4 datagrams on a dual-stack socket carry IP_PKTINFO; an
+			// IPv6-only socket refuses this, which is fine.
+			_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+			return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
+		}
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+	})
+}
+
+// setSockopt runs set on conn's descriptor.
+func setSockopt(conn *net.UDPConn, set func(fd int) error) error {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return err
 	}
-	v6 := conn.LocalAddr().(*net.UDPAddr).IP.To4() == nil
+	return control(raw, set)
+}
+
+// control runs set on a socket's descriptor and returns either error.
+func control(raw syscall.RawConn, set func(fd int) error) error {
 	var sockErr error
-	err = raw.Control(func(fd uintptr) {
-		if v6 {
-			sockErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
-			// IPv4 datagrams on a dual-stack socket carry IP_PKTINFO; an
-			// IPv6-only socket refuses this, which is fine.
-			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
-		} else {
-			sockErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
-		}
-	})
-	if err != nil {
+	if err := raw.Control(func(fd uintptr) { sockErr = set(int(fd)) }); err != nil {
 		return err
 	}
 	return sockErr
@@ -104,12 +112,5 @@ func appendCmsg(dst []byte, level, typ int32, data []byte) []byte {
 // reusePort sets SO_REUSEPORT on a socket before it is bound, so that the
 // kernel spreads queries over one reader per CPU.
 func reusePort(_, _ string, c syscall.RawConn) error {
-	var sockErr error
-	err := c.Control(func(fd uintptr) {
-		sockErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return sockErr
+	return control(c, func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
 }

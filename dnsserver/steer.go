@@ -50,7 +50,7 @@ type udpGroup struct {
 // readerLoad is one reader's share of the window, on a cache line of its own.
 type readerLoad struct {
 	busy      atomic.Int64  // ns spent answering this window
-	datagrams atomic.Uint64 // read since the start, for tests and logs
+	datagrams atomic.Uint64 // read since the start (steered groups), for tests
 	_         [48]byte
 }
 
@@ -67,15 +67,17 @@ func newUDPGroup(socks []*net.UDPConn, log *slog.Logger) *udpGroup {
 	return g
 }
 
+// steered: the group has more than one socket and the kernel took the
+// program; only then do its readers report their batches.
+func (g *udpGroup) steered() bool { return !g.fixed.Load() }
+
 // answered records a batch: n datagrams, answered between start and end.
-// Reader i calls it after every batch; at the end of a window it judges.
+// Reader i of a steered group calls it after every batch; at the end of a
+// window it judges.
 func (g *udpGroup) answered(i, n int, start, end time.Time) {
 	r := &g.readers[i]
 	r.busy.Add(int64(end.Sub(start)))
 	r.datagrams.Add(uint64(n))
-	if g.fixed.Load() {
-		return
-	}
 	window := steerWindow
 	if g.spread.Load() {
 		window = spreadWindow

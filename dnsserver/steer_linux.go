@@ -22,17 +22,8 @@ func steer(conn *net.UDPConn, spread bool) error {
 	if spread {
 		prog = byKernelHash
 	}
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var sockErr error
-	err = raw.Control(func(fd uintptr) {
-		sockErr = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF,
+	return setSockopt(conn, func(fd int) error {
+		return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF,
 			&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]})
 	})
-	if err != nil {
-		return err
-	}
-	return sockErr
 }
