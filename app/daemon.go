@@ -220,6 +220,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 // swapState puts cfg (with what discovery found) in use, handing endpoint
 // health over to the new state. d.mu is held.
 func (d *daemon) swapState(cfg *config.Config, resolver *cache.Cache) {
+	d.metrics.StartAtZero(knownSeries(cfg), d.discoveryErrors)
 	running := d.srv.State()
 	st := d.stateFor(d.withDiscovered(cfg), resolver, running.Health)
 	st.Health.Start(d.lifetime)
@@ -231,4 +232,22 @@ func (d *daemon) swapState(cfg *config.Config, resolver *cache.Cache) {
 // so that the cache can be kept across a reload.
 func sameResolver(a, b *config.Config) bool {
 	return slices.Equal(a.Upstreams, b.Upstreams) && a.UpstreamTimeout == b.UpstreamTimeout && a.Cache == b.Cache
+}
+
+// knownSeries names the labelled series cfg will produce, so that they are
+// exported at 0 before their first event.
+func knownSeries(cfg *config.Config) metrics.Known {
+	k := metrics.Known{Upstreams: cfg.Upstreams}
+	for _, e := range cfg.Endpoints {
+		if e.Health != nil {
+			k.Probed = append(k.Probed, e.Name)
+		}
+		if e.VPCEndpointID != "" {
+			k.Discovered = append(k.Discovered, e.Name)
+		}
+	}
+	for _, s := range cfg.Sites {
+		k.Sites = append(k.Sites, s.Name)
+	}
+	return k
 }

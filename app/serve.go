@@ -69,6 +69,7 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	metrics.RegisterReadiness(reg, func() bool { ok, _ := d.ready.Ready(); return ok },
 		func() bool { return d.ready.Blocked(loopBlocker) })
 	d.discoveryErrors = metrics.RegisterDiscovery(reg, d.discoveryAges)
+	d.metrics.StartAtZero(knownSeries(cfg), d.discoveryErrors)
 	d.setTap(cfg.Dnstap)
 	resolver := d.resolverFor(cfg)
 	d.resolver.Store(resolver)

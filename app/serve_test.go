@@ -299,3 +299,55 @@ func TestListenChangeNeedsRestart(t *testing.T) {
 		t.Fatalf("after the listen change: %v %v", resp, err)
 	}
 }
+
+// Every labelled series whose label values the configuration names exists
+// from the start, at 0, so that rate() and absent() in alerts see it before
+// its first event (issue 30, item 7): upstream results, health probes, site
+// requests, discovery errors; and dnstap drops while dnstap is on.
+func TestSeriesExistBeforeTheirFirstEvent(t *testing.T) {
+	up := dnstest.FreeAddr(t) // never asked: nothing is queried
+	// Static credentials and no instance metadata: nothing leaves loopback.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s3dns.yaml")
+	body := fmt.Sprintf(`upstreams: [%q]
+aws: {region: eu-west-2, endpoint_url: "http://127.0.0.1:1"}
+discovery: {interval: 1h}
+dnstap: {file: %q}
+sites:
+  - {name: london-dc, clients: ["10.1.0.0/16"]}
+endpoints:
+  - name: s3-london
+    region: eu-west-2
+    hostname: vpce-1-a.s3.eu-west-2.vpce.amazonaws.com
+    buckets: [stable]
+    health: {interval: 1h}
+  - name: s3-found
+    region: eu-west-2
+    vpc_endpoint_id: vpce-0a1b2c3d4e5f67890
+    buckets: [other]
+`, up, filepath.Join(dir, "tap.dnstap"))
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := serveInProcess(t, file)
+	for _, sample := range []string{
+		`s3dns_upstream_requests_total{result="timeout",upstream="` + up + `"}`,
+		`s3dns_upstream_requests_total{result="success",upstream="` + up + `"}`,
+		`s3dns_endpoint_probes_total{endpoint="s3-london",result="failure"}`,
+		`s3dns_site_requests_total{action="endpoint",site="london-dc"}`,
+		`s3dns_site_requests_total{action="forward",site="london-dc"}`,
+		`s3dns_dnstap_dropped_total`,
+	} {
+		if line := r.metric(t, sample); line != sample+" 0" {
+			t.Errorf("%s: got %q, want it at 0", sample, line)
+		}
+	}
+	// Discovery against a port nobody listens on may have failed already:
+	// the series exists either way.
+	if line := r.metric(t, `s3dns_discovery_errors_total{endpoint="s3-found"}`); line == "" {
+		t.Error("s3dns_discovery_errors_total{endpoint=\"s3-found\"} is missing")
+	}
+}

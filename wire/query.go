@@ -168,9 +168,7 @@ func Parse(b []byte) (q Query, p Problem) {
 			q.TSIG = b[start:off]
 		}
 	}
-	if off != len(b) {
-		p = worst(p, Malformed)
-	}
+	// Bytes after the last record are ignored, as Unbound and BIND do.
 	return q, p
 }
 
@@ -216,6 +214,9 @@ func (q *Query) optionFine(code uint16, data []byte) bool {
 	case optionCookie:
 		return len(data) == 8 || len(data) >= 16 && len(data) <= 40
 	case optionECS:
+		if q.HasECS {
+			return true // a second client subnet: the first decides, as BIND does
+		}
 		if !ecsFine(data) {
 			return false
 		}

@@ -1,14 +1,24 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/miekg/dns"
+)
 
 // AppendError writes an error reply to q: its ID, opcode, RD and CD, the
 // question when one parsed, no records, and an OPT when the query had one.
-// rcode may be an extended one (BADVERS), which needs that OPT.
+// rcode may be an extended one (BADVERS), which needs that OPT. RA is set
+// except on FORMERR and NOTIMP (AA and AD never are), as BIND and Unbound
+// answer a query they could not read or do not implement.
 func AppendError(dst []byte, q *Query, rcode int) []byte {
 	start := len(dst)
+	flags := bitQR | q.Flags&(maskOp|bitRD|bitCD) | uint16(rcode&0xf)
+	if rcode != dns.RcodeFormatError && rcode != dns.RcodeNotImplemented {
+		flags |= bitRA
+	}
 	dst = binary.BigEndian.AppendUint16(dst, q.ID)
-	dst = binary.BigEndian.AppendUint16(dst, bitQR|bitRA|q.Flags&(maskOp|bitRD|bitCD)|uint16(rcode&0xf))
+	dst = binary.BigEndian.AppendUint16(dst, flags)
 	if q.Name == nil {
 		dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 	} else {

@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -51,8 +53,25 @@ func TestParse(t *testing.T) {
 			t.Fatalf("accepted a query cut at %d bytes", cut)
 		}
 	}
-	if _, p := Parse(append(valid, 0)); p != Malformed {
-		t.Fatalf("trailing bytes: %v", p)
+	// Trailing bytes after the last record are ignored, as Unbound and
+	// BIND do: the query is answered.
+	if got, p := Parse(append(valid, 0, 1, 2)); p != Fine || got.Qtype != dns.TypeAAAA || !got.HasOPT {
+		t.Fatalf("trailing bytes: %+v %v", got, p)
+	}
+}
+
+// Two client subnet options: the first decides and the second is not even
+// checked, as BIND takes the first.
+func TestParseTwoECSOptionsTakesTheFirst(t *testing.T) {
+	m := new(dns.Msg)
+	m.SetQuestion("a.example.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	first := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.ParseIP("10.1.2.0").To4()}
+	second := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 16, Address: net.ParseIP("10.3.0.0").To4()}
+	m.IsEdns0().Option = append(m.IsEdns0().Option, first, second)
+	got, p := Parse(pack(t, m))
+	if p != Fine || !got.HasECS || got.ECSSource != 24 || got.ECSAddr() != netip.MustParseAddr("10.1.2.0") {
+		t.Fatalf("two ECS options: %+v %v", got, p)
 	}
 }
 
@@ -124,6 +143,20 @@ func TestAppendError(t *testing.T) {
 	if got.Id != req.Id || !got.Response || got.Opcode != dns.OpcodeStatus || !got.RecursionDesired || !got.CheckingDisabled ||
 		got.Rcode != dns.RcodeBadVers || len(got.Question) != 1 || opt == nil || !opt.Do() || opt.UDPSize() != MaxUDPSize {
 		t.Fatalf("reply %v", &got)
+	}
+	if !got.RecursionAvailable {
+		t.Fatalf("BADVERS without RA: %v", &got)
+	}
+	// FORMERR and NOTIMP clear RA (AA and AD are never set), as BIND and
+	// Unbound do; REFUSED and SERVFAIL keep it.
+	q.Flags |= 1<<10 | 1<<7 | 1<<5 // AA, RA, AD as a client might send them
+	for rcode, ra := range map[int]bool{dns.RcodeFormatError: false, dns.RcodeNotImplemented: false,
+		dns.RcodeRefused: true, dns.RcodeServerFailure: true} {
+		if err := got.Unpack(AppendError(nil, &q, rcode)); err != nil || got.Rcode != rcode ||
+			got.RecursionAvailable != ra || got.Authoritative || got.AuthenticatedData {
+			t.Fatalf("%s: RA %v AA %v AD %v, want RA %v: %v", dns.RcodeToString[rcode], got.RecursionAvailable,
+				got.Authoritative, got.AuthenticatedData, ra, err)
+		}
 	}
 	q.Name = nil // the question did not parse
 	if err := got.Unpack(AppendError(nil, &q, dns.RcodeFormatError)); err != nil || len(got.Question) != 0 || got.Rcode != dns.RcodeFormatError {
