@@ -149,6 +149,7 @@ func (s *Server) decide(st *State, q *query, sc *scratch) string {
 			q.ownHost = i
 		}
 	}
+	q.siteIndependent(st, name)
 	if q.matched {
 		q.ep = endpoint.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts(), Site: siteID}
 	} else {
@@ -173,11 +174,24 @@ func (q *query) siteOf(st *State) *site {
 		case q.msg.ECSSource == 0:
 			scope = 0 // the client asked not to be told apart (§7.1.2)
 		case s == nil:
-			scope = q.msg.ECSSource // no site: as narrow as what was sent
+			// No site: as narrow as what was sent, and never so wide that
+			// a site's prefix inside the subnet shares the answer (§7.2.1).
+			scope = st.noSiteScope(netip.PrefixFrom(addr, int(q.msg.ECSSource)))
 		}
 		q.msg.ECSScope = scope
 	}
 	return s
+}
+
+// siteIndependent narrows a trusted forwarder's ECS scope to 0 for a name
+// whose answer no site policy can change: forwarded alike for every site,
+// its answer holds for every client (RFC 7871 §7.2.1), so that a resolver
+// keeps one copy of it, not one per site.
+func (q *query) siteIndependent(st *State, name string) {
+	if !q.msg.EchoECS || q.matched || q.ownHost >= 0 || st.anyPolicyMatches(name) {
+		return
+	}
+	q.msg.ECSScope = 0
 }
 
 // dotted is the lower-case dotted question name, valid until sc is reused.

@@ -225,6 +225,8 @@ func TestSitesByClientSubnet(t *testing.T) {
 		{"127.0.0.1", "10.20.7.0/24", zonal, 24},                  // london-dc's /16, but lab's /24 inside it
 		{"127.0.0.1", "10.20.30.0/24", []string{"192.0.2.7"}, 24}, // lab: public
 		{"127.0.0.1", "10.99.0.0/24", regional, 24},               // no site: as narrow as sent
+		{"127.0.0.1", "10.0.0.0/8", regional, 24},                 // no site, but lab's /24 and london-dc's /16 inside: never wider than lab's
+		{"127.0.0.1", "10.20.0.0/15", zonal, 24},                  // london-dc by address; lab inside: kept for this exact subnet
 		{"127.0.0.1", "0.0.0.0/0", regional, 0},                   // the client opted out: the forwarder's own site (none)
 		{"127.0.0.5", "127.0.0.2/32", regional, -1},               // untrusted: its own address decides, nothing echoed
 		{"127.0.0.3", "127.0.0.2/32", []string{"192.0.2.7"}, -1},  // untrusted branch client: branch policy
@@ -240,6 +242,25 @@ func TestSitesByClientSubnet(t *testing.T) {
 				t.Errorf("from %s: ECS echoed to an untrusted client: %v", c.from, ecs)
 			case c.scope >= 0 && (ecs == nil || int(ecs.SourceScope) != c.scope || ecs.Address.String() != netip.MustParsePrefix(c.subnet).Addr().String()):
 				t.Errorf("from %s with ECS %s: reply's ECS %v, want the subnet back with scope %d", c.from, c.subnet, ecs, c.scope)
+			}
+		}
+	}
+	// A name no site's policy touches is answered alike for every site:
+	// scope 0, one copy in the resolver's cache. A name some policy touches
+	// keeps the site's scope even where this site forwards it.
+	for _, c := range []struct {
+		subnet, name string
+		scope        int
+	}{
+		{"127.0.0.2/32", unlisted, 0},  // london-dc, a forwarded name no policy lists
+		{"10.99.0.0/24", unlisted, 0},  // no site
+		{"127.0.0.3/32", listed, 32},   // branch forwards it, the top level does not
+		{"127.0.0.4/32", backup1, 32},  // dr forwards it, branch does not
+		{"10.20.30.0/24", unlisted, 0}, // lab (public) and a name nobody lists
+	} {
+		for round := 0; round < 2; round++ {
+			if ecs := ecsOf(h.askWithECS(t, "127.0.0.1", c.name, c.subnet)); ecs == nil || int(ecs.SourceScope) != c.scope {
+				t.Errorf("%s with ECS %s (round %d): reply's ECS %v, want scope %d", c.name, c.subnet, round, ecs, c.scope)
 			}
 		}
 	}

@@ -64,6 +64,37 @@ func (st *State) siteFor(addr netip.Addr) (*site, uint8) {
 	return &st.sites[i], st.sites[i].scopes[j]
 }
 
+// noSiteScope is the ECS scope of a no-site answer for the client subnet
+// sent: its own length, or the longest site prefix inside it. Shorter, a
+// resolver would hand the no-site answer to that site's clients; longer
+// than the source, it keeps the answer for this exact subnet only (RFC 7871
+// §7.3.1).
+func (st *State) noSiteScope(sent netip.Prefix) uint8 {
+	bits := sent.Bits()
+	for _, s := range st.sites {
+		for _, p := range s.cfg.Clients {
+			if p.Bits() > bits && sent.Contains(p.Addr()) {
+				bits = p.Bits()
+			}
+		}
+	}
+	return uint8(bits)
+}
+
+// anyPolicyMatches reports whether the top-level policy or any site's
+// matches name: only then can the answer differ from one site to another.
+func (st *State) anyPolicyMatches(name string) bool {
+	if _, ok := st.Matcher.Match(name); ok {
+		return true
+	}
+	for i := range st.sites {
+		if _, ok := st.sites[i].matcher.Match(name); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // trustsECS reports whether a client may speak for its clients with ECS.
 func (st *State) trustsECS(addr netip.Addr) bool { return config.Holds(st.Config.SitesTrustECS, addr) }
 

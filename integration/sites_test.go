@@ -86,6 +86,44 @@ func TestSitesThroughUnboundClientSubnet(t *testing.T) {
 	}
 }
 
+// One query whose client subnet holds site prefixes cannot poison the
+// sites' answers in a resolver that caches per subnet (issue 30, item 1):
+// a client hands Unbound ECS 127.0.0.0/24, which holds both sites' /32s;
+// s3dns answers it for no site with a scope that keeps the answer to that
+// exact subnet, so each site's clients still get their own answer.
+func TestWideClientSubnetDoesNotLeakThroughUnbound(t *testing.T) {
+	public := sitesPublicDNS(t)
+	cfg := fileConfig{Upstreams: []string{public.Addr}, UpstreamTimeout: "1s", Endpoints: []endpoint{zonedEndpoint},
+		Sites: []site{{Name: "london-dc", Clients: []string{"127.0.0.2/32"}, Zone: "eu-west-2a"},
+			{Name: "dr", Clients: []string{"127.0.0.3/32"}, Public: true}},
+		SitesTrustECS: []string{"127.0.0.1/32"}}
+	file := writeConfig(t, cfg)
+	s := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	server, zones := splitUnbound(export(t, "--format", "unbound", "--config", file, "--server", s.dns))
+	unbound := startUnbound(t, public.Addr, server, zones)
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(listedName), dns.TypeA)
+	m.SetEdns0(1232, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1,
+		SourceNetmask: 24, Address: net.ParseIP("127.0.0.0").To4()})
+	c := &dns.Client{Timeout: 10 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.9")}}}
+	resp, _, err := c.Exchange(m, unbound.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := chain(resp); !slices.Equal(got, regionalChain) {
+		t.Fatalf("the wide subnet's own answer: %v, want %v", got, regionalChain)
+	}
+	for _, c := range []struct {
+		from string
+		want []string
+	}{{"127.0.0.3", publicAnswer}, {"127.0.0.2", zonalChain}} {
+		if got := chain(askFrom(t, c.from, unbound.addr, listedName)); !slices.Equal(got, c.want) {
+			t.Errorf("client %s through Unbound after the wide subnet: %v, want %v", c.from, got, c.want)
+		}
+	}
+}
+
 // A client subnet from a sender s3dns does not trust is ignored.
 func TestUntrustedClientSubnetIgnored(t *testing.T) {
 	digPath := requireTool(t, "dig", "dnsutils")
