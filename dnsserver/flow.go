@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -98,7 +99,10 @@ const maxPooledReply = 4096
 // send writes the reply, then records the query: a reply that could not be
 // written is not counted or tapped as sent.
 func (s *Server) send(st *State, q *query, resp []byte, write func([]byte) error) {
-	if err := write(resp); err != nil {
+	switch err := write(resp); {
+	case errors.Is(err, errRecorded):
+		return // the TCP writer records it once the reply is written
+	case err != nil:
 		s.log.Debug("writing reply failed", "client", q.client.String(), "error", err)
 		resp = nil
 	}

@@ -116,14 +116,18 @@ func TestPartialReplyEndsConnection(t *testing.T) {
 	if resp := h.ask(t, "tcp", question(listed, dns.TypeA)); len(resp.Answer) != 3 {
 		t.Fatalf("another client: %v", resp)
 	}
-	// Item 7: the reply whose write failed is counted as a request, never
-	// as a response sent (nor tapped as one).
-	dnstest.WaitFor(t, "exactly one request without a response", 5*time.Second, func() bool {
-		return total(t, h.metrics.Requests)-total(t, h.metrics.Responses) == 1
-	})
+	// Item 7: every query is recorded once its reply's fate is known; the
+	// replies that were not written whole (the one cut short and those
+	// queued behind it) are counted as requests, never as responses sent
+	// (nor tapped as such).
+	dnstest.WaitFor(t, "every query recorded", 5*time.Second, func() bool { return total(t, h.metrics.Requests) == 52 })
+	unsent := total(t, h.metrics.Requests) - total(t, h.metrics.Responses)
 	whole := readFrames(t, conn, bigName, 50)
 	if whole >= 50 {
 		t.Fatalf("all %d replies arrived: the client was expected to stall the server", whole)
+	}
+	if unsent < 1 || unsent > 50-float64(whole) {
+		t.Fatalf("%v requests without a response; the client read %d of 50 whole", unsent, whole)
 	}
 	dnstest.WaitFor(t, "no TCP connection open", 5*time.Second, func() bool { return testutil.ToFloat64(h.metrics.TCPConnections) == 0 })
 }
@@ -140,6 +144,10 @@ func TestClientThatNeverReads(t *testing.T) {
 	}{
 		{"writes stall", map[string]any{"write_timeout": "300ms", "max_queued": 1000}, closedWriteFailed},
 		{"replies queue up", map[string]any{"write_timeout": "1m", "max_queued": 4}, closedQueueFull},
+		// Above the 32 queries a connection may have in flight (issue 30,
+		// item 5): the reader keeps reading while a write waits, so the
+		// queue can reach what tcp.max_queued says.
+		{"more replies queue up than queries may be in flight", map[string]any{"write_timeout": "1m", "max_queued": 100}, closedQueueFull},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			up := dnstest.NewUpstream(t, append([]string{bigTXT(bigName, 63000)}, publicZone...)...)
@@ -170,5 +178,75 @@ func TestClientThatNeverReads(t *testing.T) {
 			dnstest.WaitFor(t, "the connection closed ("+c.reason+")", 10*time.Second, func() bool { return closed() == 1 })
 			dnstest.WaitFor(t, "no TCP connection open", 5*time.Second, func() bool { return testutil.ToFloat64(h.metrics.TCPConnections) == 0 })
 		})
+	}
+}
+
+// frame packs m with its TCP length prefix.
+func frame(t *testing.T, m *dns.Msg) []byte {
+	t.Helper()
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)
+}
+
+// A connection with a query in flight is not idle (RFC 7766 §6.2.3): a
+// second query sent after the idle timeout, while the first still waits for
+// its upstream, is read and answered; the idle clock starts with the last
+// reply, and the close that ends it is orderly (FIN), never a reset that
+// would discard replies the client has not read (issue 30, item 3).
+func TestIdleTimeoutOnlyWithNothingInFlight(t *testing.T) {
+	const slowName = "slow.example."
+	up := dnstest.NewUpstream(t, append([]string{slowName + " 60 IN A 192.0.2.9"}, publicZone...)...)
+	up.DelayName(slowName, 1500*time.Millisecond)
+	h := startWith(t, baseConfig().with(func(c *serverConfig) {
+		c.TCP, c.UpstreamTimeout = map[string]any{"idle_timeout": "600ms"}, "3s"
+	}), up)
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	slow := question(slowName, dns.TypeA)
+	slow.Id = 1
+	start := time.Now()
+	if _, err := conn.Write(frame(t, slow)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(900 * time.Millisecond) // past the idle timeout, the first query still upstream
+	second := question(unlisted, dns.TypeA)
+	second.Id = 2
+	if _, err := conn.Write(frame(t, second)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := map[uint16]bool{}
+	for range 2 {
+		var length [2]byte
+		if _, err := io.ReadFull(conn, length[:]); err != nil {
+			t.Fatalf("after %v, with replies %v: %v", time.Since(start), got, err)
+		}
+		b := make([]byte, binary.BigEndian.Uint16(length[:]))
+		if _, err := io.ReadFull(conn, b); err != nil {
+			t.Fatal(err)
+		}
+		var m dns.Msg
+		if err := m.Unpack(b); err != nil || len(m.Answer) == 0 {
+			t.Fatalf("reply: %v %v", &m, err)
+		}
+		got[m.Id] = true
+	}
+	if !got[1] || !got[2] {
+		t.Fatalf("replies %v, want both", got)
+	}
+	answered := time.Now()
+	// Then idle: closed in order once the idle timeout passes.
+	n, err := conn.Read(make([]byte, 1))
+	if n != 0 || err != io.EOF {
+		t.Fatalf("after the last reply: %d bytes, %v; want an orderly close (EOF)", n, err)
+	}
+	if idle := time.Since(answered); idle < 300*time.Millisecond {
+		t.Fatalf("closed %v after the last reply: the idle clock did not start there", idle)
 	}
 }
