@@ -82,4 +82,3 @@ func (t *tcpConns) closeAll() {
 		c.Close()
 	}
 }
-
