@@ -1,41 +1,34 @@
 package cache
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
 )
 
-// scrub drops what an upstream reply says beyond the question, before it
-// is cached or seen by a client (RFC 2181 §5.4.1, RFC 5452 §6), as Unbound
-// and BIND do:
+// scrub makes an upstream reply as minimal as Unbound's and BIND's
+// (Unbound's minimal-responses, its default), before it is cached or seen
+// by a client (RFC 2181 §5.4.1, RFC 5452 §6):
 //   - answer: records owned by the question name or a name its CNAME/DNAME
 //     chain leads to, of the asked type (any, for ANY), CNAME, DNAME or
-//     RRSIG; a DNAME where it applies to a name of the chain;
-//   - authority: SOA and NS records of an ancestor of a chain name (the zone
-//     of the answer), and other records (NSEC, NSEC3, DS, RRSIG) inside such
-//     a zone, or owned by a chain name when there is none;
-//   - additional: records inside the zone of the answer, owned by a chain
-//     name, or addresses of a name a kept NS, MX or SRV record points at.
+//     RRSIG; a DNAME where it applies to a name of the chain, with the
+//     CNAME it stands for synthesized when the upstream left it out (RFC
+//     6672 §3.4: a stub that knows no DNAME still gets the address); no
+//     other data beside a CNAME at the same name (RFC 2181 §10.1);
+//   - authority: for a negative answer (NXDOMAIN, NODATA) the SOA of a zone
+//     that holds a chain name and the proofs inside such a zone (NSEC,
+//     NSEC3, RRSIG); for a positive one only such proofs (a wildcard's);
+//     never NS records, of the zone or of an ancestor;
+//   - additional: nothing but the OPT.
 //
 // An upstream can then not plant records for other names in the cache, or
 // in a client's, through an answer that merely carries them.
 func scrub(m *dns.Msg, qname string, qtype uint16) {
 	chain := answerChain(m, qname, qtype)
-	var zones []string
-	m.Ns = keepOnly(m.Ns, func(rr dns.RR) bool {
-		h := rr.Header()
-		if h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS {
-			// The root is no zone of an answer to anything but the root: it
-			// would make every name "inside".
-			if (h.Name != "." || chain.has(".")) && chain.hasDescendantOf(h.Name) {
-				zones = append(zones, h.Name)
-				return true
-			}
-			return false
-		}
-		return true // judged once the zones are known
-	})
+	m.Answer = withoutBesideCNAME(m.Answer)
+	m.Answer = withSynthesizedCNAMEs(m.Answer, chain)
+	zones := zonesOf(m, chain)
 	inZone := func(name string) bool {
 		for _, z := range zones {
 			if dns.IsSubDomain(z, name) {
@@ -44,27 +37,141 @@ func scrub(m *dns.Msg, qname string, qtype uint16) {
 		}
 		return false
 	}
+	positive := m.Rcode == dns.RcodeSuccess && answers(m.Answer, chain, qtype)
 	m.Ns = keepOnly(m.Ns, func(rr dns.RR) bool {
 		h := rr.Header()
-		return h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS || inZone(h.Name) || chain.has(h.Name)
-	})
-	targets := pointedAt(m.Answer, m.Ns)
-	m.Extra = keepOnly(m.Extra, func(rr dns.RR) bool {
-		h := rr.Header()
-		switch {
-		case h.Rrtype == dns.TypeOPT, inZone(h.Name), chain.has(h.Name):
-			return true
-		case h.Rrtype == dns.TypeA, h.Rrtype == dns.TypeAAAA, h.Rrtype == dns.TypeRRSIG:
-			return targets[strings.ToLower(h.Name)]
+		switch h.Rrtype {
+		case dns.TypeSOA:
+			return !positive && slices.Contains(zones, strings.ToLower(h.Name))
+		case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+			return inZone(h.Name) || chain.has(h.Name)
 		}
 		return false
 	})
+	m.Extra = keepOnly(m.Extra, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeOPT })
+}
+
+// zonesOf lists the zones of the answer: those whose SOA or NS the
+// authority section names and that hold a name of the chain, and the
+// signers of the answer's signatures. The root counts only for the root.
+func zonesOf(m *dns.Msg, chain names) []string {
+	var zones []string
+	add := func(name string) {
+		name = strings.ToLower(name)
+		if (name != "." || chain.has(".")) && chain.hasDescendantOf(name) && !slices.Contains(zones, name) {
+			zones = append(zones, name)
+		}
+	}
+	for _, rr := range m.Ns {
+		if h := rr.Header(); h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS {
+			add(h.Name)
+		}
+	}
+	for _, rr := range m.Answer {
+		if sig, ok := rr.(*dns.RRSIG); ok && dns.IsSubDomain(sig.SignerName, sig.Hdr.Name) {
+			add(sig.SignerName)
+		}
+	}
+	return zones
+}
+
+// answers reports whether the answer holds data of the asked type at a
+// name of the chain: the question answered, not a NODATA behind a CNAME.
+func answers(answer []dns.RR, chain names, qtype uint16) bool {
+	for _, rr := range answer {
+		h := rr.Header()
+		if chain.has(h.Name) && (h.Rrtype == qtype || qtype == dns.TypeANY && h.Rrtype != dns.TypeRRSIG) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutBesideCNAME drops other data at a name that has a CNAME (RFC 2181
+// §10.1 allows none): the CNAME is what a resolver follows. Signatures
+// and NSEC records may share the name.
+func withoutBesideCNAME(answer []dns.RR) []dns.RR {
+	aliased := names{}
+	for _, rr := range answer {
+		if rr.Header().Rrtype == dns.TypeCNAME {
+			aliased[strings.ToLower(rr.Header().Name)] = true
+		}
+	}
+	if len(aliased) == 0 {
+		return answer
+	}
+	return keepOnly(answer, func(rr dns.RR) bool {
+		switch h := rr.Header(); h.Rrtype {
+		case dns.TypeCNAME, dns.TypeNSEC:
+			return true
+		case dns.TypeRRSIG:
+			c := rr.(*dns.RRSIG).TypeCovered
+			return !aliased.has(h.Name) || c == dns.TypeCNAME || c == dns.TypeNSEC
+		default:
+			return !aliased.has(h.Name)
+		}
+	})
+}
+
+// withSynthesizedCNAMEs adds, after each DNAME, the CNAME it stands for at
+// every chain name it applies to that has none (RFC 6672 §3.4), with the
+// DNAME's TTL, as Unbound and BIND do for an upstream that sent the DNAME
+// alone.
+func withSynthesizedCNAMEs(answer []dns.RR, chain names) []dns.RR {
+	var out []dns.RR // allocated only when a CNAME is missing
+	for i, rr := range answer {
+		if out != nil {
+			out = append(out, rr)
+		}
+		d, ok := rr.(*dns.DNAME)
+		if !ok {
+			continue
+		}
+		for _, name := range chain.sorted() {
+			if strings.EqualFold(name, d.Hdr.Name) || !dns.IsSubDomain(d.Hdr.Name, name) || hasCNAME(answer, name) {
+				continue
+			}
+			target := name[:len(name)-len(d.Hdr.Name)] + d.Target
+			if _, ok := dns.IsDomainName(target); !ok {
+				continue
+			}
+			if out == nil {
+				out = append(make([]dns.RR, 0, len(answer)+1), answer[:i+1]...)
+			}
+			out = append(out, &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: d.Hdr.Class, Ttl: d.Hdr.Ttl},
+				Target: strings.ToLower(target)})
+		}
+	}
+	if out == nil {
+		return answer
+	}
+	return out
+}
+
+func hasCNAME(answer []dns.RR, name string) bool {
+	for _, rr := range answer {
+		if rr.Header().Rrtype == dns.TypeCNAME && strings.EqualFold(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // names is a set of lower-case names.
 type names map[string]bool
 
 func (n names) has(name string) bool { return n[strings.ToLower(name)] }
+
+// sorted lists the names in order: synthesized records come out the same
+// every time.
+func (n names) sorted() []string {
+	out := make([]string, 0, len(n))
+	for name := range n {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // hasDescendantOf reports whether a name of the set is zone or below it.
 func (n names) hasDescendantOf(zone string) bool {
@@ -135,24 +242,6 @@ func isSigOfKept(rr dns.RR, answer []dns.RR, keep []bool) bool {
 		}
 	}
 	return false
-}
-
-// pointedAt is the set of names the NS, MX and SRV records point at.
-func pointedAt(sections ...[]dns.RR) names {
-	out := names{}
-	for _, s := range sections {
-		for _, rr := range s {
-			switch v := rr.(type) {
-			case *dns.NS:
-				out[strings.ToLower(v.Ns)] = true
-			case *dns.MX:
-				out[strings.ToLower(v.Mx)] = true
-			case *dns.SRV:
-				out[strings.ToLower(v.Target)] = true
-			}
-		}
-	}
-	return out
 }
 
 // keepOnly returns the records of rrs that keep picks, filtered in place:
