@@ -74,6 +74,12 @@ func (d *daemon) setTap(cfg config.Dnstap) {
 	}
 }
 
+// tapWantsForwarder reports whether a tap keeps FORWARDER messages now.
+func (d *daemon) tapWantsForwarder() bool {
+	t := d.tap.Current()
+	return t != nil && t.WantsForwarder()
+}
+
 // tapForwarder is the forwarder's dnstap hook: FORWARDER_QUERY/RESPONSE.
 // It packs the messages only while a tap wants them.
 func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, q, resp *dns.Msg, asked, answered time.Time) {
@@ -130,7 +136,7 @@ func (d *daemon) checkLoop(ctx context.Context) {
 // resolverFor builds the forwarder and cache for cfg.
 func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
-		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream), upstream.WithTap(d.tapForwarder))
+		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream), upstream.WithTap(d.tapForwarder, d.tapWantsForwarder))
 	d.fwd = fwd
 	c := cache.New(cache.Config{
 		MaxEntries:         cfg.Cache.MaxEntries,

@@ -79,6 +79,18 @@ func (r *running) metric(t *testing.T, sample string) string {
 	return ""
 }
 
+// value is a sample's value in /metrics, -1 when absent.
+func (r *running) value(t *testing.T, sample string) float64 {
+	t.Helper()
+	line := r.metric(t, sample)
+	if line == "" {
+		return -1
+	}
+	var v float64
+	fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &v)
+	return v
+}
+
 // reloads is how many reloads were tried, successful or not.
 func (r *running) reloads(t *testing.T) int {
 	t.Helper()
@@ -349,5 +361,34 @@ endpoints:
 	// the series exists either way.
 	if line := r.metric(t, `s3dns_discovery_errors_total{endpoint="s3-found"}`); line == "" {
 		t.Error("s3dns_discovery_errors_total{endpoint=\"s3-found\"} is missing")
+	}
+}
+
+// Lame duck (issue 31, item 5): on SIGTERM /readyz turns 503 at once while
+// queries are still answered for shutdown.lameduck, so that load balancers
+// and anycast withdrawal see the instance go before it stops answering;
+// then it exits.
+func TestLameDuckKeepsAnsweringWhileNotReady(t *testing.T) {
+	up := dnstest.NewUpstream(t, stable+" 60 IN A 192.0.2.1")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	writeAtomically(t, file, fmt.Sprintf("upstreams: [%q]\nshutdown: {lameduck: 1500ms}\n", up.Addr))
+	r := serveInProcess(t, file)
+	stopped := time.Now()
+	r.cancel() // SIGTERM
+	waitFor(t, "/readyz 503", func() bool { code, _ := r.get(t, "/readyz"); return code == http.StatusServiceUnavailable })
+	for time.Since(stopped) < time.Second {
+		if resp, err := ask(r.dns, "udp", stable); err != nil || len(resp.Answer) != 1 {
+			t.Fatalf("%v into the lame duck: %v %v", time.Since(stopped), resp, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case code := <-r.exit:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		r.exit <- code // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not exit after the lame duck")
 	}
 }

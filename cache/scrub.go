@@ -28,51 +28,70 @@ func scrub(m *dns.Msg, qname string, qtype uint16) {
 	chain := answerChain(m, qname, qtype)
 	m.Answer = withoutBesideCNAME(m.Answer)
 	m.Answer = withSynthesizedCNAMEs(m.Answer, chain)
-	zones := zonesOf(m, chain)
-	inZone := func(name string) bool {
-		for _, z := range zones {
-			if dns.IsSubDomain(z, name) {
-				return true
-			}
-		}
-		return false
-	}
+	var zones zoneSet
+	zones.of(m, chain)
 	positive := m.Rcode == dns.RcodeSuccess && answers(m.Answer, chain, qtype)
 	m.Ns = keepOnly(m.Ns, func(rr dns.RR) bool {
 		h := rr.Header()
 		switch h.Rrtype {
 		case dns.TypeSOA:
-			return !positive && slices.Contains(zones, strings.ToLower(h.Name))
+			return !positive && zones.is(h.Name)
 		case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
-			return inZone(h.Name) || chain.has(h.Name)
+			return zones.holds(h.Name) || chain.has(h.Name)
 		}
 		return false
 	})
 	m.Extra = keepOnly(m.Extra, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeOPT })
 }
 
-// zonesOf lists the zones of the answer: those whose SOA or NS the
-// authority section names and that hold a name of the chain, and the
-// signers of the answer's signatures. The root counts only for the root.
-func zonesOf(m *dns.Msg, chain names) []string {
-	var zones []string
-	add := func(name string) {
-		name = strings.ToLower(name)
-		if (name != "." || chain.has(".")) && chain.hasDescendantOf(name) && !slices.Contains(zones, name) {
-			zones = append(zones, name)
-		}
-	}
+// zoneSet is the zones of an answer: those whose SOA or NS the authority
+// section names and that hold a name of the chain, and the signers of the
+// answer's signatures. The root counts only for the root. An answer has
+// one or two; a few more go unrecorded (their proofs are then dropped).
+type zoneSet struct {
+	names [4]string
+	n     int
+}
+
+func (z *zoneSet) of(m *dns.Msg, chain names) {
 	for _, rr := range m.Ns {
 		if h := rr.Header(); h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS {
-			add(h.Name)
+			z.add(h.Name, chain)
 		}
 	}
 	for _, rr := range m.Answer {
 		if sig, ok := rr.(*dns.RRSIG); ok && dns.IsSubDomain(sig.SignerName, sig.Hdr.Name) {
-			add(sig.SignerName)
+			z.add(sig.SignerName, chain)
 		}
 	}
-	return zones
+}
+
+func (z *zoneSet) add(name string, chain names) {
+	if z.n == len(z.names) || z.is(name) || (name == "." && !chain.has(".")) || !chain.hasDescendantOf(name) {
+		return
+	}
+	z.names[z.n] = name
+	z.n++
+}
+
+// is reports whether name is one of the zones.
+func (z *zoneSet) is(name string) bool {
+	for _, zone := range z.names[:z.n] {
+		if strings.EqualFold(zone, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether name is inside one of the zones.
+func (z *zoneSet) holds(name string) bool {
+	for _, zone := range z.names[:z.n] {
+		if dns.IsSubDomain(zone, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // answers reports whether the answer holds data of the asked type at a

@@ -19,32 +19,34 @@ var errMismatch = errors.New("reply does not match the query")
 // udpBuffers are reused for upstream datagrams: most misses need one each.
 var udpBuffers = sync.Pool{New: func() any { b := make([]byte, dns.DefaultMsgSize); return &b }}
 
-// exchangeUDP is exchange over UDP to a resolved address, on a briefly
-// reused socket (see pool.go) and with a pooled buffer, waiting until
-// deadline at most: it runs for every miss.
-func exchangeUDP(ctx context.Context, pool *udpPool, q *dns.Msg, deadline time.Time, onSpoof func()) (*dns.Msg, netip.AddrPort, error) {
-	conn, err := pool.get()
+// exchangeUDP is exchange over UDP to an upstream, from a port of its own (see
+// socket.go) and with a pooled buffer, waiting until deadline at most: it
+// runs for every miss. local is the socket's address when wantLocal.
+func exchangeUDP(ctx context.Context, socks *sockets, to remote, q *dns.Msg, deadline time.Time, wantLocal bool,
+	onSpoof func()) (resp *dns.Msg, local netip.AddrPort, err error) {
+	conn, err := socks.connect(to)
 	if err != nil {
-		return nil, netip.AddrPort{}, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+		return nil, netip.AddrPort{}, fmt.Errorf("exchanging with %s over udp: %w", to.ap, err)
+	}
+	if wantLocal {
+		local = localAddr(conn)
 	}
 	_ = conn.SetReadDeadline(deadline)
 	// Cancelling ctx (a server shutting down) ends the wait at once.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
 	bp := udpBuffers.Get().(*[]byte)
-	resp, err := roundTrip(conn, *bp, q, onSpoof)
+	resp, err = roundTrip(conn, *bp, q, onSpoof)
 	udpBuffers.Put(bp)
-	if !stop() || err != nil {
-		conn.Close() // never reuse a socket whose deadline the watcher may set
-	} else {
-		pool.put(conn)
-	}
+	// Never reuse a socket whose exchange failed, or whose deadline the
+	// watcher may set.
+	socks.release(conn, !stop() || err != nil)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
-		return nil, conn.local, fmt.Errorf("exchanging with %s over udp: %w", pool.raddr, err)
+		return nil, local, fmt.Errorf("exchanging with %s over udp: %w", to.ap, err)
 	}
-	return resp, conn.local, nil
+	return resp, local, nil
 }
 
 // reply is the datagram in buf unpacked, if it answers q.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"time"
 
@@ -36,13 +35,16 @@ type Forwarder struct {
 	log       *slog.Logger
 	observe   func(upstream, result string, d time.Duration)
 	tap       TapFunc
+	tapWants  func() bool
 	inFlight  slots.Slots
 	maxFlight int
+	sockets   *sockets // idle UDP sockets, holding no port
 }
 
 type server struct {
 	addr    string
-	pool    *udpPool // sockets to addr; nil if addr is not IP:port (config validation prevents it)
+	ap      netip.AddrPort // addr parsed; invalid if addr is not IP:port (config validation prevents it)
+	remote  remote
 	backoff backoff
 }
 
@@ -67,15 +69,21 @@ func WithObserver(fn func(upstream, result string, d time.Duration)) Option {
 // which it packs only if it keeps them.
 type TapFunc func(tcp bool, local, upstream netip.AddrPort, query, reply *dns.Msg, asked, answered time.Time)
 
-// WithTap sets the TapFunc.
-func WithTap(fn TapFunc) Option { return func(f *Forwarder) { f.tap = fn } }
+// WithTap sets the TapFunc; wants says whether it keeps forwarder messages
+// now (nil: always), so that nothing is gathered for it otherwise.
+func WithTap(fn TapFunc, wants func() bool) Option {
+	return func(f *Forwarder) { f.tap, f.tapWants = fn, wants }
+}
+
+// tapping reports whether exchanges are to be passed to the tap.
+func (f *Forwarder) tapping() bool { return f.tap != nil && (f.tapWants == nil || f.tapWants()) }
 
 // tapExchange passes one exchange to the tap, if there is one.
-func (f *Forwarder) tapExchange(tcp bool, local netip.AddrPort, s *server, q, resp *dns.Msg, asked time.Time) {
-	if f.tap == nil || s.pool == nil {
+func (f *Forwarder) tapExchange(tapping, tcp bool, local netip.AddrPort, s *server, q, resp *dns.Msg, asked time.Time) {
+	if !tapping {
 		return
 	}
-	f.tap(tcp, local, s.pool.raddr.AddrPort(), q, resp, asked, time.Now())
+	f.tap(tcp, local, s.ap, q, resp, asked, time.Now())
 }
 
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
@@ -88,10 +96,11 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 		o(f)
 	}
 	f.inFlight = slots.New(f.maxFlight)
+	f.sockets = newSockets(f.maxFlight)
 	for _, a := range addrs {
 		s := &server{addr: a}
 		if ap, err := netip.ParseAddrPort(a); err == nil {
-			s.pool = newUDPPool(net.UDPAddrFromAddrPort(ap), f.now, f.maxFlight)
+			s.ap, s.remote = ap, newRemote(ap)
 		}
 		f.upstreams = append(f.upstreams, s)
 	}
@@ -135,14 +144,9 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 }
 
 // Close releases the idle upstream sockets; call it when the Forwarder is
-// replaced (a reload with other upstreams) or no longer used.
-func (f *Forwarder) Close() {
-	for _, s := range f.upstreams {
-		if s.pool != nil {
-			s.pool.close()
-		}
-	}
-}
+// replaced (a reload with other upstreams) or no longer used. Queries still
+// in flight finish.
+func (f *Forwarder) Close() { f.sockets.close() }
 
 // order lists the usable upstreams in configured order, or all of them when
 // none is usable: trying a resting upstream beats failing at once.
@@ -185,19 +189,20 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 			f.observe(addr, "mismatch", 0)
 		}
 	}
-	if s.pool == nil {
+	if !s.ap.IsValid() {
 		return nil, "error", fmt.Errorf("upstream %q is not IP:port", addr)
 	}
+	tapping := f.tapping()
 	asked := time.Now()
-	resp, local, err := exchangeUDP(ctx, s.pool, m, deadline, onSpoof)
-	f.tapExchange(false, local, s, m, resp, asked)
+	resp, local, err := exchangeUDP(ctx, f.sockets, s.remote, m, deadline, tapping, onSpoof)
+	f.tapExchange(tapping, false, local, s, m, resp, asked)
 	if err == nil && resp.Truncated {
 		m.Id = dns.Id()
 		asked = time.Now()
 		tcpCtx, cancel := context.WithDeadline(ctx, deadline)
 		resp, local, err = exchangeTCP(tcpCtx, addr, m, onSpoof)
 		cancel()
-		f.tapExchange(true, local, s, m, resp, asked)
+		f.tapExchange(tapping, true, local, s, m, resp, asked)
 		if err == nil && resp.Truncated {
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)
 		}

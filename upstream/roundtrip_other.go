@@ -6,8 +6,8 @@ import "github.com/miekg/dns"
 
 // roundTrip sends q on c and waits, until c's read deadline, for the reply
 // with q's ID and question, using buf.
-func roundTrip(c *pooledConn, buf []byte, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
-	packed, err := q.PackBuffer(buf)
+func roundTrip(c *upstreamSocket, buf []byte, q *dns.Msg, onSpoof func()) (*dns.Msg, error) {
+	packed, err := packQuery(buf, q)
 	if err != nil {
 		return nil, err
 	}

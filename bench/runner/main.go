@@ -31,6 +31,7 @@ func main() {
 	flag.IntVar(&missRate, "miss-rate", 0, "also run miss-heavy at this fixed rate (queries/s; e.g. half of its saturating rate)")
 	flag.BoolVar(&largeConfig, "large", false, "list 100,000 more exact buckets and 2,000 globs in s3dns's configuration")
 	flag.BoolVar(&withSites, "sites", false, "configure s3dns with three sites, dnsperf's address in the last (the per-site path)")
+	flag.StringVar(&upstreamKind, "upstream", "fake", "the public DNS both servers forward to: fake (a Go server in the runner, on dnsperf's CPU) or nsd (NSD, on dnsperf's CPU)")
 	flag.Parse()
 	if *only != "" {
 		var kept []workload
@@ -44,6 +45,10 @@ func main() {
 			os.Exit(2)
 		}
 		workloads = kept
+	}
+	if upstreamKind != "fake" && upstreamKind != "nsd" {
+		fmt.Fprintf(os.Stderr, "bench: -upstream: %q is neither fake nor nsd\n", upstreamKind)
+		os.Exit(2)
 	}
 	if rateRuns < 1 {
 		fmt.Fprintf(os.Stderr, "bench: -rate-runs: %d is not a number of runs (1 or more)\n", rateRuns)
@@ -67,9 +72,10 @@ func main() {
 // rateRuns (-rate-runs) how often each runs; missRate (-miss-rate), when not
 // 0, the rate miss-heavy also runs at.
 var (
-	fixedRates []int
-	rateRuns   int
-	missRate   int
+	fixedRates   []int
+	rateRuns     int
+	missRate     int
+	upstreamKind string
 )
 
 func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, clientCPU string, withDnstap bool) error {
@@ -77,28 +83,28 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 		return err
 	}
 	out, _ = filepath.Abs(out)
-	fake, err := startFakeDNS(vpce)
+	public, err := startPublicDNS(out, clientCPU)
 	if err != nil {
 		return err
 	}
-	defer fake.stop()
+	defer public.stop()
 	files, err := writeQueryFiles(out)
 	if err != nil {
 		return err
 	}
-	s3dns, err := startS3dns(out, bin, fake.addr, serverCPU, "s3dns")
+	s3dns, err := startS3dns(out, bin, public.addr, serverCPU, "s3dns")
 	if err != nil {
 		return err
 	}
 	defer s3dns.stop()
-	unbound, err := startUnbound(out, fake.addr, serverCPU)
+	unbound, err := startUnbound(out, public.addr, serverCPU)
 	if err != nil {
 		return err
 	}
 	defer unbound.stop()
 	servers := []*server{s3dns, unbound}
 	if withDnstap {
-		tapped, err := startS3dns(out, bin, fake.addr, serverCPU, "s3dns+dnstap",
+		tapped, err := startS3dns(out, bin, public.addr, serverCPU, "s3dns+dnstap",
 			"--dnstap-file", filepath.Join(out, "bench.dnstap"), "--dnstap-messages", "client_query,client_response")
 		if err != nil {
 			return err
@@ -189,4 +195,27 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 	table := render(rows, mem, duration, reps) + renderRates(rateRows, duration)
 	fmt.Print(table)
 	return os.WriteFile(filepath.Join(out, "results.md"), []byte(table), 0o644)
+}
+
+// publicDNS is the upstream both servers forward to.
+type publicDNS struct {
+	addr string
+	stop func()
+}
+
+// startPublicDNS starts what -upstream names: the Go fake in this process,
+// or NSD pinned to dnsperf's CPU.
+func startPublicDNS(out, cpu string) (*publicDNS, error) {
+	if upstreamKind == "nsd" {
+		n, err := startNSD(out, cpu)
+		if err != nil {
+			return nil, err
+		}
+		return &publicDNS{addr: n.addr, stop: n.stop}, nil
+	}
+	f, err := startFakeDNS(vpce)
+	if err != nil {
+		return nil, err
+	}
+	return &publicDNS{addr: f.addr, stop: f.stop}, nil
 }
