@@ -107,7 +107,7 @@ command it serves.`,
 	exportCmd := &cobra.Command{Use: "export", Short: "print the on-prem resolvers' side: BIND, Unbound, Windows DNS or RPZ",
 		Args: maxArgs(0), RunE: runs(export)}
 	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")
-	exportCmd.Flags().String("server", "", "where on-prem resolvers reach s3dns: IP[:PORT] (default: the first listen address)")
+	exportCmd.Flags().StringArray("server", nil, "where on-prem resolvers reach s3dns: IP[:PORT], repeated or comma-separated for several instances (default: the first listen address)")
 	exportCmd.Flags().Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
 	exportCmd.Flags().String("site", "", "only what this site's resolvers forward (a BIND view per site); public: nothing")
 	discoverCmd := &cobra.Command{Use: "discover", Short: "print endpoints: YAML for the interface endpoints EC2 lists",

@@ -13,7 +13,7 @@ import (
 // export prints the on-prem side of the configuration.
 func export(fs *pflag.FlagSet, io IO) int {
 	format, _ := fs.GetString("format")
-	server, _ := fs.GetString("server")
+	serverFlags, _ := fs.GetStringArray("server")
 	perBucket, _ := fs.GetBool("per-bucket")
 	switch format {
 	case "bind", "unbound", "windows", "rpz":
@@ -25,6 +25,17 @@ func export(fs *pflag.FlagSet, io IO) int {
 	if !ok {
 		return 1
 	}
+	if len(cfg.Endpoints) == 0 {
+		// An export without endpoints forwards nothing to s3dns: loaded into
+		// a resolver, every listed bucket would resolve publicly.
+		source := cfg.File
+		if source == "" {
+			source = config.NoFile() + ": the built-in defaults"
+		}
+		fmt.Fprintf(io.Stderr, "s3dns export: %s lists no endpoints, so there is nothing to forward to s3dns "+
+			"(give --config FILE, or endpoints through S3DNS_ENDPOINTS or --endpoints)\n", source)
+		return 1
+	}
 	if name, _ := fs.GetString("site"); name != "" {
 		if cfg, ok = forSite(cfg, name, io); !ok {
 			return 2
@@ -34,12 +45,11 @@ func export(fs *pflag.FlagSet, io IO) int {
 		onprem.WriteRPZ(io.Stdout, cfg)
 		return 0
 	}
-	var srv onprem.Server
-	var err error
-	if server != "" {
-		srv, err = onprem.ParseServer(server)
-	} else {
+	servers, err := onprem.ParseServers(serverFlags)
+	if err == nil && len(servers) == 0 {
+		var srv onprem.Server
 		srv, err = onprem.DefaultServer(cfg)
+		servers = []onprem.Server{srv}
 	}
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "s3dns export: %v\n", err)
@@ -47,11 +57,15 @@ func export(fs *pflag.FlagSet, io IO) int {
 	}
 	switch format {
 	case "bind":
-		onprem.WriteBIND(io.Stdout, cfg, srv, perBucket)
+		onprem.WriteBIND(io.Stdout, cfg, servers, perBucket)
 	case "unbound":
-		onprem.WriteUnbound(io.Stdout, cfg, srv, perBucket)
+		onprem.WriteUnbound(io.Stdout, cfg, servers, perBucket)
+		if len(cfg.Sites) > 0 {
+			fmt.Fprintf(io.Stderr, "s3dns export: with sites, merge subnetcache into Unbound's module-config by hand "+
+				"(the output says how; e.g. %s)\n", onprem.SubnetcacheModules)
+		}
 	case "windows":
-		onprem.WriteWindows(io.Stdout, cfg, srv, perBucket)
+		onprem.WriteWindows(io.Stdout, cfg, servers, perBucket)
 	}
 	return 0
 }

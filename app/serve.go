@@ -124,6 +124,15 @@ func (d *daemon) watch(ctx context.Context) {
 // and waits for every goroutine the daemon started.
 func (d *daemon) shutdown(httpSrv *ops.Server) {
 	d.ready.Block("shutting down")
+	d.mu.Lock()
+	lameduck := d.cfg.Shutdown.Lameduck
+	d.mu.Unlock()
+	if lameduck > 0 {
+		// Lame duck: load balancers and anycast withdrawal see /readyz 503
+		// while every query is still answered.
+		d.log.Info("lame duck: /readyz answers 503; still answering queries until the listeners close", "lameduck", lameduck)
+		time.Sleep(lameduck)
+	}
 	d.log.Info("shutting down: finishing queries in flight", "grace", shutdownGrace)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -16,7 +16,7 @@ import (
 func writeSummary(w io.Writer, cfg *config.Config) {
 	source := cfg.File
 	if source == "" {
-		source = "no file (built-in defaults, environment and flags)"
+		source = "NO FILE: " + config.NoFile() + "; built-in defaults, environment and flags only"
 	}
 	fmt.Fprintf(w, "configuration: %s\n", source)
 	fmt.Fprintf(w, "listen: %s (UDP and TCP)\n", strings.Join(cfg.Listen, ", "))

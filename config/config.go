@@ -36,6 +36,7 @@ type Config struct {
 	Dnstap          Dnstap
 	AWS             AWS
 	Discovery       Discovery
+	Shutdown        Shutdown
 	Endpoints       []Endpoint
 	// Sites give groups of clients their own policy; a client in none gets
 	// the top-level one.
@@ -93,6 +94,14 @@ type AWS struct {
 // Discovery says how often endpoints given by vpc_endpoint_id are looked up.
 type Discovery struct {
 	Interval time.Duration
+}
+
+// Shutdown says how the server stops on SIGTERM or SIGINT.
+type Shutdown struct {
+	// Lameduck: /readyz answers 503 and queries are still answered for this
+	// long before the listeners close, so that load balancers and anycast
+	// route withdrawal see the instance go (CoreDNS's health lameduck).
+	Lameduck time.Duration
 }
 
 // Discovers reports whether any endpoint is given by vpc_endpoint_id.

@@ -23,7 +23,7 @@ var flagKinds = map[string]string{
 	"cache.negative_max_ttl": "duration", "cache.serve_stale": "duration", "cache.stale_answer_timeout": "duration",
 	"cache.stale_recheck": "duration", "access.rate_limit_qps": "float", "access.tcp_per_client": "int",
 	"tcp.idle_timeout": "duration", "tcp.write_timeout": "duration", "tcp.max_queued": "int", "log.queries": "bool",
-	"discovery.interval": "duration",
+	"discovery.interval": "duration", "shutdown.lameduck": "duration",
 }
 
 // typedText is a flag value kept as text after its kind accepted it.
@@ -95,6 +95,7 @@ var configFlags = []configFlag{
 	{"aws-profile", "aws.profile", "AWS shared config profile for discovery", false},
 	{"aws-endpoint-url", "aws.endpoint_url", "EC2 API URL for discovery (proxies, tests)", false},
 	{"discovery-interval", "discovery.interval", "how often endpoints given by vpc_endpoint_id are looked up again", false},
+	{"shutdown-lameduck", "shutdown.lameduck", "on SIGTERM, keep answering this long with /readyz at 503 before the listeners close", false},
 	{"sites", "sites", `sites as a YAML/JSON list, e.g. '[{name: dc, clients: [10.1.0.0/16], zone: eu-west-2a}]'`, false},
 	{"sites-trust-ecs", "sites_trust_ecs", "resolvers whose EDNS Client Subnet decides a query's site", true},
 }

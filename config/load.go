@@ -43,6 +43,12 @@ func Load(opts Options) (*Config, []string, error) {
 		return nil, nil, Errors{err}
 	}
 	var p problems
+	if file == "" {
+		if tried := searchPaths(opts); len(tried) > 0 {
+			p.warnings = append(p.warnings, fmt.Sprintf("NO CONFIGURATION FILE: none of %s exists; "+
+				"running on the built-in defaults, S3DNS_* environment and flags only (give --config FILE)", strings.Join(tried, ", ")))
+		}
+	}
 	checkKeys(&p, settings)
 	warnUnknownEnv(&p, environ())
 	raw, err := decode(settings)
@@ -67,16 +73,25 @@ func findFile(opts Options) (string, error) {
 		}
 		return opts.File, nil
 	}
-	paths := opts.SearchPaths
-	if paths == nil {
-		paths = DefaultSearchPaths
-	}
-	for _, p := range paths {
+	for _, p := range searchPaths(opts) {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
 	return "", nil
+}
+
+// NoFile says which files were looked for when none was found.
+func NoFile() string {
+	return "no configuration file was found (tried " + strings.Join(DefaultSearchPaths, ", ") + ")"
+}
+
+// searchPaths are the files tried when --config is not given.
+func searchPaths(opts Options) []string {
+	if opts.SearchPaths == nil {
+		return DefaultSearchPaths
+	}
+	return opts.SearchPaths
 }
 
 // merge layers defaults, the file, S3DNS_* environment and changed flags.

@@ -14,6 +14,7 @@ type rawConfig struct {
 	Dnstap          rawDnstap     `mapstructure:"dnstap"`
 	AWS             rawAWS        `mapstructure:"aws"`
 	Discovery       rawDiscovery  `mapstructure:"discovery"`
+	Shutdown        rawShutdown   `mapstructure:"shutdown"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
 	Sites           []rawSite     `mapstructure:"sites"`
 	SitesTrustECS   []string      `mapstructure:"sites_trust_ecs"`
@@ -45,6 +46,10 @@ type rawAWS struct {
 
 type rawDiscovery struct {
 	Interval string `mapstructure:"interval"`
+}
+
+type rawShutdown struct {
+	Lameduck string `mapstructure:"lameduck"`
 }
 
 type rawCache struct {
@@ -138,6 +143,7 @@ var defaults = map[string]any{
 	"aws.profile":                "",
 	"aws.endpoint_url":           "",
 	"discovery.interval":         "5m",
+	"shutdown.lameduck":          "0s",
 	"endpoints":                  []any{},
 	"sites":                      []any{},
 	"sites_trust_ecs":            []string{},

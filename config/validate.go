@@ -67,6 +67,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
 	cfg.AWS = awsConfig(p, raw.AWS)
 	cfg.Discovery = discoveryConfig(p, raw.Discovery)
+	cfg.Shutdown = Shutdown{Lameduck: duration(p, "shutdown.lameduck", raw.Shutdown.Lameduck, 0)}
 	for i := range raw.Endpoints {
 		r := raw.Endpoints[i]
 		if r.Region == "" && r.VPCEndpointID != "" {
@@ -119,16 +120,56 @@ func listenAddrs(p *problems, key string, addrs []string) []string {
 		p.errorf(key, "at least one address is needed")
 	}
 	seen := map[string]bool{}
+	var fine []string
 	for i, a := range addrs {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		if checkHostPort(p, k, a) {
 			if seen[a] {
 				p.errorf(k, "%q is listed twice", a)
+				continue
 			}
 			seen[a] = true
+			for _, earlier := range fine {
+				if why := bindConflict(earlier, a); why != "" {
+					p.errorf(k, "%q cannot be bound beside %q: %s", a, earlier, why)
+				}
+			}
+			fine = append(fine, a)
 		}
 	}
 	return addrs
+}
+
+// bindConflict says why two listen addresses cannot both be bound, or ""
+// when they can. As in BIND and Unbound, 0.0.0.0 takes a port on every
+// IPv4 address and [::] on every IPv6 one (IPV6_V6ONLY), so the two bind
+// side by side; a bare ":PORT" takes it on every address of both.
+func bindConflict(a, b string) string {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	if pa != pb || pa == "0" {
+		return ""
+	}
+	if ha == "" || hb == "" {
+		return fmt.Sprintf("%q already takes port %s on every address, IPv4 and IPv6; list \"0.0.0.0:%s\" and \"[::]:%s\" instead, or only one", ":"+pa, pa, pa, pa)
+	}
+	x, y := netip.MustParseAddr(ha).Unmap(), netip.MustParseAddr(hb).Unmap()
+	if x.Is4() != y.Is4() {
+		return ""
+	}
+	for _, wild := range []netip.Addr{x, y} {
+		if wild.IsUnspecified() {
+			return fmt.Sprintf("%s already takes port %s on every %s address", wild, pa, family(wild))
+		}
+	}
+	return ""
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
 }
 
 // checkHostPort accepts "IP:port" or ":port" (every interface).

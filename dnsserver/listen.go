@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 )
 
@@ -13,11 +14,17 @@ import (
 // sockets > 1 it binds that many UDP sockets where the platform lets them
 // share the port (reusePort), so that the kernel spreads queries over one
 // reader per CPU; elsewhere one socket serves.
+//
+// As in BIND and Unbound, an IPv4 address (0.0.0.0 included) is IPv4 only
+// and an IPv6 address ([::] included) IPv6 only (IPV6_V6ONLY), so that
+// "0.0.0.0:53" and "[::]:53" bind side by side; a bare ":53" takes both
+// families on one socket.
 func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
 	}
+	udp, tcp := networksFor(host)
 	tries := 1
 	if port == "0" {
 		tries = 10
@@ -25,12 +32,12 @@ func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error
 	lc := net.ListenConfig{Control: reusePort}
 	var lastErr error
 	for range tries {
-		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		pc, err := lc.ListenPacket(context.Background(), udp, addr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("listening on %s/udp: %w", addr, err)
 		}
 		bound := net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
-		ln, err := net.Listen("tcp", bound)
+		ln, err := net.Listen(tcp, bound)
 		if err != nil {
 			pc.Close()
 			lastErr = fmt.Errorf("listening on %s/tcp: %w", bound, err)
@@ -38,7 +45,7 @@ func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error
 		}
 		conns := []net.PacketConn{pc}
 		for len(conns) < sockets {
-			extra, err := lc.ListenPacket(context.Background(), "udp", bound)
+			extra, err := lc.ListenPacket(context.Background(), udp, bound)
 			if err != nil {
 				break // one socket still serves
 			}
@@ -47,4 +54,18 @@ func listenPair(addr string, sockets int) ([]net.PacketConn, net.Listener, error
 		return conns, ln, nil
 	}
 	return nil, nil, errors.Join(lastErr)
+}
+
+// networksFor names the UDP and TCP networks for a listen host: one family
+// for an address, both for none.
+func networksFor(host string) (udp, tcp string) {
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return "udp", "tcp"
+	case a.Is4() || a.Is4In6():
+		return "udp4", "tcp4"
+	default:
+		return "udp6", "tcp6"
+	}
 }

@@ -50,6 +50,10 @@ func chain(m *dns.Msg) []string {
 	return append(out, sorted(addrs(m))...)
 }
 
+// subnetcacheMerged is what the Unbound export asks the operator to merge
+// into module-config with sites (the test Unbound runs "iterator" alone).
+const subnetcacheMerged = "\n\tmodule-config: \"subnetcache iterator\"\n"
+
 var (
 	zonalChain    = []string{"CNAME " + sampleZonal, "10.0.1.10"}
 	regionalChain = []string{"CNAME " + sampleVPCE, "10.0.1.10", "10.0.2.10"}
@@ -73,7 +77,7 @@ func TestSitesThroughUnboundClientSubnet(t *testing.T) {
 			t.Fatalf("export lacks %q:\n%s%s", want, server, zones)
 		}
 	}
-	unbound := startUnbound(t, public.Addr, server, zones)
+	unbound := startUnbound(t, public.Addr, server+subnetcacheMerged, zones)
 	for round := 0; round < 2; round++ { // the second from Unbound's per-subnet cache
 		for _, c := range []struct {
 			from string
@@ -100,7 +104,7 @@ func TestWideClientSubnetDoesNotLeakThroughUnbound(t *testing.T) {
 	file := writeConfig(t, cfg)
 	s := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
 	server, zones := splitUnbound(export(t, "--format", "unbound", "--config", file, "--server", s.dns))
-	unbound := startUnbound(t, public.Addr, server, zones)
+	unbound := startUnbound(t, public.Addr, server+subnetcacheMerged, zones)
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(listedName), dns.TypeA)
 	m.SetEdns0(1232, false)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,9 +20,9 @@ type Server struct {
 	Port int
 }
 
-// ParseServer reads IP or IP:PORT (port 53 by default).
+// ParseServer reads IP, [IPv6] or IP:PORT (port 53 by default).
 func ParseServer(s string) (Server, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
 		return Server{Addr: a, Port: 53}, nil
 	}
 	host, port, err := net.SplitHostPort(s)
@@ -35,6 +36,27 @@ func ParseServer(s string) (Server, error) {
 	}
 	return Server{Addr: a, Port: p}, nil
 }
+
+// ParseServers reads every --server value (each IP or IP:PORT, or several
+// of them comma-separated), in order, without repeats.
+func ParseServers(values []string) ([]Server, error) {
+	var out []Server
+	for _, v := range values {
+		for _, one := range strings.Split(v, ",") {
+			s, err := ParseServer(strings.TrimSpace(one))
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// String is the server as BIND and the comments name it.
+func (s Server) String() string { return fmt.Sprintf("%s port %d", s.Addr, s.Port) }
 
 // DefaultServer is the first listen address when it names one host.
 func DefaultServer(cfg *config.Config) (Server, error) {

@@ -18,6 +18,29 @@ done
 s3dns version | grep -v '(devel)' | grep -q 'commit [0-9a-f]\{7\}' || { echo "not a release build: $(s3dns version)"; exit 1; }
 systemd-analyze verify /usr/lib/systemd/system/s3dns.service
 s3dns validate --config /etc/s3dns/s3dns.yaml >/dev/null
+# The installed binary on the installed configuration, as the unit's
+# ExecStart runs it, answering on both of its listen addresses (0.0.0.0:53
+# and [::]:53): in a network namespace of its own, loopback only, so that
+# port 53 is free and the shipped upstreams (10.0.0.2, 10.0.0.3) are
+# unreachable: nothing leaves the machine. The listed bucket is answered
+# from the endpoint's static addresses once its hostname cannot be resolved.
+unshare --net bash -euo pipefail -c '
+	ip link set lo up
+	/usr/bin/s3dns serve --config /etc/s3dns/s3dns.yaml 2>/tmp/s3dns-package.log &
+	pid=$!
+	trap "kill \$pid 2>/dev/null; wait \$pid 2>/dev/null || true" EXIT
+	for _ in $(seq 100); do
+		s3dns healthcheck --config /etc/s3dns/s3dns.yaml >/dev/null 2>&1 && break
+		kill -0 $pid 2>/dev/null || { echo "the installed s3dns exited on the installed configuration:"; cat /tmp/s3dns-package.log; exit 1; }
+		sleep 0.1
+	done
+	for server in 127.0.0.1 ::1; do
+		for proto in +notcp +tcp; do
+			got=$(dig +short +tries=1 +time=5 $proto @$server myspecificbucket.s3.eu-west-2.amazonaws.com A | grep -E "^[0-9.]+\$" | sort | tr "\n" " ")
+			[[ $got == "10.0.1.10 10.0.2.10 " ]] || { echo "installed s3dns on $server ($proto): \"$got\""; cat /tmp/s3dns-package.log; exit 1; }
+		done
+	done
+'
 man -l /usr/share/man/man8/s3dns.8.gz 2>/dev/null | grep -q discover || { echo "man page unreadable"; exit 1; }
 
 # The .rpm carries the same files.
