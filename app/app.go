@@ -37,7 +37,7 @@ func Run(args []string, io IO) int {
 	}
 	code := 0
 	root := Command(io, &code)
-	root.SetArgs(args)
+	root.SetArgs(joinBoolValues(root, args))
 	cmd, err := root.ExecuteContextC(io.Ctx)
 	if err == nil {
 		return code
@@ -48,8 +48,10 @@ func Run(args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(io.Stderr, "%s: %v\n", cmd.CommandPath(), err)
-	fmt.Fprint(io.Stderr, cmd.UsageString())
+	// The cause, the command's one usage line and where the rest is: a page
+	// of help would bury the one line that says what is wrong.
+	fmt.Fprintf(io.Stderr, "%s: %v\nusage: %s\nRun '%s --help' for the commands and flags.\n",
+		cmd.CommandPath(), err, cmd.UseLine(), cmd.CommandPath())
 	return 2
 }
 
@@ -102,7 +104,7 @@ command it serves.`,
 	validateCmd := &cobra.Command{Use: "validate", Short: "check the configuration and summarise what would be served",
 		Args: maxArgs(0), RunE: runs(validate)}
 	explainCmd := &cobra.Command{Use: "explain NAME [TYPE]", Short: "say which endpoint and rule answer NAME, and what would be answered",
-		Args: maxArgs(2), RunE: runs(explain)}
+		Args: nameAndType, RunE: runs(explain)}
 	explainCmd.Flags().String("client", "", "the client's IP address: its site's policy decides")
 	exportCmd := &cobra.Command{Use: "export", Short: "print the on-prem resolvers' side: BIND, Unbound, Windows DNS or RPZ",
 		Args: maxArgs(0), RunE: runs(export)}
@@ -129,8 +131,55 @@ command it serves.`,
 			return nil
 		}}
 	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, discoverCmd, statusCmd, healthCmd, versionCmd)
+	root.SuggestionsMinimumDistance = 2
 	strictCompletion(root)
+	strictHelp(root, io)
+	completeValues(root)
 	return root
+}
+
+// strictHelp makes `help UNKNOWN` a usage error (exit 2) with a
+// suggestion, where cobra would print the root's help and exit 0.
+func strictHelp(root *cobra.Command, io IO) {
+	root.SetHelpCommand(&cobra.Command{Use: "help [COMMAND]", Short: "help about a command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				typed := strings.Join(args, " ")
+				return usageError{fmt.Sprintf("no help for %q: no such command%s", typed, didYouMean(root, typed))}
+			}
+			cmd.SetOut(io.Stdout)
+			return cmd.Help()
+		}})
+}
+
+// joinBoolValues lets a boolean flag take its value as the next word too
+// (--log-queries true), as it always has, now that the flag alone means
+// true (--log-queries) and --flag=false works as with any Go program.
+func joinBoolValues(root *cobra.Command, args []string) []string {
+	bools := map[string]bool{}
+	mark := func(fs *pflag.FlagSet) {
+		fs.VisitAll(func(f *pflag.Flag) {
+			if f.NoOptDefVal == "true" {
+				bools["--"+f.Name] = true
+			}
+		})
+	}
+	mark(root.PersistentFlags())
+	mark(root.Flags())
+	for _, c := range root.Commands() {
+		mark(c.Flags())
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		if bools[args[i]] && i+1 < len(args) && (strings.EqualFold(args[i+1], "true") || strings.EqualFold(args[i+1], "false")) {
+			out = append(out, args[i]+"="+strings.ToLower(args[i+1]))
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // strictCompletion makes cobra's completion command refuse what it would
@@ -157,9 +206,25 @@ func strictCompletion(root *cobra.Command) {
 // command is an unknown command.
 func noArgsOrCommand(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+		return usageError{fmt.Sprintf("unknown command %q%s", args[0], didYouMean(cmd, args[0]))}
 	}
 	return nil
+}
+
+// didYouMean names the commands close to a mistyped one, as git does.
+func didYouMean(root *cobra.Command, typed string) string {
+	if s := root.SuggestionsFor(typed); len(s) > 0 {
+		return fmt.Sprintf(" (did you mean %q?)", strings.Join(s, `" or "`))
+	}
+	return ""
+}
+
+// nameAndType are explain's arguments: a NAME, and a TYPE or not.
+func nameAndType(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageError{"a NAME is needed"}
+	}
+	return maxArgs(2)(cmd, args)
 }
 
 // maxArgs is cobra.MaximumNArgs saying which arguments are too many.

@@ -164,6 +164,10 @@ func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
 			if code != 2 || out != "" || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, "usage: s3dns") {
 				t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit 2, %q and the usage", code, out, errOut, c.want)
 			}
+			// The cause, the usage line and a pointer at --help: not a page.
+			if lines := strings.Count(errOut, "\n"); lines > 3 || !strings.Contains(errOut, "--help' for") {
+				t.Fatalf("%d lines for one usage error:\n%s", lines, errOut)
+			}
 		})
 	}
 }
@@ -270,5 +274,49 @@ func TestExplainAndValidateSites(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "export", "--format", "bind", "--site", "nope", "--config", file); code != 2 || !strings.Contains(errOut, `"nope" is not a site (london-dc, branch, dr)`) {
 		t.Errorf("export --site nope: exit %d %s", code, errOut)
+	}
+}
+
+// Issue 31, item 8: boolean flags alone and with =false, or with their value
+// as the next word as before; "did you mean" for a mistyped command; help
+// for an unknown command is a usage error; completion knows values.
+func TestCommandLineAsOperatorsTypeIt(t *testing.T) {
+	file := configFile(t, sitesConfig)
+	for _, args := range [][]string{
+		{"validate", "--config", file, "--log-queries"},
+		{"validate", "--config", file, "--log-queries=false"},
+		{"validate", "--config", file, "--log-queries", "true"},
+		{"export", "--config", file, "--format", "bind", "--server", "10.0.0.53", "--per-bucket"},
+		{"export", "--config", file, "--format", "bind", "--server", "10.0.0.53", "--per-bucket", "true"},
+		{"export", "--config", file, "--format", "bind", "--server", "10.0.0.53", "--per-bucket=false"},
+	} {
+		if code, _, errOut := run(t, args...); code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "valdate"); code != 2 || !strings.Contains(errOut, `unknown command "valdate" (did you mean "validate"?)`) {
+		t.Errorf("valdate: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run(t, "help", "valdate"); code != 2 || !strings.Contains(errOut, `did you mean "validate"?`) {
+		t.Errorf("help valdate: exit %d: %s", code, errOut)
+	}
+	if code, out, _ := run(t, "help", "export"); code != 0 || !strings.Contains(out, "usage: s3dns export") {
+		t.Errorf("help export: exit %d: %s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "export", "--format", ""}, []string{"bind", "unbound", "windows", "rpz"}},
+		{[]string{"__complete", "validate", "--log-level", ""}, []string{"debug", "info", "warn", "error"}},
+		{[]string{"__complete", "validate", "--log-format", ""}, []string{"text", "json"}},
+		{[]string{"__complete", "export", "--config", file, "--site", ""}, []string{"london-dc", "branch", "dr"}},
+	} {
+		_, out, _ := run(t, c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(out, w+"\n") {
+				t.Errorf("%v: %q lacks %q", c.args, out, w)
+			}
+		}
 	}
 }

@@ -15,11 +15,6 @@ import (
 // explain says which endpoint and rule answer a name, and what would be
 // answered, without sending any query.
 func explain(fs *pflag.FlagSet, io IO) int {
-	if fs.NArg() < 1 {
-		fmt.Fprintln(io.Stderr, "s3dns explain: a NAME is needed")
-		fmt.Fprintln(io.Stderr, "usage: s3dns explain NAME [TYPE] [flags]")
-		return 2
-	}
 	name := dns.Fqdn(fs.Arg(0))
 	qtype := dns.TypeA
 	if fs.NArg() == 2 {

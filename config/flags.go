@@ -33,14 +33,8 @@ type typedText struct {
 
 func (v *typedText) String() string { return v.text }
 
-// Type is what --help shows after the flag; pflag would show a "bool" as a
-// switch, but this one takes its value like the others.
-func (v *typedText) Type() string {
-	if v.kind == "bool" {
-		return "true|false"
-	}
-	return v.kind
-}
+// Type is what --help shows after the flag.
+func (v *typedText) Type() string { return v.kind }
 
 func (v *typedText) Set(s string) error {
 	var err error
@@ -110,8 +104,10 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			list, _ := def.([]string)
 			fs.StringSlice(f.name, list, usage)
 		case flagKinds[f.key] != "":
-			// A bool takes its value as the others do (--log-queries true).
 			fs.Var(&typedText{kind: flagKinds[f.key], text: fmt.Sprint(def)}, f.name, usage)
+			if flagKinds[f.key] == "bool" {
+				fs.Lookup(f.name).NoOptDefVal = "true" // --log-queries alone means true
+			}
 		default:
 			fs.String(f.name, defaultText(def), usage)
 		}

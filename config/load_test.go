@@ -262,14 +262,14 @@ func TestTypedFlags(t *testing.T) {
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	RegisterFlags(fs)
 	for flag, bad := range map[string]string{"cache-max-entries": "lots", "upstream-timeout": "soon", "log-queries": "maybe", "rate-limit-qps": "fast"} {
-		if err := fs.Parse([]string{"--" + flag, bad}); err == nil || !strings.Contains(err.Error(), flag) {
-			t.Errorf("--%s %s: %v, want an error naming the flag", flag, bad, err)
+		if err := fs.Parse([]string{"--" + flag + "=" + bad}); err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("--%s=%s: %v, want an error naming the flag", flag, bad, err)
 		}
 	}
 	if typ := fs.Lookup("cache-max-entries").Value.Type(); typ != "int" {
 		t.Errorf("--cache-max-entries is a %s in --help, want int", typ)
 	}
-	cfg, _, err := load(t, "", "--cache-max-entries", "7", "--upstream-timeout", "3", "--log-queries", "true", "--rate-limit-qps", "2.5")
+	cfg, _, err := load(t, "", "--cache-max-entries", "7", "--upstream-timeout", "3", "--log-queries", "--rate-limit-qps", "2.5")
 	if err != nil {
 		t.Fatal(err)
 	}
