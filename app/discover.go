@@ -37,6 +37,13 @@ func discover(fs *pflag.FlagSet, io IO) int {
 	if err == nil {
 		var found []discovery.Endpoint
 		if found, err = client.Endpoints(ctx, discovery.Query{VPCID: vpc}); err == nil {
+			if len(found) == 0 && vpc != "" {
+				// A filter that matches nothing is most often a typo or the
+				// wrong region: not an empty success.
+				fmt.Fprintf(io.Stderr, "s3dns discover: no interface endpoint in VPC %s in %s (check the VPC id and --region)\n",
+					vpc, client.Region())
+				return 1
+			}
 			writeDiscovered(io.Stdout, client.Region(), vpc, found)
 			return 0
 		}

@@ -53,6 +53,17 @@ func TestDiscoverPrintsConfigThatValidates(t *testing.T) {
 	}
 }
 
+// A VPC filter that matches nothing is an error (exit 1), not an empty
+// success: most often a typo or the wrong region (issue 31, item 4).
+func TestDiscoverWithNoMatchingVPCFails(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	code, out, errOut := run(t, "discover", "--config", filepath.Join(t.TempDir(), "none.yaml"), "--endpoint-url", api.URL, "--vpc-id", "vpc-0000000000000000f")
+	if code != 1 || out != "" || !strings.Contains(errOut, "no interface endpoint in VPC vpc-0000000000000000f in eu-west-2") {
+		t.Fatalf("exit %d\nstdout %q\nstderr %s", code, out, errOut)
+	}
+}
+
 func TestDiscoverSaysWhatFailed(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
 	api.SetEnv(t)
@@ -191,5 +202,50 @@ endpoints:
 	r := serveInProcess(t, file)
 	dnstest.WaitFor(t, "the zonal name of euw2-az2 (eu-west-2a in this account)", 10*time.Second, func() bool {
 		return slices.Equal(addressesOf(r.dns, stable), []string{"10.20.1.10", "CNAME " + zonal})
+	})
+}
+
+// A restart while EC2 throttles (issue 31, item 4): with discovery.state_file
+// the listed bucket is answered at once from the last good data, which
+// /status, s3dns status and the metrics say came from the file; once EC2
+// answers, from EC2.
+func TestRestartWhileThrottledAnswersFromTheStateFile(t *testing.T) {
+	api := fakeec2.New(t).Recorded()
+	api.SetEnv(t)
+	up := dnstest.NewUpstream(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s3dns.yaml")
+	writeAtomically(t, file, strings.Replace(discoveryConfig(up.Addr, api.URL), "discovery: {interval: 1s}",
+		"discovery: {interval: 1h, state_file: "+filepath.Join(dir, "discovery.json")+"}", 1))
+	both := []string{"10.20.1.10", "10.20.2.10"}
+	first := serveInProcess(t, file)
+	dnstest.WaitFor(t, "answers from the first discovery", 10*time.Second, func() bool {
+		return slices.Equal(addressesOf(first.dns, stable), both)
+	})
+	first.cancel()
+	<-first.exit
+	first.exit <- 0
+
+	api.Fail(http.StatusServiceUnavailable, "RequestLimitExceeded")
+	r := serveInProcess(t, file)
+	if got := addressesOf(r.dns, stable); !slices.Equal(got, both) {
+		t.Fatalf("restarted while throttled: %v, want the state file's addresses %v", got, both)
+	}
+	if _, body := r.get(t, "/status"); !strings.Contains(body, `"source": "state_file"`) {
+		t.Errorf("/status does not say the data came from the state file:\n%s", body)
+	}
+	if v := r.value(t, `s3dns_discovery_from_state_file{endpoint="s3-london"}`); v != 1 {
+		t.Errorf("s3dns_discovery_from_state_file %v, want 1", v)
+	}
+	code, out, _ := run(t, "status", "--http", r.http)
+	if code != 0 || !strings.Contains(out, "state file (EC2 not reached yet)") {
+		t.Errorf("s3dns status: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(r.logs.String(), "endpoint from the discovery state file until EC2 answers") {
+		t.Errorf("the log does not say so:\n%s", r.logs)
+	}
+	api.Unfail()
+	dnstest.WaitFor(t, "EC2 answering again", 30*time.Second, func() bool {
+		return r.value(t, `s3dns_discovery_from_state_file{endpoint="s3-london"}`) == 0
 	})
 }

@@ -79,6 +79,22 @@ func (d *daemon) withDiscovered(cfg *config.Config) *config.Config {
 	return cfg
 }
 
+// discoveryFromStateFile feeds s3dns_discovery_from_state_file.
+func (d *daemon) discoveryFromStateFile() map[string]bool {
+	if run := d.discovery.Load(); run != nil {
+		return run.refresher.FromStateFile()
+	}
+	return nil
+}
+
+// discoverySources is what /status says of discovery.
+func (d *daemon) discoverySources() []discovery.Source {
+	if run := d.discovery.Load(); run != nil {
+		return run.refresher.Sources()
+	}
+	return nil
+}
+
 // discoveryAges feeds s3dns_discovery_age_seconds.
 func (d *daemon) discoveryAges() map[string]time.Duration {
 	if run := d.discovery.Load(); run != nil {

@@ -68,7 +68,7 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	d.metrics = metrics.New(reg, BuildVersion(), d.cacheEntries)
 	metrics.RegisterReadiness(reg, func() bool { ok, _ := d.ready.Ready(); return ok },
 		func() bool { return d.ready.Blocked(loopBlocker) })
-	d.discoveryErrors = metrics.RegisterDiscovery(reg, d.discoveryAges)
+	d.discoveryErrors = metrics.RegisterDiscovery(reg, d.discoveryAges, d.discoveryFromStateFile)
 	d.metrics.StartAtZero(knownSeries(cfg), d.discoveryErrors)
 	d.setTap(cfg.Dnstap)
 	resolver := d.resolverFor(cfg)
@@ -83,7 +83,8 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 	if d.cfg.HTTPListen != "" {
 		var err error
 		status := func() any { return d.srv.State().Health.Status() }
-		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status), d.log); err != nil {
+		discovered := func() any { return d.discoverySources() }
+		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status, discovered), d.log); err != nil {
 			return nil, err
 		}
 	}
@@ -103,6 +104,10 @@ func (d *daemon) watch(ctx context.Context) {
 	d.srv.State().Health.Start(ctx)
 	d.mu.Lock()
 	d.startDiscovery(ctx, d.cfg)
+	if run := d.discovery.Load(); run != nil && len(run.refresher.Found()) > 0 {
+		// The state file's data: answer from it now, not once EC2 answers.
+		d.swapState(d.cfg, d.resolver.Load())
+	}
 	d.mu.Unlock()
 	d.checkLoop(ctx)
 	if d.cfg.File == "" {

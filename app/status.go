@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/s3dns/s3dns/discovery"
 	"github.com/s3dns/s3dns/health"
 )
 
@@ -28,7 +29,8 @@ func status(fs *pflag.FlagSet, io IO) int {
 	}
 	defer resp.Body.Close()
 	var body struct {
-		Endpoints []health.Status `json:"endpoints"`
+		Endpoints []health.Status    `json:"endpoints"`
+		Discovery []discovery.Source `json:"discovery"`
 	}
 	if resp.StatusCode != http.StatusOK {
 		fmt.Fprintf(io.Stderr, "status: %s answered %s\n", url, resp.Status)
@@ -38,6 +40,7 @@ func status(fs *pflag.FlagSet, io IO) int {
 		fmt.Fprintf(io.Stderr, "status: %s: %v\n", url, err)
 		return 1
 	}
+	writeSources(io, body.Discovery)
 	if len(body.Endpoints) == 0 {
 		fmt.Fprintln(io.Stdout, "no endpoint has health checks (health: in the configuration)")
 		return 0
@@ -59,4 +62,23 @@ func status(fs *pflag.FlagSet, io IO) int {
 	}
 	w.Flush()
 	return 0
+}
+
+// writeSources prints where each discovered endpoint's data in use came
+// from (EC2, or the state file until EC2 answers) and how old it is.
+func writeSources(io IO, sources []discovery.Source) {
+	if len(sources) == 0 {
+		return
+	}
+	w := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "DISCOVERED\tVPC ENDPOINT\tSOURCE\tAGE")
+	for _, s := range sources {
+		source := "EC2"
+		if s.From == discovery.FromStateFile {
+			source = "state file (EC2 not reached yet)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Endpoint, s.ID, source, s.Age.Round(time.Second))
+	}
+	w.Flush()
+	fmt.Fprintln(io.Stdout)
 }

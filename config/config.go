@@ -94,6 +94,9 @@ type AWS struct {
 // Discovery says how often endpoints given by vpc_endpoint_id are looked up.
 type Discovery struct {
 	Interval time.Duration
+	// StateFile keeps the last good discovery result across restarts ("":
+	// none): read at start, written atomically after each good refresh.
+	StateFile string
 }
 
 // Shutdown says how the server stops on SIGTERM or SIGINT.

@@ -89,6 +89,7 @@ var configFlags = []configFlag{
 	{"aws-profile", "aws.profile", "AWS shared config profile for discovery", false},
 	{"aws-endpoint-url", "aws.endpoint_url", "EC2 API URL for discovery (proxies, tests)", false},
 	{"discovery-interval", "discovery.interval", "how often endpoints given by vpc_endpoint_id are looked up again", false},
+	{"discovery-state-file", "discovery.state_file", "file keeping the last good discovery result across restarts", false},
 	{"shutdown-lameduck", "shutdown.lameduck", "on SIGTERM, keep answering this long with /readyz at 503 before the listeners close", false},
 	{"sites", "sites", `sites as a YAML/JSON list, e.g. '[{name: dc, clients: [10.1.0.0/16], zone: eu-west-2a}]'`, false},
 	{"sites-trust-ecs", "sites_trust_ecs", "resolvers whose EDNS Client Subnet decides a query's site", true},

@@ -45,7 +45,8 @@ type rawAWS struct {
 }
 
 type rawDiscovery struct {
-	Interval string `mapstructure:"interval"`
+	Interval  string `mapstructure:"interval"`
+	StateFile string `mapstructure:"state_file"`
 }
 
 type rawShutdown struct {
@@ -143,6 +144,7 @@ var defaults = map[string]any{
 	"aws.profile":                "",
 	"aws.endpoint_url":           "",
 	"discovery.interval":         "5m",
+	"discovery.state_file":       "",
 	"shutdown.lameduck":          "0s",
 	"endpoints":                  []any{},
 	"sites":                      []any{},

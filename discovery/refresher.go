@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -29,10 +30,12 @@ type target struct {
 	name, id, region, service string
 }
 
-// known is the last good data of one endpoint and when it was fetched.
+// known is the last good data of one endpoint, when it was fetched, and
+// from where (FromEC2, or FromStateFile until EC2 answers).
 type known struct {
 	Endpoint
-	at time.Time
+	at   time.Time
+	from string
 }
 
 // Refresher keeps what EC2 says about a configuration's endpoints current:
@@ -45,6 +48,9 @@ type Refresher struct {
 	opts     Options
 	now      func() time.Time
 	clients  map[string]*Client // by region; made on first use
+	// stateFile keeps the last good data across restarts ("": none).
+	stateFile string
+	failures  int // rounds in a row with a failure: the retry backs off
 
 	mu    sync.Mutex
 	known map[string]known // by endpoint id
@@ -58,7 +64,8 @@ func NewRefresher(cfg *config.Config, opts Options, previous *Refresher) *Refres
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	r := &Refresher{settings: Settings{Region: cfg.AWS.Region, Profile: cfg.AWS.Profile, EndpointURL: cfg.AWS.EndpointURL},
-		interval: cfg.Discovery.Interval, opts: opts, now: time.Now, clients: map[string]*Client{}, known: map[string]known{}}
+		interval: cfg.Discovery.Interval, opts: opts, now: time.Now, clients: map[string]*Client{}, known: map[string]known{},
+		stateFile: cfg.Discovery.StateFile}
 	for _, e := range cfg.Endpoints {
 		if e.VPCEndpointID == "" {
 			continue
@@ -70,7 +77,50 @@ func NewRefresher(cfg *config.Config, opts Options, previous *Refresher) *Refres
 			}
 		}
 	}
+	if previous == nil {
+		r.loadState()
+	}
 	return r
+}
+
+// loadState starts from the state file's data for the endpoints it knows
+// (of the configured service), until EC2 answers.
+func (r *Refresher) loadState() {
+	if r.stateFile == "" {
+		return
+	}
+	saved, err := readState(r.stateFile)
+	if err != nil {
+		r.opts.Log.Warn("discovery state file unreadable: starting without it", "file", r.stateFile, "error", err)
+		return
+	}
+	for _, t := range r.targets {
+		s, ok := saved[t.id]
+		if !ok || s.Endpoint.Service != t.service {
+			continue
+		}
+		r.known[t.id] = known{Endpoint: s.Endpoint, at: s.DiscoveredAt, from: FromStateFile}
+		r.opts.Log.Info("endpoint from the discovery state file until EC2 answers", "endpoint", t.name, "id", t.id,
+			"file", r.stateFile, "age", r.now().Sub(s.DiscoveredAt).Round(time.Second), "hostname", s.Endpoint.Hostname,
+			"addresses", s.Endpoint.Addresses)
+	}
+}
+
+// saveState writes what is known to the state file.
+func (r *Refresher) saveState() {
+	if r.stateFile == "" {
+		return
+	}
+	r.mu.Lock()
+	saved := make(map[string]savedState, len(r.known))
+	for id, k := range r.known {
+		saved[id] = savedState{Endpoint: k.Endpoint, DiscoveredAt: k.at}
+	}
+	r.mu.Unlock()
+	if err := writeState(r.stateFile, saved); err != nil {
+		r.opts.Log.Error("discovery state file not written: a restart while EC2 cannot be reached answers from older data",
+			"file", r.stateFile, "error", err)
+	}
 }
 
 func (r *Refresher) lookup(id string) (known, bool) {
@@ -85,16 +135,34 @@ func (r *Refresher) Run(ctx context.Context) {
 	if len(r.targets) == 0 {
 		return
 	}
-	tick := time.NewTicker(r.interval)
-	defer tick.Stop()
 	for {
 		r.Refresh(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-time.After(r.nextWait()):
 		}
 	}
+}
+
+// Bounds of the retry after a failed round.
+const (
+	retryFirst = 2 * time.Second
+	retryMax   = time.Minute
+)
+
+// nextWait is how long until the next round: the interval after a good
+// one; after failures (throttling, an unreachable API) sooner, doubling
+// from retryFirst up to the interval (at most retryMax), so that a start
+// during an outage picks up EC2's data soon after it returns without
+// hammering a throttled API. Each wait is jittered (the half to the whole
+// of it), so that many instances do not ask in step.
+func (r *Refresher) nextWait() time.Duration {
+	wait := r.interval
+	if r.failures > 0 {
+		wait = min(r.interval, retryMax, retryFirst<<min(r.failures-1, 10))
+	}
+	return wait/2 + rand.N(wait/2+1)
 }
 
 // Refresh asks EC2 once about every endpoint, region by region.
@@ -103,7 +171,7 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	for _, t := range r.targets {
 		byRegion[t.region] = append(byRegion[t.region], t)
 	}
-	changed := false
+	changed, good, bad := false, false, false
 	for region, targets := range byRegion {
 		found, err := r.describe(ctx, region, targets)
 		if ctx.Err() != nil {
@@ -122,8 +190,19 @@ func (r *Refresher) Refresh(ctx context.Context) {
 				r.failed(t, fmt.Errorf("%s is %s, not available", t.id, e.State))
 			default:
 				changed = r.store(t, e) || changed
+				good = true
+				continue
 			}
+			bad = true
 		}
+	}
+	if bad {
+		r.failures++
+	} else {
+		r.failures = 0
+	}
+	if good {
+		r.saveState()
 	}
 	if changed && r.opts.OnChange != nil {
 		r.opts.OnChange()
@@ -163,7 +242,12 @@ func (r *Refresher) store(t target, e Endpoint) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old, had := r.known[t.id]
-	r.known[t.id] = known{Endpoint: e, at: r.now()}
+	r.known[t.id] = known{Endpoint: e, at: r.now(), from: FromEC2}
+	if had && old.from == FromStateFile {
+		r.opts.Log.Info("endpoint confirmed by EC2; the state file's data is replaced", "endpoint", t.name, "id", t.id,
+			"unchanged", old.Equal(&e))
+		return !old.Equal(&e)
+	}
 	if !had {
 		r.opts.Log.Info("endpoint discovered", "endpoint", t.name, "id", t.id, "hostname", e.Hostname,
 			"addresses", e.Addresses, "zones", e.Zones)
@@ -195,6 +279,32 @@ func (r *Refresher) Found() map[string]Endpoint {
 	out := make(map[string]Endpoint, len(r.known))
 	for id, k := range r.known {
 		out[id] = k.Endpoint
+	}
+	return out
+}
+
+// Sources says, for each endpoint with data, where it came from and how
+// old it is (for /status).
+func (r *Refresher) Sources() []Source {
+	r.mu.Lock()
+	known := maps.Clone(r.known)
+	r.mu.Unlock()
+	var out []Source
+	now := r.now()
+	for _, t := range r.targets {
+		if k, ok := known[t.id]; ok {
+			out = append(out, Source{Endpoint: t.name, ID: t.id, From: k.from, Age: now.Sub(k.at)})
+		}
+	}
+	return out
+}
+
+// FromStateFile says, by endpoint name, whether the data in use came from
+// the state file and EC2 has not confirmed it yet.
+func (r *Refresher) FromStateFile() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range r.Sources() {
+		out[s.Endpoint] = s.From == FromStateFile
 	}
 	return out
 }

@@ -38,7 +38,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	r := &recorder{}
 	metrics.New(r, "test", func() float64 { return 0 })
 	metrics.RegisterReadiness(r, func() bool { return true }, func() bool { return false })
-	metrics.RegisterDiscovery(r, func() map[string]time.Duration { return nil })
+	metrics.RegisterDiscovery(r, func() map[string]time.Duration { return nil }, nil)
 	names := map[string]bool{}
 	for _, c := range r.collectors {
 		ch := make(chan *prometheus.Desc, 100)

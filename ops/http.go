@@ -73,15 +73,20 @@ func (r *Readiness) Ready() (bool, []string) {
 	return len(reasons) == 0, reasons
 }
 
-// Handler returns the mux for the HTTP endpoints. status gives what
-// GET /status shows as JSON (endpoint health).
-func Handler(gatherer prometheus.Gatherer, ready *Readiness, status func() any) http.Handler {
+// Handler returns the mux for the HTTP endpoints. status and discovered
+// give what GET /status shows as JSON (endpoint health; where discovered
+// data came from and its age); discovered may be nil.
+func Handler(gatherer prometheus.Gatherer, ready *Readiness, status, discovered func() any) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"endpoints": status()})
+		body := map[string]any{"endpoints": status()}
+		if discovered != nil {
+			body["discovery"] = discovered()
+		}
+		_ = enc.Encode(body)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
