@@ -122,7 +122,17 @@ command it serves.`,
 		Args: maxArgs(0), RunE: runs(status)}
 	healthCmd := &cobra.Command{Use: "healthcheck", Short: "exit 0 if the running server's /readyz answers 200, else 1",
 		Args: maxArgs(0), RunE: runs(healthcheck)}
-	for _, c := range []*cobra.Command{statusCmd, healthCmd} {
+	cacheCmd := &cobra.Command{Use: "cache", Short: "the running server's cache: flush it, or list what it holds (HTTP admin paths)",
+		Args: noArgsOrCommand, SuggestionsMinimumDistance: 2,
+		RunE: func(*cobra.Command, []string) error { return usageError{"a command is needed: flush or dump"} }}
+	flushCmd := &cobra.Command{Use: "flush [NAME]", Short: "drop the running server's answers for NAME (every type), or all of them",
+		Args: maxArgs(1), RunE: runs(cacheFlush)}
+	dumpCmd := &cobra.Command{Use: "dump", Short: "list the running server's answers: name, type, TTL left, rcode, site",
+		Args: maxArgs(0), RunE: runs(cacheDump)}
+	cacheCmd.AddCommand(flushCmd, dumpCmd)
+	reloadCmd := &cobra.Command{Use: "reload", Short: "make the running server read its configuration again (as SIGHUP does)",
+		Args: maxArgs(0), RunE: runs(reloadServer)}
+	for _, c := range []*cobra.Command{statusCmd, healthCmd, flushCmd, dumpCmd, reloadCmd} {
 		c.Flags().String("http", "", "the running server's HTTP address (default: http_listen)")
 	}
 	versionCmd := &cobra.Command{Use: "version", Short: "print version, commit, build date and Go version",
@@ -130,7 +140,7 @@ command it serves.`,
 			fmt.Fprintln(io.Stdout, VersionString())
 			return nil
 		}}
-	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, discoverCmd, statusCmd, healthCmd, versionCmd)
+	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, discoverCmd, statusCmd, healthCmd, cacheCmd, reloadCmd, versionCmd)
 	root.SuggestionsMinimumDistance = 2
 	strictCompletion(root)
 	strictHelp(root, io)

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,7 +175,7 @@ func (d *daemon) cacheEntries() float64 {
 
 // reload reads the configuration again and swaps it in whole; a bad file
 // leaves the running configuration untouched.
-func (d *daemon) reload(ctx context.Context, reason string) {
+func (d *daemon) reload(ctx context.Context, reason string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cfg, warnings, err := config.Load(d.opts)
@@ -185,7 +187,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 		d.metrics.LastReloadOK.Set(0)
 		d.log.Error("reload failed: the running configuration stays", "trigger", reason,
 			"errors", config.Messages(err))
-		return
+		return fmt.Errorf("reload failed, the running configuration stays: %s", strings.Join(config.Messages(err), "; "))
 	}
 	old := d.cfg
 	if !slices.Equal(cfg.Listen, old.Listen) || cfg.HTTPListen != old.HTTPListen {
@@ -221,6 +223,7 @@ func (d *daemon) reload(ctx context.Context, reason string) {
 	d.metrics.Reloads.WithLabelValues("success").Inc()
 	d.metrics.LastReloadOK.Set(1)
 	d.log.Info("configuration reloaded", "trigger", reason, "endpoints", len(cfg.Endpoints), "upstreams", cfg.Upstreams)
+	return nil
 }
 
 // swapState puts cfg (with what discovery found) in use, handing endpoint
@@ -256,4 +259,17 @@ func knownSeries(cfg *config.Config) metrics.Known {
 		k.Sites = append(k.Sites, s.Name)
 	}
 	return k
+}
+
+// admin is the running server's control through the HTTP admin paths.
+func (d *daemon) admin(reg prometheus.Registerer) *ops.Admin {
+	counted := metrics.RegisterAdmin(reg)
+	return &ops.Admin{
+		Allow:  d.cfg.HTTPAdminAllow,
+		Flush:  func(name string) (int, error) { return d.srv.State().Flush(name) },
+		Dump:   func() any { return d.srv.State().Dump() },
+		Reload: func() error { return d.reload(d.lifetime, "admin") },
+		Count:  func(action, result string) { counted.WithLabelValues(action, result).Inc() },
+		Log:    d.log,
+	}
 }

@@ -84,7 +84,8 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 		var err error
 		status := func() any { return d.srv.State().Health.Status() }
 		discovered := func() any { return d.discoverySources() }
-		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status, discovered), d.log); err != nil {
+		admin := d.admin(reg)
+		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status, discovered, admin), d.log); err != nil {
 			return nil, err
 		}
 	}

@@ -392,3 +392,63 @@ func TestLameDuckKeepsAnsweringWhileNotReady(t *testing.T) {
 		t.Fatal("did not exit after the lame duck")
 	}
 }
+
+// Runtime control (issue 31, item 6), as rndc and unbound-control give it:
+// s3dns cache dump lists what the running server holds, cache flush NAME
+// drops one name (the next query asks upstream again), reload reads the
+// file again; each is counted and logged, and a client outside
+// http_admin_allow is refused.
+func TestCacheFlushDumpAndReload(t *testing.T) {
+	const other = "other.example."
+	up := dnstest.NewUpstream(t, stable+" 60 IN A 192.0.2.1", other+" 60 IN A 192.0.2.2")
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	writeAtomically(t, file, fmt.Sprintf("upstreams: [%q]\n", up.Addr))
+	r := serveInProcess(t, file)
+	for _, name := range []string{stable, other} {
+		if _, err := ask(r.dns, "udp", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := run(t, "cache", "dump", "--http", r.http)
+	if code != 0 || !strings.Contains(out, stable) || !strings.Contains(out, other) || !strings.Contains(out, "cache") {
+		t.Fatalf("cache dump: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "cache", "flush", strings.ToUpper(stable), "--http", r.http)
+	if code != 0 || !strings.Contains(out, "flushed the answers for "+strings.ToUpper(stable)+": 1") {
+		t.Fatalf("cache flush: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, out, _ = run(t, "cache", "dump", "--http", r.http); strings.Contains(out, stable) || !strings.Contains(out, other) {
+		t.Fatalf("after flushing %s:\n%s", stable, out)
+	}
+	asked := up.Count(stable, "udp")
+	if _, err := ask(r.dns, "udp", stable); err != nil || up.Count(stable, "udp") != asked+1 {
+		t.Fatalf("the flushed name was not asked upstream again (%d then %d): %v", asked, up.Count(stable, "udp"), err)
+	}
+	if code, out, _ = run(t, "cache", "flush", "--http", r.http); code != 0 || !strings.Contains(out, "flushed every answer: 2") {
+		t.Fatalf("cache flush (all): exit %d %s", code, out)
+	}
+	reloads := r.reloads(t)
+	if code, out, errOut = run(t, "reload", "--http", r.http); code != 0 || r.reloads(t) != reloads+1 {
+		t.Fatalf("reload: exit %d %s%s, reloads %d then %d", code, out, errOut, reloads, r.reloads(t))
+	}
+	for _, sample := range []string{`s3dns_admin_requests_total{action="flush",result="ok"} 2`, `s3dns_admin_requests_total{action="dump",result="ok"} 2`,
+		`s3dns_admin_requests_total{action="reload",result="ok"} 1`} {
+		if r.metric(t, sample[:strings.LastIndexByte(sample, ' ')]) != sample {
+			t.Errorf("want %s", sample)
+		}
+	}
+	if !strings.Contains(r.logs.String(), "admin: cache flushed") {
+		t.Error("the flush is not logged")
+	}
+
+	// Only http_admin_allow may use them (loopback by default).
+	denied := filepath.Join(t.TempDir(), "denied.yaml")
+	writeAtomically(t, denied, fmt.Sprintf("upstreams: [%q]\nhttp_admin_allow: [\"10.0.0.0/8\"]\n", up.Addr))
+	d := serveInProcess(t, denied)
+	if code, _, errOut = run(t, "cache", "flush", "--http", d.http); code != 1 || !strings.Contains(errOut, "403") {
+		t.Fatalf("flush from outside http_admin_allow: exit %d %s", code, errOut)
+	}
+	if v := d.value(t, `s3dns_admin_requests_total{action="flush",result="denied"}`); v != 1 {
+		t.Errorf("denied flushes counted %v, want 1", v)
+	}
+}

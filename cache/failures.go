@@ -61,6 +61,9 @@ func (f failures) note(key uint64, q string, now int64, err error) {
 	f.m.Set(key, failure{question: q, until: now + int64(hold), streak: streak})
 }
 
+// clear forgets every recent failure (an operator's flush).
+func (f failures) clear() { f.m.InvalidateAll() }
+
 // forget ends q's streak after a good answer.
 func (f failures) forget(key uint64) {
 	if _, ok := f.m.GetIfPresent(key); ok {

@@ -25,8 +25,11 @@ const (
 
 // Config is the whole validated configuration of a running server.
 type Config struct {
-	Listen          []string // host:port, UDP and TCP on each
-	HTTPListen      string   // "" turns HTTP off
+	Listen     []string // host:port, UDP and TCP on each
+	HTTPListen string   // "" turns HTTP off
+	// HTTPAdminAllow are the clients the admin paths (cache flush and dump,
+	// reload) answer; loopback by default.
+	HTTPAdminAllow  []netip.Prefix
 	Upstreams       []string // host:port
 	UpstreamTimeout time.Duration
 	Cache           Cache

@@ -61,6 +61,7 @@ func (v *typedText) Set(s string) error {
 var configFlags = []configFlag{
 	{"listen", "listen", "DNS listen addresses, UDP and TCP", true},
 	{"http-listen", "http_listen", `HTTP address for /metrics /healthz /readyz, "" for none`, false},
+	{"http-admin-allow", "http_admin_allow", "clients the HTTP admin paths answer (cache flush and dump, reload)", true},
 	{"upstream", "upstreams", "upstream resolvers, IP or IP:port", true},
 	{"upstream-timeout", "upstream_timeout", "timeout per upstream attempt", false},
 	{"cache-max-entries", "cache.max_entries", "cache size, 0 turns the cache off", false},

@@ -5,6 +5,7 @@ package config
 type rawConfig struct {
 	Listen          []string      `mapstructure:"listen"`
 	HTTPListen      string        `mapstructure:"http_listen"`
+	HTTPAdminAllow  []string      `mapstructure:"http_admin_allow"`
 	Upstreams       []string      `mapstructure:"upstreams"`
 	UpstreamTimeout string        `mapstructure:"upstream_timeout"`
 	Cache           rawCache      `mapstructure:"cache"`
@@ -125,6 +126,7 @@ var defaults = map[string]any{
 	"cache.serve_stale":          "0s",
 	"cache.stale_answer_timeout": "1.8s",
 	"cache.stale_recheck":        "30s",
+	"http_admin_allow":           []string{"127.0.0.0/8", "::1/128"},
 	"access.allow":               []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 	"access.rate_limit_qps":      0,
 	"access.tcp_per_client":      32,

@@ -42,6 +42,13 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 		}
 	}
 	warnOpenResolver(p, cfg.Listen, cfg.Access.Allow)
+	for i, s := range raw.HTTPAdminAllow {
+		if prefix, ok := parsePrefix(s); ok {
+			cfg.HTTPAdminAllow = append(cfg.HTTPAdminAllow, prefix)
+		} else {
+			p.errorf(fmt.Sprintf("http_admin_allow[%d]", i), "%q is not a CIDR prefix or IP address", s)
+		}
+	}
 	cfg.Access.RateLimitQPS = raw.Access.RateLimitQPS
 	if raw.Access.RateLimitQPS < 0 {
 		p.errorf("access.rate_limit_qps", "%v must not be negative", raw.Access.RateLimitQPS)

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/wire"
 )
 
 const (
@@ -268,5 +270,37 @@ func TestSitesByClientSubnet(t *testing.T) {
 		if ecsOf(m) != nil {
 			t.Fatalf("ECS forwarded upstream: %v", m)
 		}
+	}
+}
+
+// What the admin paths show and drop (issue 31, item 6): the dump names
+// each packed endpoint answer's site, and a flush of one name drops its
+// answers for every site and type, and nothing else.
+func TestDumpAndFlushNameSites(t *testing.T) {
+	h, _ := siteServer(t, nil)
+	h.askFrom(t, "127.0.0.2", listed) // london-dc: zonal
+	h.askFrom(t, "127.0.0.1", listed) // no site
+	h.askFrom(t, "127.0.0.1", unlisted)
+	st := h.srv.State()
+	sites := map[string]bool{}
+	for _, held := range st.Dump() {
+		if held.Name == listed && held.From == "endpoint" {
+			sites[held.Site] = true
+		}
+	}
+	if !sites["london-dc"] || !sites[""] {
+		t.Fatalf("endpoint answers by site: %v, want london-dc and the top level", sites)
+	}
+	n, err := st.Flush(strings.ToUpper(listed))
+	if err != nil || n < 2 {
+		t.Fatalf("flush %s: %d, %v", listed, n, err)
+	}
+	for _, held := range st.Dump() {
+		if held.Name == listed {
+			t.Fatalf("still held after the flush: %+v", held)
+		}
+	}
+	if !slices.ContainsFunc(st.Dump(), func(h wire.Held) bool { return h.Name == unlisted }) {
+		t.Fatal("the flush of one name dropped another")
 	}
 }

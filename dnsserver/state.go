@@ -1,8 +1,10 @@
 package dnsserver
 
 import (
+	"cmp"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
@@ -152,3 +154,29 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 // allowed reports whether access.allow admits addr. A link-local IPv6
 // client's zone (fe80::1%eth0) is not part of its address.
 func (st *State) allowed(addr netip.Addr) bool { return config.Holds(st.Config.Access.Allow, addr) }
+
+// Flush drops what is held for name ("" for everything): forwarded answers
+// and packed endpoint answers, which the next query builds again. It
+// returns how many answers went.
+func (st *State) Flush(name string) (int, error) {
+	n, err := st.Cache.Flush(name)
+	if err != nil {
+		return 0, err
+	}
+	m, err := st.Endpoints.Flush(name)
+	return n + m, err
+}
+
+// Dump describes every answer held, by name and type.
+func (st *State) Dump() []wire.Held {
+	held := append(st.Cache.Dump(), st.Endpoints.Dump(func(id uint8) string {
+		if id == 0 || int(id) > len(st.sites) {
+			return ""
+		}
+		return st.sites[id-1].cfg.Name
+	})...)
+	slices.SortFunc(held, func(a, b wire.Held) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Site, b.Site))
+	})
+	return held
+}

@@ -234,3 +234,39 @@ func (q Question) request() *dns.Msg {
 	}
 	return m
 }
+
+// Flush drops the packed answers for name ("" for all); the next query
+// builds them again. It returns how many went.
+func (a *Answers) Flush(name string) (int, error) {
+	if name == "" {
+		n := a.packed.EstimatedSize()
+		a.packed.InvalidateAll()
+		return n, nil
+	}
+	lname, err := wire.PackName(name)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for key, e := range a.packed.All() {
+		if e.IsName(lname) {
+			if _, gone := a.packed.Invalidate(key); gone {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// Dump describes the packed endpoint answers; siteName names an entry's
+// site from its id ("" for the top-level policy).
+func (a *Answers) Dump(siteName func(uint8) string) []wire.Held {
+	now := a.clock.Nano()
+	var out []wire.Held
+	for _, e := range a.packed.All() {
+		h := e.Describe(now)
+		h.From, h.Site = "endpoint", siteName(e.site)
+		out = append(out, h)
+	}
+	return out
+}

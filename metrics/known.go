@@ -38,3 +38,25 @@ func (m *Metrics) StartAtZero(k Known, discoveryErrors *prometheus.CounterVec) {
 		}
 	}
 }
+
+// AdminActions and AdminResults are the labels of s3dns_admin_requests_total.
+var (
+	AdminActions = []string{"flush", "dump", "reload"}
+	AdminResults = []string{"ok", "denied", "error"}
+)
+
+// RegisterAdmin adds s3dns_admin_requests_total{action,result}, every
+// series at 0 from the start.
+func RegisterAdmin(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "s3dns_admin_requests_total",
+		Help: "Requests to the HTTP admin paths, by action (flush, dump, reload) and result (ok, denied: a client outside http_admin_allow, error).",
+	}, []string{"action", "result"})
+	reg.MustRegister(c)
+	for _, a := range AdminActions {
+		for _, r := range AdminResults {
+			c.WithLabelValues(a, r)
+		}
+	}
+	return c
+}

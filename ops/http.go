@@ -75,9 +75,13 @@ func (r *Readiness) Ready() (bool, []string) {
 
 // Handler returns the mux for the HTTP endpoints. status and discovered
 // give what GET /status shows as JSON (endpoint health; where discovered
-// data came from and its age); discovered may be nil.
-func Handler(gatherer prometheus.Gatherer, ready *Readiness, status, discovered func() any) http.Handler {
+// data came from and its age); discovered may be nil, and admin (nil: no
+// admin paths) serves /admin/.
+func Handler(gatherer prometheus.Gatherer, ready *Readiness, status, discovered func() any, admin *Admin) http.Handler {
 	mux := http.NewServeMux()
+	if admin != nil {
+		admin.register(mux)
+	}
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

@@ -27,7 +27,7 @@ func TestEndpoints(t *testing.T) {
 	reg.MustRegister(c)
 	c.Inc()
 	var ready Readiness
-	srv, err := Start("127.0.0.1:0", Handler(reg, &ready, func() any { return []string{} }, nil), slog.New(slog.DiscardHandler))
+	srv, err := Start("127.0.0.1:0", Handler(reg, &ready, func() any { return []string{} }, nil, nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
