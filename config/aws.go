@@ -30,8 +30,8 @@ func ValidAvailabilityZoneID(s string) bool { return availabilityZoneID.MatchStr
 func awsConfig(p *problems, raw rawAWS) AWS {
 	a := AWS{Region: strings.ToLower(strings.TrimSpace(raw.Region)), Profile: strings.TrimSpace(raw.Profile),
 		EndpointURL: strings.TrimSpace(raw.EndpointURL)}
-	if a.Region != "" && !ValidRegion(a.Region) {
-		p.errorf("aws.region", "%q is not an AWS region name (like eu-west-2)", raw.Region)
+	if why := regionProblem(a.Region); a.Region != "" && why != "" {
+		p.errorf("aws.region", "%q %s", raw.Region, why)
 	}
 	if a.EndpointURL != "" {
 		u, err := url.Parse(a.EndpointURL)

@@ -17,8 +17,8 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 		OnUnresolved: strings.ToLower(raw.OnUnresolved),
 		TTL:          duration(p, key+".ttl", raw.TTL, time.Second),
 	}
-	if !ValidRegion(e.Region) {
-		p.errorf(key+".region", "%q is not an AWS region name (like eu-west-2)", raw.Region)
+	if why := regionProblem(e.Region); why != "" {
+		p.errorf(key+".region", "%q %s", raw.Region, why)
 	}
 	if hostname := raw.Hostname; hostname != "" {
 		if strings.HasPrefix(hostname, "*.") {
@@ -26,10 +26,12 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 			hostname = hostname[2:]
 			p.notef(key+".hostname", "the leading \"*.\" is dropped: %s", hostname)
 		}
-		if problem := HostnameProblem(hostname); problem == "" {
-			e.Hostname = Fqdn(hostname)
-		} else {
+		if problem := HostnameProblem(hostname); problem != "" {
 			p.errorf(key+".hostname", "%q is not a valid DNS name: %s", raw.Hostname, problem)
+		} else if mistake := hostnameMistake(hostname, e.Region); mistake != "" {
+			p.errorf(key+".hostname", "%q %s", raw.Hostname, mistake)
+		} else {
+			e.Hostname = Fqdn(hostname)
 		}
 	}
 	for i, a := range raw.Addresses {
@@ -81,8 +83,11 @@ func patterns(p *problems, key string, list []string, valid func(string) bool, w
 		k := fmt.Sprintf("%s[%d]", key, i)
 		v := strings.ToLower(strings.TrimSpace(s))
 		switch {
-		case IsGlob(v) && !validGlob(v):
-			p.errorf(k, "%q is not a valid glob pattern", s)
+		case strings.HasSuffix(strings.TrimSuffix(v, "."), ".amazonaws.com") || strings.HasSuffix(strings.TrimSuffix(v, "."), ".amazonaws.com.cn"):
+			// A whole host name pasted where the list wants the bucket.
+			p.errorf(k, "%q is a host name, not a name to list: give %q", s, firstLabels(v))
+		case IsGlob(v) && globProblem(v) != "":
+			p.errorf(k, "%q %s", s, globProblem(v))
 		case !IsGlob(v) && !valid(v):
 			p.errorf(k, "%q is not a valid %s", s, what)
 		case seen[v]:
@@ -95,25 +100,59 @@ func patterns(p *problems, key string, list []string, valid func(string) bool, w
 	return out
 }
 
+// hostnameMistake catches a hostname that is a valid name but not the
+// endpoint's: S3's public name pasted from a client's configuration, or an
+// endpoint of another region (an endpoint answers only its own region's
+// names). "" when none is seen.
+func hostnameMistake(hostname, region string) string {
+	h := strings.ToLower(strings.TrimSuffix(hostname, "."))
+	for _, suffix := range []string{".vpce.amazonaws.com", ".vpce.amazonaws.com.cn"} {
+		if rest, ok := strings.CutSuffix(h, suffix); ok {
+			labels := strings.Split(rest, ".")
+			if in := labels[len(labels)-1]; ValidRegion(in) && region != "" && in != region {
+				return fmt.Sprintf("is an endpoint in %s, but region is %s: an endpoint serves its own region's names only", in, region)
+			}
+			return ""
+		}
+	}
+	if h == "amazonaws.com" || strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn") {
+		return "is a public AWS name, not the endpoint's own: give the endpoint's DNS name (vpce-….vpce.amazonaws.com, " +
+			"from the console's DNS names or s3dns discover)"
+	}
+	return ""
+}
+
+// firstLabels is what comes before the S3 part of a host name: the bucket
+// of "mybucket.s3.eu-west-2.amazonaws.com".
+func firstLabels(host string) string {
+	for _, marker := range []string{".s3.", ".s3-accesspoint.", ".s3-control.", ".s3-"} {
+		if i := strings.Index(host, marker); i > 0 {
+			return host[:i]
+		}
+	}
+	name, _, _ := strings.Cut(host, ".")
+	return name
+}
+
 // checkDuplicates rejects the same exact bucket or access point on two
 // endpoints: which one answers would otherwise depend on file order.
-func checkDuplicates(p *problems, endpoints []Endpoint) {
+func checkDuplicates(p *problems, endpoints []Endpoint, keys []string) {
 	buckets, accessPoints := map[string]int{}, map[string]int{}
 	for i, e := range endpoints {
-		firstOwner(p, fmt.Sprintf("endpoints[%d].buckets", i), i, e.Buckets, buckets)
-		firstOwner(p, fmt.Sprintf("endpoints[%d].access_points", i), i, e.AccessPoints, accessPoints)
+		firstOwner(p, keys[i]+".buckets", i, e.Buckets, buckets, keys)
+		firstOwner(p, keys[i]+".access_points", i, e.AccessPoints, accessPoints, keys)
 	}
 }
 
 // firstOwner records which endpoint lists each exact name first and
 // reports a later endpoint listing it again.
-func firstOwner(p *problems, key string, endpoint int, names []string, owners map[string]int) {
+func firstOwner(p *problems, key string, endpoint int, names []string, owners map[string]int, keys []string) {
 	for j, n := range names {
 		if IsGlob(n) {
 			continue
 		}
 		if first, dup := owners[n]; dup {
-			p.errorf(fmt.Sprintf("%s[%d]", key, j), "%q is already listed on endpoints[%d]", n, first)
+			p.errorf(fmt.Sprintf("%s[%d]", key, j), "%q is already listed on %s", n, keys[first])
 		} else {
 			owners[n] = endpoint
 		}

@@ -40,6 +40,23 @@ func nameEndpoints(p *problems, endpoints []Endpoint, raw []rawEndpoint) {
 	}
 }
 
+// endpointKeys are the keys errors name each endpoint by: endpoints[NAME]
+// for an endpoint with a valid name, endpoints[i] for one without.
+func endpointKeys(raw []rawEndpoint) []string {
+	keys := make([]string, len(raw))
+	seen := map[string]bool{}
+	for i, r := range raw {
+		name := strings.ToLower(strings.TrimSpace(r.Name))
+		if namePattern.MatchString(name) && !seen[name] {
+			keys[i] = "endpoints[" + name + "]"
+			seen[name] = true
+		} else {
+			keys[i] = fmt.Sprintf("endpoints[%d]", i)
+		}
+	}
+	return keys
+}
+
 // takeName checks a given name (of list[i]) and takes it in taken, where
 // names are unique; ok is false, with the error reported, when it is
 // invalid or taken.

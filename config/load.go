@@ -56,11 +56,11 @@ func Load(opts Options) (*Config, []string, error) {
 	// checked, so that one run lists every problem.
 	p.addDecodeErrors(err, settings)
 	if raw == nil {
-		return nil, p.warnings, p.errs
+		return nil, p.warnings, located(p.errs, file)
 	}
 	cfg := validate(&p, raw, opts.ResolvConf)
 	if len(p.errs) > 0 {
-		return nil, p.warnings, p.errs
+		return nil, p.warnings, located(p.errs, file)
 	}
 	cfg.File = file
 	return cfg, p.warnings, nil
@@ -149,7 +149,7 @@ func readYAML(file string) (map[string]any, error) {
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, syntaxError(file, err)
 	}
 	if m == nil {
 		m = map[string]any{}

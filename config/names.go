@@ -7,12 +7,6 @@ import (
 	"strings"
 )
 
-// regionPattern accepts AWS region names such as eu-west-2, us-gov-west-1, cn-north-1.
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-
-// ValidRegion reports whether r looks like an AWS region name.
-func ValidRegion(r string) bool { return regionPattern.MatchString(r) }
-
 // ValidHostname reports whether h (with or without the final dot) is a
 // syntactically valid host name: letters, digits and hyphens in labels.
 func ValidHostname(h string) bool { return HostnameProblem(h) == "" }
@@ -72,17 +66,35 @@ func validAccessPoint(ap string) bool { return accessPointPattern.MatchString(ap
 
 // validGlob accepts patterns path.Match can use and whose literal parts are
 // characters that can appear in the names they are matched against.
-func validGlob(g string) bool {
+func validGlob(g string) bool { return globProblem(g) == "" }
+
+// globProblem says why a glob is not one s3dns can use, "" when it is:
+// its syntax, or that no bucket or access point name could ever match it
+// (a character no such name has, or more than 63 characters at the least).
+func globProblem(g string) string {
 	if _, err := path.Match(g, ""); err != nil {
-		return false
+		return "is not a valid glob pattern (an unclosed [ or a trailing \\)"
 	}
+	least := 0
 	for i := 0; i < len(g); i++ {
 		c := g[i]
-		if !alnum(c) && !strings.ContainsRune(".-*?[]!^", rune(c)) {
-			return false
+		switch {
+		case c == '[':
+			least++
+			if end := strings.IndexByte(g[i+1:], ']'); end >= 0 {
+				i += end + 1
+			}
+		case c == '*':
+		case alnum(c), c == '.', c == '-', c == '?':
+			least++
+		default:
+			return fmt.Sprintf("can never match: it holds %q, which no bucket or access point name has (lower-case letters, digits, dots and hyphens)", c)
 		}
 	}
-	return true
+	if least > 63 {
+		return fmt.Sprintf("can never match: every name it matches has at least %d characters, and names have at most 63", least)
+	}
+	return ""
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }

@@ -128,13 +128,13 @@ func isS3Name(name string) bool {
 
 // checkServiceNames rejects two endpoints answering the same service name:
 // which one answers would otherwise depend on file order.
-func checkServiceNames(p *problems, endpoints []Endpoint) {
+func checkServiceNames(p *problems, endpoints []Endpoint, keys []string) {
 	owners := map[string]int{}
 	for i, e := range endpoints {
 		for j, n := range e.Names {
 			if first, dup := owners[n]; dup {
-				p.errorf(fmt.Sprintf("endpoints[%d].names[%d]", i, j), "%q is already answered by endpoints[%d] (service %s)",
-					n, first, endpoints[first].Service)
+				p.errorf(fmt.Sprintf("%s.names[%d]", keys[i], j), "%q is already answered by %s (service %s)",
+					n, keys[first], endpoints[first].Service)
 				continue
 			}
 			owners[n] = i

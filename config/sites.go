@@ -124,14 +124,7 @@ func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
 		if len(r.Clients) == 0 {
 			p.errorf(key+".clients", "at least one CIDR prefix is needed")
 		}
-		for j, c := range r.Clients {
-			prefix, ok := parsePrefix(c)
-			if !ok {
-				p.errorf(fmt.Sprintf("%s.clients[%d]", key, j), "%q is not a CIDR prefix or IP address", c)
-				continue
-			}
-			s.Clients = append(s.Clients, prefix)
-		}
+		s.Clients = prefixList(p, key+".clients", r.Clients)
 		s.Zone = siteZone(p, key+".zone", r.Zone)
 		if r.Public && len(r.Endpoints) > 0 {
 			p.errorf(key+".endpoints", "a public site is served by no endpoint: give public or endpoints, not both")

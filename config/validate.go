@@ -34,21 +34,9 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 		p.errorf("cache.max_entries", "%d must not be negative", raw.Cache.MaxEntries)
 	}
 
-	for i, s := range raw.Access.Allow {
-		if prefix, ok := parsePrefix(s); ok {
-			cfg.Access.Allow = append(cfg.Access.Allow, prefix)
-		} else {
-			p.errorf(fmt.Sprintf("access.allow[%d]", i), "%q is not a CIDR prefix or IP address", s)
-		}
-	}
+	cfg.Access.Allow = prefixList(p, "access.allow", raw.Access.Allow)
 	warnOpenResolver(p, cfg.Listen, cfg.Access.Allow)
-	for i, s := range raw.HTTPAdminAllow {
-		if prefix, ok := parsePrefix(s); ok {
-			cfg.HTTPAdminAllow = append(cfg.HTTPAdminAllow, prefix)
-		} else {
-			p.errorf(fmt.Sprintf("http_admin_allow[%d]", i), "%q is not a CIDR prefix or IP address", s)
-		}
-	}
+	cfg.HTTPAdminAllow = prefixList(p, "http_admin_allow", raw.HTTPAdminAllow)
 	cfg.Access.RateLimitQPS = raw.Access.RateLimitQPS
 	if raw.Access.RateLimitQPS < 0 {
 		p.errorf("access.rate_limit_qps", "%v must not be negative", raw.Access.RateLimitQPS)
@@ -75,24 +63,19 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	cfg.AWS = awsConfig(p, raw.AWS)
 	cfg.Discovery = discoveryConfig(p, raw.Discovery)
 	cfg.Shutdown = Shutdown{Lameduck: duration(p, "shutdown.lameduck", raw.Shutdown.Lameduck, 0)}
+	keys := endpointKeys(raw.Endpoints)
 	for i := range raw.Endpoints {
 		r := raw.Endpoints[i]
 		if r.Region == "" && r.VPCEndpointID != "" {
 			r.Region = raw.AWS.Region // discovery's default region
 		}
-		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, fmt.Sprintf("endpoints[%d]", i), r))
+		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, keys[i], r))
 	}
 	nameEndpoints(p, cfg.Endpoints, raw.Endpoints)
-	checkDuplicates(p, cfg.Endpoints)
-	checkServiceNames(p, cfg.Endpoints)
+	checkDuplicates(p, cfg.Endpoints, keys)
+	checkServiceNames(p, cfg.Endpoints, keys)
 	cfg.Sites = sites(p, raw.Sites, cfg.Endpoints)
-	for i, c := range raw.SitesTrustECS {
-		if prefix, ok := parsePrefix(c); ok {
-			cfg.SitesTrustECS = append(cfg.SitesTrustECS, prefix)
-		} else {
-			p.errorf(fmt.Sprintf("sites_trust_ecs[%d]", i), "%q is not a CIDR prefix or IP address", c)
-		}
-	}
+	cfg.SitesTrustECS = prefixList(p, "sites_trust_ecs", raw.SitesTrustECS)
 	if len(cfg.SitesTrustECS) > 0 && len(cfg.Sites) == 0 {
 		p.warnf("sites_trust_ecs", "no sites are configured: EDNS Client Subnet decides nothing and is ignored")
 	}
@@ -236,13 +219,35 @@ func upstreams(p *problems, list []string, resolvConf string) []string {
 	return out
 }
 
-func parsePrefix(s string) (netip.Prefix, bool) {
+// prefixList reads a list of CIDR prefixes or addresses, each checked.
+func prefixList(p *problems, key string, list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, s := range list {
+		if prefix, ok := checkPrefix(p, fmt.Sprintf("%s[%d]", key, i), s); ok {
+			out = append(out, prefix)
+		}
+	}
+	return out
+}
+
+// checkPrefix reads a CIDR prefix or an address (a prefix of its own
+// length). A prefix with host bits set (192.168.1.1/24) is an error, as
+// BIND makes it: which of the two was meant, the address or the network,
+// cannot be told.
+func checkPrefix(p *problems, key, s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
 	if prefix, err := netip.ParsePrefix(s); err == nil {
+		if masked := prefix.Masked(); masked != prefix {
+			p.errorf(key, "%q has host bits set: write the network %s, or the address %s/%d alone",
+				s, masked, prefix.Addr(), prefix.Addr().BitLen())
+			return netip.Prefix{}, false
+		}
 		return prefix.Masked(), true
 	}
 	if addr, err := netip.ParseAddr(s); err == nil {
 		return netip.PrefixFrom(addr, addr.BitLen()), true
 	}
+	p.errorf(key, "%q is not a CIDR prefix or IP address", s)
 	return netip.Prefix{}, false
 }
 

@@ -21,6 +21,21 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 		{"bad name", ep(`name: "S3 London", region: eu-west-2, hostname: a.b, buckets: [x1x]`), `endpoints[1].name: "S3 London" is not a valid name`},
 		{"duplicate name", "upstreams: [127.0.0.1]\nendpoints:\n  - {name: lon, region: eu-west-2, hostname: a.b, buckets: [b1b]}\n  - {name: LON, region: eu-west-2, hostname: a.b, buckets: [x1x]}\n", `endpoints[1].name: "LON" is already the name of endpoints[0]`},
 		{"bad region", ep(`region: mars-1, hostname: a.b, buckets: [x1x]`), `endpoints[1].region: "mars-1" is not an AWS region name`},
+		{"region typo", ep(`region: eu-wst-2, hostname: a.b, buckets: [x1x]`), `endpoints[1].region: "eu-wst-2" is not an AWS region name (did you mean "eu-west-2"?)`},
+		{"public S3 name as the hostname", ep(`region: eu-west-2, hostname: s3.eu-west-2.amazonaws.com, buckets: [x1x]`),
+			`endpoints[1].hostname: "s3.eu-west-2.amazonaws.com" is a public AWS name, not the endpoint's own`},
+		{"an endpoint of another region", ep(`region: us-east-1, hostname: vpce-0a1b-c2d3.s3.eu-west-2.vpce.amazonaws.com, buckets: [x1x]`),
+			`endpoints[1].hostname: "vpce-0a1b-c2d3.s3.eu-west-2.vpce.amazonaws.com" is an endpoint in eu-west-2, but region is us-east-1`},
+		{"a host name as a bucket", ep(`region: eu-west-2, hostname: a.b, buckets: [x1x.s3.eu-west-2.amazonaws.com]`),
+			`endpoints[1].buckets[0]: "x1x.s3.eu-west-2.amazonaws.com" is a host name, not a name to list: give "x1x"`},
+		{"a glob with a character no bucket has", ep(`region: eu-west-2, hostname: a.b, buckets: ["logs_*"]`),
+			`endpoints[1].buckets[0]: "logs_*" can never match: it holds '_', which no bucket or access point name has`},
+		{"a glob longer than any bucket", ep(`region: eu-west-2, hostname: a.b, buckets: ["` + strings.Repeat("a", 64) + `*"]`),
+			`can never match: every name it matches has at least 64 characters, and names have at most 63`},
+		{"a prefix with host bits", "upstreams: [127.0.0.1]\naccess: {allow: [192.168.1.1/24]}\n",
+			`access.allow[0]: "192.168.1.1/24" has host bits set: write the network 192.168.1.0/24, or the address 192.168.1.1/32 alone`},
+		{"a named endpoint is named by its name", "upstreams: [127.0.0.1]\nendpoints:\n  - {name: s3-london, region: eu-west-2, hostname: vpce_bad, buckets: [x1x]}\n",
+			`endpoints[s3-london].hostname: "vpce_bad" is not a valid DNS name`},
 		{"no target", ep(`region: eu-west-2, buckets: [x1x]`), `endpoints[1]: needs a vpc_endpoint_id, a hostname or addresses`},
 		{"bad vpc endpoint id", ep(`region: eu-west-2, vpc_endpoint_id: vpc-0a1b2c3d, buckets: [x1x]`), `endpoints[1].vpc_endpoint_id: "vpc-0a1b2c3d" is not a VPC endpoint id (vpce- and 8 or 17 hexadecimal digits)`},
 		{"id without a region", ep(`vpc_endpoint_id: vpce-0a1b2c3d, buckets: [x1x]`), `endpoints[1].region: "" is not an AWS region name`},
@@ -212,5 +227,31 @@ endpoints:
 	}
 	if !strings.Contains(all, "S3DNS_UPSTREAM: environment variable sets no configuration key; it is ignored (did you mean `S3DNS_UPSTREAMS`?)") {
 		t.Fatalf("no warning about S3DNS_UPSTREAM: %v", warnings)
+	}
+}
+
+// Errors about the file carry its name, line and column, as named-checkconf
+// gives them; a YAML syntax error its line counted from 1 (issue 31,
+// item 7).
+func TestErrorsCarryFileLineAndColumn(t *testing.T) {
+	_, _, err := load(t, "upstreams: [127.0.0.1]\ncache:\n  max_ttl: forever\nendpoints:\n  - name: s3-london\n    region: eu-west-2\n    hostname: vpce_bad\n")
+	for _, want := range []string{":3:3: cache.max_ttl: ", ":7:5: endpoints[s3-london].hostname: "} {
+		found := false
+		for _, m := range Messages(err) {
+			if strings.Contains(m, want) && strings.HasSuffix(strings.Split(m, ":")[0], ".yaml") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error at %q: %q", want, Messages(err))
+		}
+	}
+	for yaml, line := range map[string]string{
+		"upstreams: [127.0.0.1]\nendpoints:\n  - region: eu-west-2\n    hostname: [a\n    buckets: [x]\n": ":4: YAML syntax: did not find expected",
+		"upstreams: [127.0.0.1]\ncache:\n  max_ttl: 5m\n   negative: 1\n":                                 ":4: YAML syntax: mapping values are not allowed",
+	} {
+		if _, _, err := load(t, yaml); err == nil || !strings.Contains(err.Error(), line) {
+			t.Errorf("syntax error: %v, want %q", err, line)
+		}
 	}
 }
