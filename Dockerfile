@@ -23,10 +23,10 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/s3dns/s3dns/a
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/s3dns /usr/local/bin/s3dns
-# Configurable without a file: every key as S3DNS_*; a file can be mounted at /etc/s3dns/s3dns.yaml.
-ENV S3DNS_LISTEN=:53 \
-    S3DNS_HTTP_LISTEN=:9153 \
-    S3DNS_LOG_FORMAT=json
+# The image's defaults (listen :53, HTTP :9153, JSON logs) are a file, not
+# ENV: every S3DNS_* variable and flag overrides them, and a file mounted at
+# /etc/s3dns/s3dns.yaml replaces them (ENV would override the mounted file).
+COPY deploy/container/s3dns.yaml /etc/s3dns/s3dns.yaml
 EXPOSE 53/udp 53/tcp 9153/tcp
 USER 65532:65532
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/usr/local/bin/s3dns", "healthcheck"]

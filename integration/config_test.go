@@ -12,6 +12,7 @@ import (
 // fileConfig is a test's s3dns configuration, marshalled to YAML; empty
 // fields take the defaults.
 type fileConfig struct {
+	Listen          []string       `yaml:"listen,omitempty"`
 	Upstreams       []string       `yaml:"upstreams,omitempty"`
 	UpstreamTimeout string         `yaml:"upstream_timeout,omitempty"`
 	Access          map[string]any `yaml:"access,omitempty"`

@@ -48,9 +48,38 @@ func TestDockerfileBuildCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(v), "s3dns v9.9.9-test (commit abc123") {
 		t.Fatalf("version: %v %q", err, v)
 	}
-	for _, want := range []string{"USER 65532", "HEALTHCHECK", `"healthcheck"`, "EXPOSE 53/udp 53/tcp 9153/tcp", "distroless/static"} {
+	for _, want := range []string{"USER 65532", "HEALTHCHECK", `"healthcheck"`, "EXPOSE 53/udp 53/tcp 9153/tcp", "distroless/static",
+		"COPY deploy/container/s3dns.yaml /etc/s3dns/s3dns.yaml"} {
 		if !strings.Contains(string(df), want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// The image's defaults rank below what an operator gives (issue 31, item
+// 10): they are the image's file, not ENV (an S3DNS_* variable in the
+// image would override a mounted file); a variable overrides one of them,
+// and a mounted file replaces them whole.
+func TestImageDefaultsRankBelowTheOperator(t *testing.T) {
+	df, err := os.ReadFile(repoFile("Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(df), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (f[0] == "ENV" || strings.HasPrefix(f[0], "S3DNS_")) {
+			t.Errorf("the Dockerfile sets %q: it would override a mounted file", line)
+		}
+	}
+	image := repoFile("deploy/container/s3dns.yaml")
+	out := validate(t, nil, "--config", image)
+	if !strings.Contains(out, "listen: :53 ") || !strings.Contains(out, "http: :9153") {
+		t.Errorf("the image's defaults:\n%s", out)
+	}
+	if out := validate(t, []string{"S3DNS_LISTEN=:5353"}, "--config", image); !strings.Contains(out, "listen: :5353 ") {
+		t.Errorf("a variable does not override the image's default:\n%s", out)
+	}
+	mounted := writeConfig(t, fileConfig{Listen: []string{"0.0.0.0:5353"}, Upstreams: []string{"127.0.0.1"}})
+	if out := validate(t, nil, "--config", mounted); !strings.Contains(out, "listen: 0.0.0.0:5353 ") {
+		t.Errorf("a mounted file does not decide:\n%s", out)
 	}
 }
