@@ -62,20 +62,32 @@ type fault struct {
 
 // New starts a server that t closes.
 func New(t testing.TB) *Server {
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server on loopback that the caller closes (s3dns-demo).
+func Start() *Server {
 	s := &Server{interfaces: map[string]Interface{}, calls: map[string]int{}}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 
 // CAFile writes the server's certificate as a PEM file (AWS_CA_BUNDLE).
 func (s *Server) CAFile(t testing.TB) string {
-	p := filepath.Join(t.TempDir(), "fake-ec2-ca.pem")
-	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
-	if err := os.WriteFile(p, block, 0o600); err != nil {
+	p, err := s.WriteCA(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// WriteCA writes the server's certificate as a PEM file in dir.
+func (s *Server) WriteCA(dir string) (string, error) {
+	p := filepath.Join(dir, "fake-ec2-ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+	return p, os.WriteFile(p, block, 0o600)
 }
 
 // Put adds or replaces an endpoint with its interfaces.
@@ -260,13 +272,17 @@ func (s *Server) fail(w http.ResponseWriter, status int, code, message string) {
 // s3dns binary) at s and nowhere else: its CA, its credentials, no shared
 // files, no instance metadata, one attempt per call.
 func (s *Server) Env(t testing.TB) map[string]string {
-	dir := t.TempDir()
+	return s.EnvIn(t.TempDir(), s.CAFile(t))
+}
+
+// EnvIn is Env with its files in dir and the CA file given.
+func (s *Server) EnvIn(dir, caFile string) map[string]string {
 	return map[string]string{
 		"AWS_ACCESS_KEY_ID":           AccessKey,
 		"AWS_SECRET_ACCESS_KEY":       SecretKey,
 		"AWS_SESSION_TOKEN":           "",
 		"AWS_REGION":                  "eu-west-2",
-		"AWS_CA_BUNDLE":               s.CAFile(t),
+		"AWS_CA_BUNDLE":               caFile,
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
