@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -233,6 +234,9 @@ func didYouMean(root *cobra.Command, typed string) string {
 func nameAndType(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return usageError{"a NAME is needed"}
+	}
+	if why := nameProblem(dns.Fqdn(args[0])); why != "" {
+		return usageError{fmt.Sprintf("%q is not a DNS name a client could ask: %s", args[0], why)}
 	}
 	return maxArgs(2)(cmd, args)
 }

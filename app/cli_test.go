@@ -157,6 +157,7 @@ func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
 		{[]string{"validate", "s3dns.yaml"}, `unexpected arguments ["s3dns.yaml"]`},
 		{[]string{"explain", "a.example.", "A", "more"}, `unexpected arguments ["more"]`},
 		{[]string{"explain"}, "a NAME is needed"},
+		{[]string{"explain", "bad name!"}, `"bad name!" is not a DNS name a client could ask: it holds ' '`},
 		{[]string{"export", "bind"}, `unexpected arguments ["bind"]`},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

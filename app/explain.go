@@ -99,3 +99,21 @@ func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match)
 			t, e.Hostname, name, human(e.TTL), unresolvedText(e))
 	}
 }
+
+// nameProblem says why name (fully qualified) is no name a client would
+// ask, "" when it is one: labels of letters, digits, hyphens and
+// underscores, within DNS's lengths.
+func nameProblem(name string) string {
+	if _, ok := dns.IsDomainName(name); !ok {
+		return "not a domain name (a label over 63 characters, or the name over 255)"
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Sprintf("it holds %q", c)
+		}
+	}
+	if strings.Contains(name, "..") {
+		return "it has an empty label"
+	}
+	return ""
+}

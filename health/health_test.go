@@ -29,6 +29,15 @@ func TestFallAndRise(t *testing.T) {
 		if s.up != c.up || changed != c.changed {
 			t.Fatalf("probe %d (%v): up %v changed %v, want %v %v", i, c.err, s.up, changed, c.up, c.changed)
 		}
+		// The last error is the last probe's: a good probe clears it, so
+		// that s3dns status never shows an old error beside "up".
+		want := ""
+		if c.err != nil {
+			want = c.err.Error()
+		}
+		if s.lastError != want {
+			t.Fatalf("probe %d (%v): last error %q, want %q", i, c.err, s.lastError, want)
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ func (s *addrState) record(err error, fall, rise int, now time.Time) bool {
 		return false
 	}
 	s.fails = 0
+	s.lastError = "" // a good probe: an old error would read as the state now
 	if s.up {
 		return false
 	}

@@ -21,4 +21,9 @@ func TestSmokeScript(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "FAIL listed bucket") {
 		t.Fatalf("smoke.sh passed for an unlisted bucket:\n%s", out)
 	}
+	// Nothing listening: every check fails, none passes (issue 31, item 11).
+	out, err = exec.Command("./smoke.sh", dnstest.FreeAddr(t), "eu-west-2", "myspecificbucket", "otherbucket").CombinedOutput()
+	if err == nil || strings.Contains(string(out), "PASS") {
+		t.Fatalf("smoke.sh against nothing listening:\n%s", out)
+	}
 }
