@@ -9,10 +9,21 @@ deb=$(ls "$dist"/s3dns_*_amd64.deb)
 rpm=$(ls "$dist"/s3dns-*.x86_64.rpm)
 
 (cd "$dist" && sha256sum --check --quiet SHA256SUMS)
+# An archive per binary, with the licence beside it.
+for bin in "$dist"/s3dns_*_linux_* "$dist"/s3dns_*_windows_*.exe; do
+	[[ -e $bin && $bin != *.tar.gz && $bin != *.zip ]] || continue
+	base=$(basename "$bin" .exe)
+	if [[ $bin == *.exe ]]; then
+		unzip -l "$dist/$base.zip" | grep -q "$base/LICENSE" || { echo "$base.zip lacks LICENSE"; exit 1; }
+	else
+		tar -tzf "$dist/$base.tar.gz" | grep -qx "$base/LICENSE" || { echo "$base.tar.gz lacks LICENSE"; exit 1; }
+	fi
+done
 dpkg -i "$deb" >/dev/null
 trap 'dpkg --purge s3dns >/dev/null' EXIT
 for f in /usr/bin/s3dns /usr/lib/systemd/system/s3dns.service /etc/s3dns/s3dns.yaml \
-	/usr/share/man/man8/s3dns.8.gz /usr/share/bash-completion/completions/s3dns; do
+	/usr/share/man/man8/s3dns.8.gz /usr/share/bash-completion/completions/s3dns \
+	/usr/share/doc/s3dns/copyright /usr/share/doc/s3dns/runbook.md /usr/share/doc/s3dns/operations.md; do
 	[[ -e $f ]] || { echo "missing after dpkg -i: $f"; exit 1; }
 done
 s3dns version | grep -v '(devel)' | grep -q 'commit [0-9a-f]\{7\}' || { echo "not a release build: $(s3dns version)"; exit 1; }

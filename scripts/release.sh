@@ -16,9 +16,24 @@ cyclonedx=github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 targets=${TARGETS:-linux/amd64 linux/arm64 darwin/arm64 windows/amd64 freebsd/amd64}
 dist=${DIST:-dist}
 
-version=${1:-$(git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-unknown)}
-version=v${version#v}
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+# The version: as given; else the tag on this commit; else the newest
+# release CHANGELOG.md names, as a development build of this commit
+# (X.Y.Z-dev+<commit>), which dpkg and rpm accept and order before X.Y.Z's
+# next release.
+if [[ $# -ge 1 && $1 != --version-only ]]; then
+	version=$1
+elif tag=$(git describe --tags --exact-match 2>/dev/null); then
+	version=$tag
+else
+	released=$(sed -n 's/^## \[\([0-9][0-9.]*\)\].*/\1/p' CHANGELOG.md | head -1)
+	version=${released:-0.0.0}-dev+${commit:0:12}
+fi
+version=v${version#v}
+if [[ ${1:-} == --version-only ]]; then
+	echo "$version"
+	exit 0
+fi
 # The commit's time, so that the same commit builds the same artifacts.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 date=$(date -u -d "@${SOURCE_DATE_EPOCH}" +%Y-%m-%dT%H:%M:%SZ)
@@ -53,7 +68,8 @@ go run ./cmd/s3dns completion bash >"$stage/completion/s3dns.bash"
 go run ./cmd/s3dns completion zsh >"$stage/completion/_s3dns"
 go run ./cmd/s3dns completion fish >"$stage/completion/s3dns.fish"
 cp deploy/systemd/s3dns.service deploy/systemd/s3dns.yaml deploy/prometheus/s3dns.rules.yaml deploy/grafana/s3dns.json \
-	LICENSE README.md packaging/postinstall.sh packaging/postremove.sh "$stage/"
+	LICENSE README.md CHANGELOG.md docs/runbook.md docs/operations.md packaging/copyright \
+	packaging/postinstall.sh packaging/preremove.sh packaging/postremove.sh "$stage/"
 config=$PWD/packaging/nfpm.yaml
 
 for target in $targets; do
@@ -66,10 +82,29 @@ for target in $targets; do
 	done
 done
 
+# An archive per target: the binary with LICENSE and README, .zip for
+# Windows, .tar.gz elsewhere; times and owners fixed, so that the same
+# commit gives the same bytes.
+for bin in "${binaries[@]}"; do
+	base=$(basename "$bin" .exe)
+	dir=$build/archive/$base
+	mkdir -p "$dir"
+	cp "$bin" LICENSE README.md "$dir/"
+	touch -d "@${SOURCE_DATE_EPOCH}" "$dir" "$dir"/*
+	if [[ $bin == *.exe ]]; then
+		(cd "$build/archive" && TZ=UTC zip -X -q -r "$dist/$base.zip" "$base")
+	else
+		tar --sort=name --mtime="@${SOURCE_DATE_EPOCH}" --owner=0 --group=0 --numeric-owner -C "$build/archive" -cf - "$base" |
+			gzip -9n >"$dist/$base.tar.gz"
+	fi
+done
+
 # Every target is built from the same modules: one binary's build info is
-# the SBOM of all of them.
+# the SBOM of all of them, the Go standard library and the modules'
+# licences included, with no random serial number (the same commit gives
+# the same SBOM, and so the same SHA256SUMS).
 echo "writing the SBOM"
-go run "$cyclonedx" bin -json -version "${version#v}" -output "$dist/s3dns_${version#v}.cdx.json" "${binaries[0]}" 2>/dev/null
+go run "$cyclonedx" bin -json -std -licenses -noserial -version "${version#v}" -output "$dist/s3dns_${version#v}.cdx.json" "${binaries[0]}" 2>/dev/null
 
 (cd "$dist" && sha256sum -- * >SHA256SUMS)
 echo "--- $dist:"
