@@ -3,8 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -43,14 +41,10 @@ func awsConfig(p *problems, raw rawAWS) AWS {
 }
 
 func discoveryConfig(p *problems, raw rawDiscovery) Discovery {
-	d := Discovery{Interval: duration(p, "discovery.interval", raw.Interval, time.Second), StateFile: strings.TrimSpace(raw.StateFile)}
-	if d.StateFile != "" {
-		if info, err := os.Stat(filepath.Dir(d.StateFile)); err != nil || !info.IsDir() {
-			p.warnf("discovery.state_file", "%q: its directory %s does not exist: the state cannot be kept until it does",
-				d.StateFile, filepath.Dir(d.StateFile))
-		}
-	}
-	return d
+	// The state file's directory may not exist yet: the unit's
+	// StateDirectory= makes it when the service starts, and a failed write
+	// is logged then.
+	return Discovery{Interval: duration(p, "discovery.interval", raw.Interval, time.Second), StateFile: strings.TrimSpace(raw.StateFile)}
 }
 
 // discoveredKeys checks an endpoint's vpc_endpoint_id and zonal_hostnames.

@@ -9,20 +9,21 @@ deb=$(ls "$dist"/s3dns_*_amd64.deb)
 rpm=$(ls "$dist"/s3dns-*.x86_64.rpm)
 
 (cd "$dist" && sha256sum --check --quiet SHA256SUMS)
-# An archive per binary, with the licence beside it.
+# An archive per binary, with the licence beside it. (No grep -q after a
+# pipe here: it would stop reading early, and pipefail would fail the pipe.)
 for bin in "$dist"/s3dns_*_linux_* "$dist"/s3dns_*_windows_*.exe; do
 	[[ -e $bin && $bin != *.tar.gz && $bin != *.zip ]] || continue
 	base=$(basename "$bin" .exe)
 	if [[ $bin == *.exe ]]; then
-		unzip -l "$dist/$base.zip" | grep -q "$base/LICENSE" || { echo "$base.zip lacks LICENSE"; exit 1; }
+		unzip -l "$dist/$base.zip" | grep "$base/LICENSE" >/dev/null || { echo "$base.zip lacks LICENSE"; exit 1; }
 	else
-		tar -tzf "$dist/$base.tar.gz" | grep -qx "$base/LICENSE" || { echo "$base.tar.gz lacks LICENSE"; exit 1; }
+		tar -tzf "$dist/$base.tar.gz" | grep -x "$base/LICENSE" >/dev/null || { echo "$base.tar.gz lacks LICENSE"; exit 1; }
 	fi
 done
 dpkg -i "$deb" >/dev/null
 trap 'dpkg --purge s3dns >/dev/null' EXIT
 for f in /usr/bin/s3dns /usr/lib/systemd/system/s3dns.service /etc/s3dns/s3dns.yaml \
-	/usr/share/man/man8/s3dns.8.gz /usr/share/bash-completion/completions/s3dns \
+	/usr/share/man/man8/s3dns.8.gz /usr/share/man/man5/s3dns.yaml.5.gz /usr/share/bash-completion/completions/s3dns \
 	/usr/share/doc/s3dns/copyright /usr/share/doc/s3dns/runbook.md /usr/share/doc/s3dns/operations.md; do
 	[[ -e $f ]] || { echo "missing after dpkg -i: $f"; exit 1; }
 done
@@ -53,6 +54,9 @@ unshare --net bash -euo pipefail -c '
 	done
 '
 man -l /usr/share/man/man8/s3dns.8.gz 2>/dev/null | grep -q discover || { echo "man page unreadable"; exit 1; }
+man -l /usr/share/man/man8/s3dns.8.gz 2>/dev/null | grep "EXIT STATUS" >/dev/null || { echo "s3dns(8) lacks EXIT STATUS"; exit 1; }
+zcat /usr/share/man/man8/s3dns.8.gz | grep -F "$(s3dns version | awk '{print $2}')" >/dev/null || { echo "s3dns(8) does not carry the version"; exit 1; }
+man -l /usr/share/man/man5/s3dns.yaml.5.gz 2>/dev/null | grep "http_admin_allow" >/dev/null || { echo "s3dns.yaml(5) unreadable"; exit 1; }
 
 # The .rpm carries the same files.
 diff <(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\.||' | sort) \

@@ -62,8 +62,8 @@ done
 # pages and completions come from the command tree of this source.
 stage=$build/stage
 mkdir -p "$stage/completion"
-go run ./internal/tools/mangen "$stage/man"
-gzip -9n "$stage"/man/*.8
+go run -ldflags "-X ${pkg}.Version=${version}" ./internal/tools/mangen "$stage/man"
+gzip -9n "$stage"/man/*.8 "$stage"/man/*.5
 go run ./cmd/s3dns completion bash >"$stage/completion/s3dns.bash"
 go run ./cmd/s3dns completion zsh >"$stage/completion/_s3dns"
 go run ./cmd/s3dns completion fish >"$stage/completion/s3dns.fish"
@@ -89,7 +89,10 @@ for bin in "${binaries[@]}"; do
 	base=$(basename "$bin" .exe)
 	dir=$build/archive/$base
 	mkdir -p "$dir"
-	cp "$bin" LICENSE README.md "$dir/"
+	exe=s3dns
+	[[ $bin == *.exe ]] && exe=s3dns.exe
+	cp "$bin" "$dir/$exe"
+	cp LICENSE README.md "$dir/"
 	touch -d "@${SOURCE_DATE_EPOCH}" "$dir" "$dir"/*
 	if [[ $bin == *.exe ]]; then
 		(cd "$build/archive" && TZ=UTC zip -X -q -r "$dist/$base.zip" "$base")
@@ -100,11 +103,12 @@ for bin in "${binaries[@]}"; do
 done
 
 # Every target is built from the same modules: one binary's build info is
-# the SBOM of all of them, the Go standard library and the modules'
-# licences included, with no random serial number (the same commit gives
-# the same SBOM, and so the same SHA256SUMS).
+# the SBOM of all of them, the Go standard library included; sbomfix adds
+# each module's licence and the commit's time (no random serial either), so
+# that the same commit gives the same SBOM, and so the same SHA256SUMS.
 echo "writing the SBOM"
-go run "$cyclonedx" bin -json -std -licenses -noserial -version "${version#v}" -output "$dist/s3dns_${version#v}.cdx.json" "${binaries[0]}" 2>/dev/null
+go run "$cyclonedx" bin -json -std -noserial -version "${version#v}" -output "$dist/s3dns_${version#v}.cdx.json" "${binaries[0]}" 2>/dev/null
+go run ./internal/tools/sbomfix "$dist/s3dns_${version#v}.cdx.json"
 
 (cd "$dist" && sha256sum -- * >SHA256SUMS)
 echo "--- $dist:"
