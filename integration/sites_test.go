@@ -60,10 +60,11 @@ var (
 	publicAnswer  = []string{"192.0.2.81"}
 )
 
-// One Unbound serves two sites and clients in none: it sends each
-// client's subnet to s3dns (subnetcache, set up by export) and caches per
-// subnet; s3dns trusts it and answers per site.
-func TestSitesThroughUnboundClientSubnet(t *testing.T) {
+// unboundBeforeSites runs s3dns with a zonal data centre (127.0.0.2) and a
+// public DR site (127.0.0.3), trusting 127.0.0.1's client subnets, and an
+// Unbound in front of it set up as `export --format unbound` says.
+func unboundBeforeSites(t *testing.T) (*process, *resolver) {
+	t.Helper()
 	public := sitesPublicDNS(t)
 	cfg := fileConfig{Upstreams: []string{public.Addr}, UpstreamTimeout: "1s", Endpoints: []endpoint{zonedEndpoint},
 		Sites: []site{{Name: "london-dc", Clients: []string{"127.0.0.2/32"}, Zone: "eu-west-2a"},
@@ -77,7 +78,14 @@ func TestSitesThroughUnboundClientSubnet(t *testing.T) {
 			t.Fatalf("export lacks %q:\n%s%s", want, server, zones)
 		}
 	}
-	unbound := startUnbound(t, public.Addr, server+subnetcacheMerged, zones)
+	return s, startUnbound(t, public.Addr, server+subnetcacheMerged, zones)
+}
+
+// One Unbound serves two sites and clients in none: it sends each
+// client's subnet to s3dns (subnetcache, set up by export) and caches per
+// subnet; s3dns trusts it and answers per site.
+func TestSitesThroughUnboundClientSubnet(t *testing.T) {
+	s, unbound := unboundBeforeSites(t)
 	for round := 0; round < 2; round++ { // the second from Unbound's per-subnet cache
 		for _, c := range []struct {
 			from string
@@ -96,15 +104,7 @@ func TestSitesThroughUnboundClientSubnet(t *testing.T) {
 // s3dns answers it for no site with a scope that keeps the answer to that
 // exact subnet, so each site's clients still get their own answer.
 func TestWideClientSubnetDoesNotLeakThroughUnbound(t *testing.T) {
-	public := sitesPublicDNS(t)
-	cfg := fileConfig{Upstreams: []string{public.Addr}, UpstreamTimeout: "1s", Endpoints: []endpoint{zonedEndpoint},
-		Sites: []site{{Name: "london-dc", Clients: []string{"127.0.0.2/32"}, Zone: "eu-west-2a"},
-			{Name: "dr", Clients: []string{"127.0.0.3/32"}, Public: true}},
-		SitesTrustECS: []string{"127.0.0.1/32"}}
-	file := writeConfig(t, cfg)
-	s := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
-	server, zones := splitUnbound(export(t, "--format", "unbound", "--config", file, "--server", s.dns))
-	unbound := startUnbound(t, public.Addr, server+subnetcacheMerged, zones)
+	_, unbound := unboundBeforeSites(t)
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(listedName), dns.TypeA)
 	m.SetEdns0(1232, false)

@@ -9,6 +9,12 @@ deb=$(ls "$dist"/s3dns_*_amd64.deb)
 rpm=$(ls "$dist"/s3dns-*.x86_64.rpm)
 
 (cd "$dist" && sha256sum --check --quiet SHA256SUMS)
+# Versions both package managers take: dpkg's own syntax check, and rpm's
+# rule that a version holds no "-".
+debversion=$(dpkg-deb -f "$deb" Version)
+dpkg --compare-versions "$debversion" gt 0 || { echo "dpkg does not take version $debversion"; exit 1; }
+rpmversion=$(rpm -qp --queryformat '%{VERSION}' "$rpm" 2>/dev/null)
+[[ -n $rpmversion && $rpmversion != *-* ]] || { echo "rpm version $rpmversion holds a hyphen"; exit 1; }
 # An archive per binary, with the licence beside it. (No grep -q after a
 # pipe here: it would stop reading early, and pipefail would fail the pipe.)
 for bin in "$dist"/s3dns_*_linux_* "$dist"/s3dns_*_windows_*.exe; do

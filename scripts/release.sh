@@ -78,7 +78,10 @@ for target in $targets; do
 	cp "$dist/s3dns_${version#v}_linux_${arch}" "$stage/s3dns"
 	for format in deb rpm; do
 		echo "packaging $format for $arch"
-		(cd "$stage" && VERSION=${version#v} ARCH=$arch go run "$nfpm" package --config "$config" --packager "$format" --target "$dist/" >/dev/null)
+		# rpm allows no "-" in a version, and both dpkg and rpm sort "~" before
+		# the release it precedes: 2.0.0-dev+abc is packaged as 2.0.0~dev+abc.
+		pkgversion=${version#v}
+		(cd "$stage" && VERSION=${pkgversion//-/\~} ARCH=$arch go run "$nfpm" package --config "$config" --packager "$format" --target "$dist/" >/dev/null)
 	done
 done
 
