@@ -64,10 +64,6 @@ var accessPointPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,49}-[0-9]{12}$
 
 func validAccessPoint(ap string) bool { return accessPointPattern.MatchString(ap) }
 
-// validGlob accepts patterns path.Match can use and whose literal parts are
-// characters that can appear in the names they are matched against.
-func validGlob(g string) bool { return globProblem(g) == "" }
-
 // globProblem says why a glob is not one s3dns can use, "" when it is:
 // its syntax, or that no bucket or access point name could ever match it
 // (a character no such name has, or more than 63 characters at the least).

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -136,5 +135,5 @@ func syntaxError(file string, err error) error {
 	if strings.HasPrefix(rest, "did not find expected") {
 		line++
 	}
-	return errors.New(fmt.Sprintf("%s:%d: YAML syntax: %s", file, line, rest))
+	return fmt.Errorf("%s:%d: YAML syntax: %s", file, line, rest)
 }
