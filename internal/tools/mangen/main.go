@@ -97,9 +97,9 @@ const rootSections = `
 // writeConfigPage writes s3dns.yaml(5): every key with its default and
 // meaning, as README.md's "Configuration" block gives them.
 func writeConfigPage(path string, header *doc.GenManHeader) error {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join(moduleRoot(), "README.md"))
 	if err != nil {
-		return fmt.Errorf("s3dns.yaml(5) is made from README.md (run mangen from the repository root): %w", err)
+		return fmt.Errorf("s3dns.yaml(5) is made from the repository's README.md: %w", err)
 	}
 	_, rest, ok := strings.Cut(string(readme), "## Configuration\n\n```yaml\n")
 	block, _, found := strings.Cut(rest, "```")
@@ -118,8 +118,47 @@ func writeConfigPage(path string, header *doc.GenManHeader) error {
 	b.WriteString("which beats the file). Unknown keys are errors. Durations are Go durations (2s, 5m) or seconds. ")
 	b.WriteString("The keys, with their defaults:\n.PP\n.nf\n")
 	for _, line := range strings.Split(block, "\n") {
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(line, "\\", "\\e"), "-", "\\-") + "\n")
+		b.WriteString(roff(line) + "\n")
 	}
 	b.WriteString(".fi\n.SH FILES\n/etc/s3dns/s3dns.yaml\n.SH SEE ALSO\n\\fBs3dns\\fP(8), \\fBs3dns-validate\\fP(8), README.md under /usr/share/doc/s3dns\n")
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// moduleRoot is the nearest directory up from here holding go.mod (the
+// repository root, wherever mangen runs from), else ".".
+func moduleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "."
+		}
+		dir = parent
+	}
+}
+
+// roff escapes a line of text for troff: backslashes, hyphens (which are
+// minus signs in option names) and every character beyond ASCII, as groff's
+// \[uXXXX].
+func roff(line string) string {
+	var b strings.Builder
+	for _, r := range line {
+		switch {
+		case r == '\\':
+			b.WriteString("\\e")
+		case r == '-':
+			b.WriteString("\\-")
+		case r > 127:
+			fmt.Fprintf(&b, "\\[u%04X]", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

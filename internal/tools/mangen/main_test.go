@@ -18,10 +18,15 @@ func TestManPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`.TH "S3DNS" "8" "Dec 2025"`, "--cache-max-entries", "s3dns-discover(8)"} {
+	for _, want := range []string{`.TH "S3DNS" "8" "Dec 2025"`, "--cache-max-entries", "s3dns-discover(8)",
+		".SH FILES", ".SH ENVIRONMENT", ".SH SIGNALS", ".SH EXIT STATUS"} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("s3dns.8 lacks %q", want)
 		}
+	}
+	config, err := os.ReadFile(filepath.Join(dir, "s3dns.yaml.5"))
+	if err != nil || !strings.Contains(string(config), `.TH "S3DNS.YAML" "5"`) || !strings.Contains(string(config), "http_admin_allow") {
+		t.Errorf("s3dns.yaml.5: %v\n%s", err, config)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s3dns-discover.8")); err != nil {
 		t.Error(err)
@@ -34,8 +39,10 @@ func TestManPages(t *testing.T) {
 		t.Skip("skipping the groff check: groff not installed (apt-get install groff-base); CI runs it")
 	}
 	// -ww: every warning but line breaking (long flag defaults); -z: no output.
-	out, err := exec.Command(groff, "-man", "-Tutf8", "-ww", "-Wbreak", "-z", filepath.Join(dir, "s3dns.8")).CombinedOutput()
-	if err != nil || len(out) > 0 {
-		t.Errorf("groff: %v\n%s", err, out)
+	for _, page := range []string{"s3dns.8", "s3dns.yaml.5"} {
+		out, err := exec.Command(groff, "-man", "-Tutf8", "-ww", "-Wbreak", "-z", filepath.Join(dir, page)).CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("groff %s: %v\n%s", page, err, out)
+		}
 	}
 }
