@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
 // The readers' reports are judged by window: the one reader's every few
@@ -71,6 +73,11 @@ func TestSteerMovesDatagrams(t *testing.T) {
 		}
 	}
 	fromManyPorts()
+	// A reader counts its batch after the batch's replies are sent: the
+	// last reply can reach the client before its datagram is counted.
+	dnstest.WaitFor(t, "the 40 datagrams counted", 5*time.Second, func() bool {
+		return g.readers[0].datagrams.Load()+g.readers[1].datagrams.Load() >= 40
+	})
 	first, second := g.readers[0].datagrams.Load(), g.readers[1].datagrams.Load()
 	if first < 40 || second != 0 {
 		t.Fatalf("gathered: the readers read %d and %d datagrams, want all on the first", first, second)
@@ -81,6 +88,9 @@ func TestSteerMovesDatagrams(t *testing.T) {
 	g.spread.Store(true)
 	g.judged.Store(int64(time.Since(g.epoch))) // not judged again during the test
 	fromManyPorts()
+	dnstest.WaitFor(t, "the next 40 datagrams counted", 5*time.Second, func() bool {
+		return g.readers[0].datagrams.Load()+g.readers[1].datagrams.Load() >= first+40
+	})
 	if g.readers[0].datagrams.Load() == first || g.readers[1].datagrams.Load() == 0 {
 		t.Fatalf("spread: the readers read %d and %d more datagrams from 40 ports",
 			g.readers[0].datagrams.Load()-first, g.readers[1].datagrams.Load())
