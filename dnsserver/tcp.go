@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
@@ -134,8 +135,13 @@ func (s *Server) serveConn(c *tcpConn) {
 		c.pending.Add(1)
 		if !s.goFull(func() {
 			defer c.pending.Done()
+			// The slot goes back once: when the reply is handed over (the
+			// next query may be read while it queues), or when the full path
+			// ends without one.
+			var release sync.Once
+			defer release.Do(func() { <-slots })
 			s.serveFull(st, full, func(b []byte) error {
-				<-slots // answered: its reply queues, and the next query may be read
+				release.Do(func() { <-slots })
 				c.deliver(st, full, b, nil, nil)
 				return errRecorded
 			})
