@@ -250,3 +250,54 @@ func TestIdleTimeoutOnlyWithNothingInFlight(t *testing.T) {
 		t.Fatalf("closed %v after the last reply: the idle clock did not start there", idle)
 	}
 }
+
+// Every pipelined query gets its reply, however the replies race for the
+// socket: hits written by the reader, misses by full-path goroutines, some
+// queued behind others. A reply queued just as the writer let go of the
+// socket was once left unwritten until the next reply came (and lost when
+// none did: dnsperf counted 122 of 500,000 lost).
+func TestEveryPipelinedReplyArrives(t *testing.T) {
+	up := dnstest.NewUpstream(t, publicZone...)
+	for i := range 50 {
+		up.Add(t, fmt.Sprintf("m%d.example. 60 IN A 192.0.2.%d", i, i+1))
+	}
+	h := startWith(t, baseConfig(), up)
+	h.ask(t, "tcp", question(listed, dns.TypeA)) // a hit from now on
+	for round := range 20 {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		const n = 100
+		for id := 1; id <= n; id++ {
+			m := question(listed, dns.TypeA)
+			if id%2 == 0 { // a miss every other query, each name new this round
+				m = question(fmt.Sprintf("r%d-m%d.example.", round, id/2%50), dns.TypeA)
+			}
+			m.Id = uint16(id)
+			out = append(out, frame(t, m)...)
+		}
+		if _, err := conn.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		seen := map[uint16]bool{}
+		for len(seen) < n {
+			var length [2]byte
+			if _, err := io.ReadFull(conn, length[:]); err != nil {
+				t.Fatalf("round %d: %d of %d replies, then %v", round, len(seen), n, err)
+			}
+			b := make([]byte, binary.BigEndian.Uint16(length[:]))
+			if _, err := io.ReadFull(conn, b); err != nil {
+				t.Fatal(err)
+			}
+			var m dns.Msg
+			if err := m.Unpack(b); err != nil {
+				t.Fatal(err)
+			}
+			seen[m.Id] = true
+		}
+		conn.Close()
+	}
+}

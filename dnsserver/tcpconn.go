@@ -160,11 +160,18 @@ func (c *tcpConn) enqueue(st *State, q *query, resp, pkt []byte, sc *scratch) {
 }
 
 // drain writes what queued while this writer held the socket, batch by
-// batch, then lets go of it.
+// batch, then lets go of it. Finding the queue empty and letting go happen
+// under one lock: a reply queued in between would be left for the next
+// writer, and lost if none came.
 func (c *tcpConn) drain() {
 	for {
 		c.mu.Lock()
-		if len(c.waiting) == 0 || c.broken.Load() {
+		if len(c.waiting) == 0 && !c.broken.Load() {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		if c.broken.Load() {
 			c.mu.Unlock()
 			c.release()
 			return
