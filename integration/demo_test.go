@@ -23,24 +23,41 @@ func TestDemoRunsAsPrinted(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", demo, "../cmd/s3dns-demo").CombinedOutput(); err != nil {
 		t.Fatalf("building the demo: %v\n%s", err, out)
 	}
-	dnsAddr, httpAddr := dnstest.FreeAddr(t), dnstest.FreeAddr(t)
-	cmd := exec.Command(demo, "--listen", dnsAddr, "--http", httpAddr, "--for", "30s")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	// A port picked free a moment ago can be taken before the demo binds
+	// it (the integration tests run side by side): a start that fails is
+	// tried again on other ports, and every failure's output is kept.
+	var cmd *exec.Cmd
+	var dnsAddr string
+	var printed strings.Builder
+	var failures []string
+	for attempt := 0; attempt < 3 && cmd == nil; attempt++ {
+		dnsAddr = dnstest.FreeAddr(t)
+		c := exec.Command(demo, "--listen", dnsAddr, "--http", dnstest.FreeAddr(t), "--for", "30s")
+		var stderr dnstest.SyncBuffer
+		c.Stderr = &stderr
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		printed.Reset()
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() && !strings.HasPrefix(lines.Text(), "Ctrl-C") {
+			printed.WriteString(lines.Text() + "\n")
+		}
+		if strings.Contains(printed.String(), "Try:") {
+			cmd = c
+			break
+		}
+		_ = c.Wait()
+		failures = append(failures, printed.String()+stderr.String())
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if cmd == nil {
+		t.Fatalf("the demo did not start:\n%s", strings.Join(failures, "\n---\n"))
 	}
 	defer cmd.Process.Kill()
-	var printed strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() && !strings.HasPrefix(lines.Text(), "Ctrl-C") {
-		printed.WriteString(lines.Text() + "\n")
-	}
-	if !strings.Contains(printed.String(), "Try:") {
-		t.Fatalf("the demo printed:\n%s", printed.String())
-	}
 	if out := dig(t, digPath, dnsAddr, "+short", listedName, "A"); !strings.Contains(out, "10.20.1.10") || !strings.Contains(out, "10.20.2.10") {
 		t.Errorf("listed bucket through the demo:\n%s", out)
 	}
