@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -175,9 +176,13 @@ func (d *daemon) cacheEntries() float64 {
 
 // reload reads the configuration again and swaps it in whole; a bad file
 // leaves the running configuration untouched.
-func (d *daemon) reload(ctx context.Context, reason string) error {
+func (d *daemon) reload(reason string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.lifetime == nil {
+		// An admin reload before serve has finished starting.
+		return errors.New("still starting: reload once /readyz answers 200")
+	}
 	cfg, warnings, err := config.Load(d.opts)
 	for _, w := range warnings {
 		d.log.Warn("configuration warning", "warning", w)
@@ -217,7 +222,7 @@ func (d *daemon) reload(ctx context.Context, reason string) error {
 	d.swapState(cfg, resolver)
 	if changed {
 		oldFwd.Close() // its idle sockets; queries still on it finish normally
-		d.checkLoop(ctx)
+		d.checkLoop(d.lifetime)
 	}
 	d.cfg = cfg
 	d.metrics.Reloads.WithLabelValues("success").Inc()
@@ -268,7 +273,7 @@ func (d *daemon) admin(reg prometheus.Registerer) *ops.Admin {
 		Allow:  d.cfg.HTTPAdminAllow,
 		Flush:  func(name string) (int, error) { return d.srv.State().Flush(name) },
 		Dump:   func() any { return d.srv.State().Dump() },
-		Reload: func() error { return d.reload(d.lifetime, "admin") },
+		Reload: func() error { return d.reload("admin") },
 		Count:  func(action, result string) { counted.WithLabelValues(action, result).Inc() },
 		Log:    d.log,
 	}

@@ -41,7 +41,7 @@ func serve(fs *pflag.FlagSet, io IO) int {
 		case <-io.Ctx.Done():
 			running = false
 		case <-io.Reload:
-			d.reload(ctx, "SIGHUP")
+			d.reload("SIGHUP")
 		}
 	}
 	stop()
@@ -101,22 +101,24 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 // watch starts the loop probes and the configuration file watcher, both
 // ending with ctx.
 func (d *daemon) watch(ctx context.Context) {
+	// Under d.mu: the HTTP admin paths (a reload) answer from before this.
+	d.mu.Lock()
 	d.lifetime = ctx
 	d.srv.State().Health.Start(ctx)
-	d.mu.Lock()
 	d.startDiscovery(ctx, d.cfg)
 	if run := d.discovery.Load(); run != nil && len(run.refresher.Found()) > 0 {
 		// The state file's data: answer from it now, not once EC2 answers.
 		d.swapState(d.cfg, d.resolver.Load())
 	}
+	file := d.cfg.File
 	d.mu.Unlock()
 	d.checkLoop(ctx)
-	if d.cfg.File == "" {
+	if file == "" {
 		return
 	}
-	done, err := config.Watch(ctx, d.cfg.File, func() { d.reload(ctx, "file changed") })
+	done, err := config.Watch(ctx, file, func() { d.reload("file changed") })
 	if err != nil {
-		d.log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", d.cfg.File, "error", err)
+		d.log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", file, "error", err)
 		return
 	}
 	d.background.Add(1)
