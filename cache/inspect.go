@@ -1,18 +1,31 @@
 package cache
 
-import "github.com/s3dns/s3dns/wire"
+import (
+	"github.com/maypok86/otter/v2"
+
+	"github.com/s3dns/s3dns/wire"
+)
 
 // Flush drops the answers held for name (presentation form, any type and
-// bits; "" drops every answer) and forgets its recent failures, as
+// bits; "" drops every answer) and forgets every recent failure, as
 // unbound-control flush does; it returns how many answers went.
 func (c *Cache) Flush(name string) (int, error) {
 	if c.store == nil {
 		return 0, nil
 	}
-	if name == "" {
-		n := c.store.len()
-		c.store.m.InvalidateAll()
+	n, err := FlushPacked(c.store.m, name)
+	if err == nil {
 		c.failed.clear()
+	}
+	return n, err
+}
+
+// FlushPacked drops the packed answers for name from m ("" for all of
+// them) and says how many went: the cache's and the endpoint answers' flush.
+func FlushPacked[V interface{ IsName(lname []byte) bool }](m *otter.Cache[uint64, V], name string) (int, error) {
+	if name == "" {
+		n := m.EstimatedSize()
+		m.InvalidateAll()
 		return n, nil
 	}
 	lname, err := wire.PackName(name)
@@ -20,14 +33,13 @@ func (c *Cache) Flush(name string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for key, a := range c.store.m.All() {
+	for key, a := range m.All() {
 		if a.IsName(lname) {
-			if _, gone := c.store.m.Invalidate(key); gone {
+			if _, gone := m.Invalidate(key); gone {
 				n++
 			}
 		}
 	}
-	c.failed.clear()
 	return n, nil
 }
 

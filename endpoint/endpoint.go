@@ -237,26 +237,7 @@ func (q Question) request() *dns.Msg {
 
 // Flush drops the packed answers for name ("" for all); the next query
 // builds them again. It returns how many went.
-func (a *Answers) Flush(name string) (int, error) {
-	if name == "" {
-		n := a.packed.EstimatedSize()
-		a.packed.InvalidateAll()
-		return n, nil
-	}
-	lname, err := wire.PackName(name)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for key, e := range a.packed.All() {
-		if e.IsName(lname) {
-			if _, gone := a.packed.Invalidate(key); gone {
-				n++
-			}
-		}
-	}
-	return n, nil
-}
+func (a *Answers) Flush(name string) (int, error) { return cache.FlushPacked(a.packed, name) }
 
 // Dump describes the packed endpoint answers; siteName names an entry's
 // site from its id ("" for the top-level policy).
