@@ -35,9 +35,7 @@ type daemon struct {
 	metrics  *metrics.Metrics
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
-	// clock is what every cache and endpoint answer set is judged by.
-	clock *wire.Clock
-	fwd   *upstream.Forwarder // the resolver's; guarded by mu after start-up
+	fwd      *upstream.Forwarder // the resolver's; guarded by mu after start-up
 
 	ready *ops.Readiness
 
@@ -112,7 +110,7 @@ func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, q, resp 
 func (d *daemon) stateFor(cfg *config.Config, resolver *cache.Cache, previous *health.Monitor) *dnsserver.State {
 	monitor := health.New(cfg.Endpoints, endpoint.HealthResolver(resolver),
 		health.Options{Log: d.log, Observer: d.metrics}, previous)
-	return dnsserver.NewState(cfg, resolver, d.clock, monitor, d.log)
+	return dnsserver.NewState(cfg, resolver, monitor, d.log)
 }
 
 const loopBlocker = "forwarding loop detected"
@@ -148,17 +146,16 @@ func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
 		ServeStale:         cfg.Cache.ServeStale,
 		StaleAnswerTimeout: cfg.Cache.StaleAnswerTimeout,
 		StaleRecheck:       cfg.Cache.StaleRecheck,
-		Clock:              d.clock,
 	}, fwd)
 	// The counters are looked up once: hits are counted on the fast path.
 	hit := d.metrics.CacheRequests.WithLabelValues("hit")
 	miss := d.metrics.CacheRequests.WithLabelValues("miss")
 	stale := d.metrics.CacheRequests.WithLabelValues("stale")
-	c.OnLookup = func(s cache.Source) {
+	c.OnLookup = func(s wire.Source) {
 		switch s {
-		case cache.FromCache:
+		case wire.FromCache:
 			hit.Inc()
-		case cache.FromStale:
+		case wire.FromStale:
 			stale.Inc()
 		default:
 			miss.Inc()

@@ -15,7 +15,6 @@ import (
 	"github.com/s3dns/s3dns/dnsserver"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/ops"
-	"github.com/s3dns/s3dns/wire"
 )
 
 // shutdownGrace bounds how long queries in flight may take at shutdown.
@@ -60,8 +59,7 @@ func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr 
 	}
 	setMemoryLimit(cfg, log)
 	reg := prometheus.NewRegistry()
-	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg, ready: &ops.Readiness{},
-		clock: wire.NewClock(nil)}
+	d := &daemon{opts: config.Options{File: cfg.File, Flags: fs}, log: log, level: level, cfg: cfg, ready: &ops.Readiness{}}
 	if cfg.File == "" {
 		d.opts.SearchPaths = []string{}
 	}
@@ -154,6 +152,7 @@ func (d *daemon) shutdown(httpSrv *ops.Server) {
 	}
 	d.background.Wait()
 	d.mu.Lock()
+	d.resolver.Load().Close()
 	d.fwd.Close()
 	d.mu.Unlock()
 	d.log.Info("stopped")

@@ -7,6 +7,8 @@ package cache
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -19,15 +21,6 @@ import (
 
 // StaleTTL is the TTL of records served stale (RFC 8767 recommends 30 s).
 const StaleTTL = 30
-
-// Source says where an answer came from.
-type Source int
-
-const (
-	FromUpstream Source = iota
-	FromCache
-	FromStale
-)
 
 // Exchanger is what the cache sits in front of: upstream.Forwarder.
 type Exchanger interface {
@@ -46,40 +39,10 @@ type Config struct {
 	// StaleRecheck: after a failed refresh, how long stale answers are
 	// served at once without asking again (RFC 8767 failure recheck timer).
 	StaleRecheck time.Duration
-	// Clock is what entries are stored and judged by; the server's
-	// endpoint answers share it (nil: a clock of the cache's own).
+	// Clock is what entries are stored and judged by (nil: the real
+	// time). Whatever answers through the cache (package endpoint) reads
+	// the same clock from Clock.
 	Clock *wire.Clock
-}
-
-// Question is what the cache is asked: a name in lower case with a final
-// dot, and the query bits that select a different answer. The cache keys it
-// once, however often it is asked (Fresh, then Resolve on a miss).
-type Question struct {
-	Name string
-	// LName is the name in lower-case wire form, when at hand: the fast
-	// path gives it instead of Name.
-	LName  []byte
-	Qtype  uint16
-	Qclass uint16
-	Opts   wire.Opts
-	key    uint64
-	keyed  bool
-}
-
-// keyOf is q's cache key, computed on first use.
-func (q *Question) keyOf() (uint64, error) {
-	if q.keyed {
-		return q.key, nil
-	}
-	if q.LName == nil {
-		l, err := wire.PackName(q.Name)
-		if err != nil {
-			return 0, err
-		}
-		q.LName = l
-	}
-	q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts), true
-	return q.key, nil
 }
 
 // Cache answers from memory and asks the upstream on a miss.
@@ -91,8 +54,12 @@ type Cache struct {
 	up     Exchanger
 	group  singleflight.Group
 	failed failures
+	// lifetime bounds every fetch: one several queries wait for outlives
+	// each of them, until Close.
+	lifetime context.Context
+	close    context.CancelFunc
 	// OnLookup, when set, is told whether each lookup was a hit, miss or stale.
-	OnLookup func(Source)
+	OnLookup func(wire.Source)
 }
 
 // New returns a cache in front of up.
@@ -102,11 +69,20 @@ func New(cfg Config, up Exchanger) *Cache {
 	if c.clock == nil {
 		c.clock = wire.NewClock(nil)
 	}
+	c.lifetime, c.close = context.WithCancel(context.Background())
 	if cfg.MaxEntries > 0 {
 		c.store = newStore(cfg.MaxEntries)
 	}
 	return c
 }
+
+// Close cancels the fetches still running (at shutdown, once no query
+// waits for them any more).
+func (c *Cache) Close() { c.close() }
+
+// Clock is what the cache judges answers by: every source answering
+// through it judges its own answers by the same clock.
+func (c *Cache) Clock() *wire.Clock { return c.clock }
 
 // Len is the number of cached answers.
 func (c *Cache) Len() int {
@@ -119,12 +95,12 @@ func (c *Cache) Len() int {
 // Fresh is the fast path's lookup: the answer to q still fresh now, counted
 // as a hit, or nil; and the clock reading it stands at. It allocates
 // nothing when q.LName is given.
-func (c *Cache) Fresh(q *Question) (*wire.Entry, int64) {
+func (c *Cache) Fresh(q *wire.Question) (*wire.Entry, int64) {
 	now := c.clock.Nano()
 	if c.store == nil {
 		return nil, now
 	}
-	key, err := q.keyOf()
+	key, err := q.Key()
 	if err != nil {
 		return nil, now
 	}
@@ -132,58 +108,28 @@ func (c *Cache) Fresh(q *Question) (*wire.Entry, int64) {
 	if a == nil {
 		return nil, now
 	}
-	c.note(FromCache)
+	c.note(wire.FromCache)
 	return &a.Entry, now
-}
-
-// Result is an answer with its provenance.
-type Result struct {
-	// Entry is the packed answer as it stands now; shared, never changed.
-	Entry    *wire.Entry
-	Source   Source
-	Upstream string // the upstream that gave it
-	now      int64
-	msg      *dns.Msg // the unpacked answer when at hand
-	shared   bool     // msg is also another caller's
-}
-
-// Now is the clock reading the entry stands at: render it there.
-func (r Result) Now() int64 { return r.now }
-
-// Msg is the answer unpacked, the caller's own.
-func (r Result) Msg() *dns.Msg {
-	switch {
-	case r.msg != nil && r.shared:
-		return r.msg.Copy()
-	case r.msg != nil:
-		return r.msg
-	}
-	m, err := r.Entry.Msg(r.now)
-	if err != nil {
-		return new(dns.Msg) // cannot happen: the entry was packed from a valid message
-	}
-	return m
 }
 
 // Resolve answers q from the cache, else from the upstream. The query sent
 // upstream is in lower case with recursion desired, CD as asked and EDNS0
-// (DO as asked); no client EDNS option is ever passed on.
-func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
-	if q.Name == "" {
-		q.Name = wire.Presentation(q.LName)
-	}
-	q.Name = strings.ToLower(dns.Fqdn(q.Name))
-	key, err := q.keyOf()
+// (DO as asked); no client EDNS option is ever passed on. ctx bounds the
+// caller's wait only: the fetch itself is shared, and bounded by the
+// upstreams' timeouts and the cache's lifetime.
+func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, error) {
+	q.Name = strings.ToLower(dns.Fqdn(q.Dotted()))
+	key, err := q.Key()
 	if err != nil {
-		return Result{}, err
+		return wire.Result{}, err
 	}
 	now := c.clock.Nano()
 	var stale *answer
 	if c.store != nil {
 		if a := c.store.get(key, q.LName, q.Qtype, q.Qclass, q.Opts); a != nil {
 			if now < a.Expires() {
-				c.note(FromCache)
-				return Result{Entry: &a.Entry, Source: FromCache, Upstream: a.upstream, now: now}, nil
+				c.note(wire.FromCache)
+				return wire.Result{Entry: &a.Entry, Source: wire.FromCache, Upstream: a.upstream, Now: now}, nil
 			}
 			if now < a.Expires()+int64(c.cfg.ServeStale) {
 				stale = a
@@ -194,75 +140,75 @@ func (c *Cache) Resolve(ctx context.Context, q Question) (Result, error) {
 		return c.serveStale(stale, now)
 	}
 	if stale == nil && c.failed.recent(key, groupKey(q), now) {
-		return Result{}, ErrRecentFailure
+		return wire.Result{}, ErrRecentFailure
 	}
-	c.note(FromUpstream)
+	c.note(wire.FromUpstream)
 	// The fetch is shared by every waiter, and finishes in the background
-	// after a stale answer went out: it lives as long as the server, not as
+	// after a stale answer went out: it lives as long as the cache, not as
 	// long as the first caller.
-	shared := sharedContext(ctx)
-	fetch := func() (any, error) { return c.fetch(shared, key, q) }
-	if stale == nil {
-		v, err, shared := c.group.Do(groupKey(q), fetch)
-		return fetchedResult(v, err, shared)
+	fetch := func() (v any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				v, err = nil, fetchPanic{value: r, stack: debug.Stack()}
+			}
+		}()
+		return c.fetch(c.lifetime, key, q)
 	}
 	ch := c.group.DoChan(groupKey(q), fetch)
 	var timeout <-chan time.Time
-	if c.cfg.StaleAnswerTimeout > 0 {
+	if stale != nil && c.cfg.StaleAnswerTimeout > 0 {
 		t := time.NewTimer(c.cfg.StaleAnswerTimeout)
 		defer t.Stop()
 		timeout = t.C
 	}
 	select {
 	case r := <-ch:
-		if r.Err != nil {
+		if p, ok := r.Err.(fetchPanic); ok {
+			panic(p) // the caller's, as if it had fetched itself
+		}
+		if r.Err != nil && stale != nil {
 			return c.serveStale(stale, now)
 		}
-		return fetchedResult(r.Val, nil, r.Shared)
+		return fetchedResult(r.Val, r.Err, r.Shared)
 	case <-timeout:
 		return c.serveStale(stale, now)
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return wire.Result{}, ctx.Err()
 	}
 }
 
-func fetchedResult(v any, err error, shared bool) (Result, error) {
+// fetchPanic is a panic in a fetch, which runs on a goroutine of its own:
+// it is raised again in each waiting caller, whose recovery handles it.
+type fetchPanic struct {
+	value any
+	stack []byte
+}
+
+func (p fetchPanic) Error() string {
+	return fmt.Sprintf("panic while fetching: %v\n%s", p.value, p.stack)
+}
+
+func fetchedResult(v any, err error, shared bool) (wire.Result, error) {
 	if err != nil {
-		return Result{}, err
+		return wire.Result{}, err
 	}
 	f := v.(fetched)
-	return Result{Entry: f.entry, Source: FromUpstream, Upstream: f.upstream, now: f.now, msg: f.msg, shared: shared}, nil
-}
-
-type lifetimeKey struct{}
-
-// WithFetchLifetime says how long fetches that ctx's caller shares with
-// others (a fetch several queries wait for) may run: as long as lifetime
-// (the server's), whatever ctx's own deadline, which is only its caller's.
-func WithFetchLifetime(ctx, lifetime context.Context) context.Context {
-	return context.WithValue(ctx, lifetimeKey{}, lifetime)
-}
-
-func sharedContext(ctx context.Context) context.Context {
-	if l, ok := ctx.Value(lifetimeKey{}).(context.Context); ok {
-		return l
-	}
-	return context.WithoutCancel(ctx)
+	return wire.Result{Entry: f.entry, Source: wire.FromUpstream, Upstream: f.upstream, Now: f.now}.WithMsg(f.msg, shared), nil
 }
 
 // serveStale answers with an expired entry, every TTL set to StaleTTL.
-func (c *Cache) serveStale(a *answer, now int64) (Result, error) {
+func (c *Cache) serveStale(a *answer, now int64) (wire.Result, error) {
 	m, err := a.Msg(now)
 	if err != nil {
-		return Result{}, err
+		return wire.Result{}, err
 	}
 	setTTLs(m, StaleTTL)
 	e, err := wire.Build(m, wire.Aging{}, a.Opts(), now, now)
 	if err != nil {
-		return Result{}, err
+		return wire.Result{}, err
 	}
-	c.note(FromStale)
-	return Result{Entry: &e, Source: FromStale, Upstream: a.upstream, now: now, msg: m}, nil
+	c.note(wire.FromStale)
+	return wire.Result{Entry: &e, Source: wire.FromStale, Upstream: a.upstream, Now: now}.WithMsg(m, false), nil
 }
 
 type fetched struct {
@@ -272,7 +218,7 @@ type fetched struct {
 	now      int64
 }
 
-func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, error) {
+func (c *Cache) fetch(ctx context.Context, key uint64, q wire.Question) (fetched, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(q.Name, q.Qtype)
 	m.Question[0].Qclass = q.Qclass
@@ -302,7 +248,7 @@ func (c *Cache) fetch(ctx context.Context, key uint64, q Question) (fetched, err
 
 // recheckLater marks the stale answer to q, if any, as not worth a refresh
 // for StaleRecheck after this failure.
-func (c *Cache) recheckLater(key uint64, q Question, now int64) {
+func (c *Cache) recheckLater(key uint64, q wire.Question, now int64) {
 	if c.store == nil || c.cfg.StaleRecheck <= 0 {
 		return
 	}
@@ -345,12 +291,12 @@ func (c *Cache) Probe(ctx context.Context, name string, qtype uint16) error {
 	return err
 }
 
-func (c *Cache) note(s Source) {
+func (c *Cache) note(s wire.Source) {
 	if c.OnLookup != nil {
 		c.OnLookup(s)
 	}
 }
 
-func groupKey(q Question) string {
+func groupKey(q wire.Question) string {
 	return q.Name + "/" + strconv.Itoa(int(q.Qtype)) + "/" + strconv.Itoa(int(q.Qclass)) + "/" + strconv.Itoa(int(q.Opts))
 }

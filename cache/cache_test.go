@@ -27,9 +27,9 @@ func setup(t *testing.T, cfg Config, records ...string) (*Cache, *dnstest.Upstre
 	return New(cfg, upstream.New([]string{u.Addr}, 300*time.Millisecond)), u, clock
 }
 
-func resolve(t *testing.T, c *Cache, name string, qtype uint16) Result {
+func resolve(t *testing.T, c *Cache, name string, qtype uint16) wire.Result {
 	t.Helper()
-	r, err := c.Resolve(context.Background(), Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET})
+	r, err := c.Resolve(context.Background(), wire.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +38,12 @@ func resolve(t *testing.T, c *Cache, name string, qtype uint16) Result {
 
 func TestTTLCountsDown(t *testing.T) {
 	c, u, clock := setup(t, Config{MaxEntries: 100}, "www.example. 100 IN A 192.0.2.1")
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream || r.Msg().Answer[0].Header().Ttl != 100 {
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != wire.FromUpstream || r.Msg().Answer[0].Header().Ttl != 100 {
 		t.Fatalf("first: %v %v", r.Source, r.Msg())
 	}
 	clock.Add(40 * time.Second)
 	r := resolve(t, c, "WWW.Example.", dns.TypeA)
-	if r.Source != FromCache || r.Msg().Answer[0].Header().Ttl != 60 {
+	if r.Source != wire.FromCache || r.Msg().Answer[0].Header().Ttl != 60 {
 		t.Fatalf("after 40s: %v ttl %d", r.Source, r.Msg().Answer[0].Header().Ttl)
 	}
 	// The cached copy is not the one handed out.
@@ -52,7 +52,7 @@ func TestTTLCountsDown(t *testing.T) {
 		t.Fatal("caller's change leaked into the cache")
 	}
 	clock.Add(60 * time.Second)
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromUpstream {
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != wire.FromUpstream {
 		t.Fatalf("expired entry served from %v", r.Source)
 	}
 	if n := u.Count("www.example.", "udp"); n != 2 {
@@ -82,11 +82,11 @@ func TestNegativeCaching(t *testing.T) {
 			t.Fatalf("%s rcode %d", tc.name, r.Msg().Rcode)
 		}
 		clock.Add(119 * time.Second)
-		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromCache || r.Msg().Rcode != tc.rcode {
+		if r := resolve(t, c, tc.name, tc.qtype); r.Source != wire.FromCache || r.Msg().Rcode != tc.rcode {
 			t.Fatalf("%s within SOA minimum: %v", tc.name, r.Source)
 		}
 		clock.Add(2 * time.Second)
-		if r := resolve(t, c, tc.name, tc.qtype); r.Source != FromUpstream {
+		if r := resolve(t, c, tc.name, tc.qtype); r.Source != wire.FromUpstream {
 			t.Fatalf("%s after SOA minimum: %v", tc.name, r.Source)
 		}
 	}
@@ -108,14 +108,14 @@ func TestNegativeMaxTTLCap(t *testing.T) {
 func TestKeyIncludesTypeClassAndDO(t *testing.T) {
 	c, u, _ := setup(t, Config{MaxEntries: 100}, "www.example. 300 IN A 192.0.2.1", "www.example. 300 IN AAAA 2001:db8::1")
 	ctx := context.Background()
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeAAAA, Qclass: dns.ClassINET})
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassCHAOS})
-	c.Resolve(ctx, Question{Name: "WWW.EXAMPLE.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeAAAA, Qclass: dns.ClassINET})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassCHAOS})
+	c.Resolve(ctx, wire.Question{Name: "WWW.EXAMPLE.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptDO})
 	// RFC 6840 §5.9: answers to CD=1 queries are kept apart and CD goes upstream.
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
-	c.Resolve(ctx, Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
+	c.Resolve(ctx, wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET, Opts: wire.OptCD})
 	if u.Total() != 5 {
 		t.Fatalf("upstream asked %d times, want 5", u.Total())
 	}
@@ -164,7 +164,7 @@ func TestConcurrentMissesCoalesced(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+			r, err := c.Resolve(context.Background(), wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
 			if err == nil && len(r.Msg().Answer) != 1 {
 				t.Errorf("answer %v", r.Msg())
 			}
@@ -189,11 +189,11 @@ func TestServeStale(t *testing.T) {
 	clock.Add(30 * time.Minute)
 	u.SetMode(dnstest.Servfail, 0)
 	r := resolve(t, c, "www.example.", dns.TypeA)
-	if r.Source != FromStale || r.Msg().Answer[0].Header().Ttl != StaleTTL {
+	if r.Source != wire.FromStale || r.Msg().Answer[0].Header().Ttl != StaleTTL {
 		t.Fatalf("stale: %v %v", r.Source, r.Msg())
 	}
 	clock.Add(31 * time.Minute)
-	if _, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
+	if _, err := c.Resolve(context.Background(), wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
 		t.Fatal("served stale beyond serve_stale")
 	}
 }
@@ -203,7 +203,7 @@ func TestNoStaleWithoutServeStale(t *testing.T) {
 	resolve(t, c, "www.example.", dns.TypeA)
 	clock.Add(61 * time.Second)
 	u.SetMode(dnstest.Refused, 0)
-	if _, err := c.Resolve(context.Background(), Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
+	if _, err := c.Resolve(context.Background(), wire.Question{Name: "www.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET}); err == nil {
 		t.Fatal("expired answer served with serve_stale 0")
 	}
 }
@@ -221,18 +221,18 @@ func TestStaleAnswerTimeout(t *testing.T) {
 	start := time.Now()
 	r := resolve(t, c, "www.example.", dns.TypeA)
 	// Generous: the point is not waiting for the upstream's 800 ms reply.
-	if r.Source != FromStale || time.Since(start) > 700*time.Millisecond {
+	if r.Source != wire.FromStale || time.Since(start) > 700*time.Millisecond {
 		t.Fatalf("answer from %v after %v, want stale after about 50ms", r.Source, time.Since(start))
 	}
 	// The refresh finishes in the background and is then served fresh.
 	deadline := time.Now().Add(3 * time.Second)
-	for e, _ := c.Fresh(&Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}); e == nil; e, _ = c.Fresh(&Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}) {
+	for e, _ := c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}); e == nil; e, _ = c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}) {
 		if time.Now().After(deadline) {
 			t.Fatal("the background refresh never landed")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromCache {
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != wire.FromCache {
 		t.Fatalf("after the refresh: %v", r.Source)
 	}
 }
@@ -245,12 +245,12 @@ func TestStaleRecheck(t *testing.T) {
 	resolve(t, c, "www.example.", dns.TypeA)
 	clock.Add(2 * time.Minute)
 	u.SetMode(dnstest.Servfail, 0)
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromStale {
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != wire.FromStale {
 		t.Fatalf("first failure: %v", r.Source)
 	}
 	asked := u.Total()
 	clock.Add(20 * time.Second)
-	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != FromStale || u.Total() != asked {
+	if r := resolve(t, c, "www.example.", dns.TypeA); r.Source != wire.FromStale || u.Total() != asked {
 		t.Fatalf("within stale_recheck: %v, upstream asked %d more times", r.Source, u.Total()-asked)
 	}
 	clock.Add(11 * time.Second)

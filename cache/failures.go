@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
-
-	"github.com/s3dns/s3dns/upstream"
 )
 
 // Resolution failures are remembered per question (RFC 9520 §3.2): for
@@ -47,9 +45,11 @@ func (f failures) recent(key uint64, q string, now int64) bool {
 }
 
 // note remembers a failed resolution of q at now. Local conditions (the
-// server overloaded or stopping) say nothing about the name and are not kept.
+// server overloaded or stopping: an error with Local() true, as
+// upstream.ErrOverloaded) say nothing about the name and are not kept.
 func (f failures) note(key uint64, q string, now int64, err error) {
-	if errors.Is(err, upstream.ErrOverloaded) || errors.Is(err, context.Canceled) {
+	var local interface{ Local() bool }
+	if (errors.As(err, &local) && local.Local()) || errors.Is(err, context.Canceled) {
 		return
 	}
 	streak := 1

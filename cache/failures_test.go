@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/wire"
 )
 
 // RFC 9520 §3.2: a resolution failure is remembered per question for 1 s,
@@ -17,7 +19,7 @@ func TestResolutionFailuresAreCachedBriefly(t *testing.T) {
 	c, u, clock := setup(t, Config{MaxEntries: 0}, "ok.example. 60 IN A 192.0.2.1", "bad.example. 60 IN A 192.0.2.2")
 	u.FailName("bad.example.")
 	ask := func() error {
-		_, err := c.Resolve(context.Background(), Question{Name: "bad.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+		_, err := c.Resolve(context.Background(), wire.Question{Name: "bad.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
 		return err
 	}
 	asked := func() int { return u.Count("bad.example.", "udp") }
@@ -44,7 +46,7 @@ func TestResolutionFailuresAreCachedBriefly(t *testing.T) {
 			t.Fatalf("step %d: error %v, upstream asked %d times; want recent=%v, %d", i, err, asked(), s.recent, s.asked)
 		}
 	}
-	if r := resolve(t, c, "ok.example.", dns.TypeA); r.Source != FromUpstream {
+	if r := resolve(t, c, "ok.example.", dns.TypeA); r.Source != wire.FromUpstream {
 		t.Fatal("another question was held back")
 	}
 	// A good answer ends the streak: the next failure holds 1 s again.

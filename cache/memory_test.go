@@ -27,7 +27,7 @@ func BenchmarkEntryMemory(b *testing.B) {
 		before := heapAfterGC()
 		c := New(Config{MaxEntries: n, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
 		for i := range n {
-			c.Resolve(context.Background(), Question{Name: fmt.Sprintf("f%d.fill.example.com.", i), Qtype: dns.TypeA, Qclass: dns.ClassINET})
+			c.Resolve(context.Background(), wire.Question{Name: fmt.Sprintf("f%d.fill.example.com.", i), Qtype: dns.TypeA, Qclass: dns.ClassINET})
 		}
 		c.store.cleanUp()
 		after := heapAfterGC()
@@ -39,12 +39,12 @@ func BenchmarkEntryMemory(b *testing.B) {
 // BenchmarkHit is the fast path's cache lookup.
 func BenchmarkHit(b *testing.B) {
 	c := New(Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, dnstest.MemoryUpstream{})
-	c.Resolve(context.Background(), Question{Name: "www.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+	c.Resolve(context.Background(), wire.Question{Name: "www.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
 	lname, _ := wire.PackName("www.example.com.")
 	b.ReportAllocs()
 	for b.Loop() {
 		// A question per query, as the server makes: keyed once, here by Fresh.
-		if e, _ := c.Fresh(&Question{LName: lname, Qtype: dns.TypeA, Qclass: dns.ClassINET}); e == nil {
+		if e, _ := c.Fresh(&wire.Question{LName: lname, Qtype: dns.TypeA, Qclass: dns.ClassINET}); e == nil {
 			b.Fatal("miss")
 		}
 	}

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"bytes"
 	"net/netip"
 	"strings"
 	"time"
@@ -8,16 +9,15 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
 
-// query is one query as admitted: what both speeds answer from, and what is
-// counted and logged about it.
-type query struct {
+// origin is what the transport knows of a query before reading it. It
+// holds values only: the one part of a query that the full path's copy
+// (detach) takes over as it is.
+type origin struct {
 	proto  metrics.Proto
 	client netip.Addr
 	peer   netip.AddrPort // the client with its port, and the address it asked (for dnstap)
@@ -26,22 +26,25 @@ type query struct {
 	// keepalive is what edns-tcp-keepalive tells a TCP client that asks
 	// (the connection's idle timeout in 100 ms units); 0 over UDP.
 	keepalive uint16
-	pkt       []byte     // the query as it came
-	msg       wire.Query // header, question (as asked) and EDNS facts; aliases the packet
-	lname     []byte     // the question name in lower case, wire form
-	name      string     // the same, dotted; set for the full path only
-	// The decision (step 2): the client's site (nil: none), and the
-	// endpoint that answers the name, if any.
-	site    *site
-	match   zones.Match
-	matched bool
+}
+
+// query is one query: where it came from, what steps 1 and 2 made of its
+// packet (the same at both speeds), and how it was answered.
+type query struct {
+	origin
+	pkt []byte     // the query as it came
+	msg wire.Query // header, question (as asked) and EDNS facts; aliases pkt
+	// ask is the question every answer source is asked, at either speed.
+	ask wire.Question
+	// The decision (step 2): the client's site (nil: none), and the source
+	// that answers: an endpoint (match), its own hostname (ownHost), or
+	// the cache.
+	site  *site
+	route route
+	match zones.Match
 	// ownHost: the name is this endpoint's own hostname (its index; -1 when
 	// none), answered with RD=0 too, for resolvers using s3dns as a stub.
 	ownHost int
-	// ask and ep are the question as the cache and the endpoint answers
-	// key it, once per query, whichever speed answers.
-	ask cache.Question
-	ep  endpoint.Question
 	// How it was answered, for record.
 	action   metrics.Action
 	rcode    int
@@ -69,14 +72,9 @@ const (
 // transfers and classes other than IN (REFUSED), FORMERR, BADVERS and an
 // unknown TSIG key; then the decision, and RD=0 outside the served zones.
 func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
-	var problem wire.Problem
-	q.site = nil // set by decide; a query rejected before it counts under no site
-	q.msg, problem = wire.Parse(pkt)
+	problem := q.parse(pkt)
 	if problem == wire.NotQuery {
 		return dropped
-	}
-	if q.msg.AskedKeepalive {
-		q.msg.Keepalive = q.keepalive
 	}
 	if !st.allowed(q.client) {
 		return q.refuse(metrics.ActionRefused)
@@ -101,19 +99,26 @@ func (s *Server) admit(st *State, q *query, pkt []byte, sc *scratch) verdict {
 	case q.msg.TSIG != nil:
 		return q.reject(rcodeNotAuth) // s3dns holds no keys: BADKEY (reject adds the TSIG)
 	}
-	name := s.decide(st, q, sc)
-	if !q.msg.RD() && !q.matched && q.ownHost < 0 && !st.Matcher.Serves(name) {
+	s.decide(st, q, sc)
+	if !q.msg.RD() && q.route != routeEndpoint && q.ownHost < 0 && !st.Matcher.Serves(q.ask.Name) {
 		// No recursion asked for a name s3dns is not the authority for:
 		// refused, as Unbound does (and no snooping in the cache).
 		q.action = metrics.ActionRefused
 		return q.reject(rcodeRefused)
 	}
-	if q.matched {
-		q.action = metrics.ActionEndpoint
-	} else {
-		q.action = metrics.ActionForward
-	}
 	return admitted
+}
+
+// parse is step 1's reading of the packet, at both speeds.
+func (q *query) parse(pkt []byte) wire.Problem {
+	var problem wire.Problem
+	q.pkt = pkt
+	q.site = nil // set by decide; a query rejected before it counts under no site
+	q.msg, problem = wire.Parse(pkt)
+	if q.msg.AskedKeepalive {
+		q.msg.Keepalive = q.keepalive
+	}
+	return problem
 }
 
 // refuse answers REFUSED when the question parsed, else nothing.
@@ -130,32 +135,36 @@ func (q *query) reject(rcode int) verdict {
 	return rejected
 }
 
-// decide is step 2: which endpoint answers the name. The name is matched in
-// its dotted lower-case form, built in scratch space without allocating for
-// the names S3 uses, and returned (valid until sc is reused).
-func (s *Server) decide(st *State, q *query, sc *scratch) string {
+// decide is step 2: which source answers the name, and the question it is
+// asked. The name is matched in its dotted lower-case form, built in sc
+// without allocating for the names S3 uses: q.ask's names alias sc.
+func (s *Server) decide(st *State, q *query, sc *scratch) {
 	sc.lname = wire.LowerName(sc.lname[:0], q.msg.Name)
-	q.lname = sc.lname
-	name := q.dotted(sc)
+	name := dotted(sc, q.msg.Name)
 	matcher := st.Matcher
 	var siteID uint8
 	if q.site = q.siteOf(st); q.site != nil {
 		matcher, siteID = q.site.matcher, q.site.id
 	}
-	q.match, q.matched = matcher.Match(name)
+	var matched bool
+	q.match, matched = matcher.Match(name)
 	q.ownHost = -1
-	if !q.matched && (st.Health != nil || !q.msg.RD()) {
+	if !matched && (st.Health != nil || !q.msg.RD()) {
 		if i, ok := st.hostnames[name]; ok {
 			q.ownHost = i
 		}
 	}
-	q.siteIndependent(st, name)
-	if q.matched {
-		q.ep = endpoint.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts(), Site: siteID}
-	} else {
-		q.ask = cache.Question{LName: q.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass, Opts: q.msg.Opts()}
+	q.ask = wire.Question{Name: name, LName: sc.lname, Qtype: q.msg.Qtype, Qclass: q.msg.Qclass,
+		Opts: q.msg.Opts(), RD: q.msg.RD(), EDNS: q.msg.HasOPT}
+	switch {
+	case matched:
+		q.route, q.action, q.ask.Site = routeEndpoint, metrics.ActionEndpoint, siteID
+	case q.ownHost >= 0 && st.Endpoints.Probed(q.ownHost):
+		q.route, q.action = routeHost, metrics.ActionForward
+	default:
+		q.route, q.action = routeForward, metrics.ActionForward
 	}
-	return name
+	q.siteIndependent(st, name)
 }
 
 // siteOf finds the query's site: by the client subnet a trusted forwarder
@@ -188,24 +197,20 @@ func (q *query) siteOf(st *State) *site {
 // its answer holds for every client (RFC 7871 §7.2.1), so that a resolver
 // keeps one copy of it, not one per site.
 func (q *query) siteIndependent(st *State, name string) {
-	if !q.msg.EchoECS || q.matched || q.ownHost >= 0 || st.anyPolicyMatches(name) {
+	if !q.msg.EchoECS || q.route == routeEndpoint || q.ownHost >= 0 || st.anyPolicyMatches(name) {
 		return
 	}
 	q.msg.ECSScope = 0
 }
 
-// dotted is the lower-case dotted question name, valid until sc is reused.
-func (q *query) dotted(sc *scratch) string {
-	if q.name != "" {
-		return q.name
-	}
+// dotted is the lower-case dotted form of sc.lname, in sc: valid until sc
+// is reused.
+func dotted(sc *scratch, name []byte) string {
 	var printable bool
-	if sc.dotted, printable = wire.AppendPresentation(sc.dotted[:0], q.lname); !printable {
+	if sc.dotted, printable = wire.AppendPresentation(sc.dotted[:0], sc.lname); !printable {
 		// Escapes needed: rare, so a string of its own.
-		q.name = strings.ToLower(wire.Presentation(q.msg.Name))
-		return q.name
+		return strings.ToLower(wire.Presentation(name))
 	}
-	// The string lives only while sc does; detach copies it.
 	return unsafe.String(unsafe.SliceData(sc.dotted), len(sc.dotted))
 }
 
@@ -219,25 +224,41 @@ func (s *Server) reject(dst []byte, q *query, pkt []byte) []byte {
 	return dst
 }
 
-// detach gives a query handed to the full path its own copy of everything
-// that aliases the packet or the reader's scratch space.
-func (q *query) detach(pkt []byte, sc *scratch) *query {
-	c := *q
-	own := append([]byte(nil), pkt...)
-	c.pkt = own
-	c.msg, _ = wire.Parse(own)
-	c.msg.Keepalive = q.msg.Keepalive
-	c.msg.EchoECS, c.msg.ECSScope = q.msg.EchoECS, q.msg.ECSScope
-	c.lname = append([]byte(nil), q.lname...)
-	c.name = strings.Clone(q.dotted(sc))
-	c.ask.LName, c.ask.Name = c.lname, c.name
-	c.ep.LName, c.ep.Name, c.ep.RD, c.ep.EDNS = c.lname, c.name, c.msg.RD(), c.msg.HasOPT
-	return &c
+// detach is the query for the full path, which outlives the packet and the
+// reader's scratch space: steps 1 and 2 run again on a copy of the packet,
+// with buffers of the copy's own. Only the origin, values alone, is taken
+// over, so nothing the query holds, whatever fields it gains, can point
+// into the reader's buffers; TestBothSpeedsSeeTheSameQuery checks that the
+// copy is the same query.
+func (s *Server) detach(st *State, q *query) *query {
+	c := &query{origin: q.origin}
+	c.parse(bytes.Clone(q.pkt))
+	s.decide(st, c, new(scratch))
+	return c
 }
 
-// scratch is one reader's reusable buffers for the fast path.
+// settled is a copy of an answered query to record later (a TCP reply
+// queued behind others): its packet copied, its outcome kept.
+func (q *query) settled() *query {
+	c := &query{origin: q.origin}
+	c.parse(bytes.Clone(q.pkt))
+	c.site, c.action, c.rcode, c.upstream = q.site, q.action, q.rcode, q.upstream
+	return c
+}
+
+// scratch is one reader's reusable buffers for the fast path, and the
+// query it is working on: one value per reader, not one per packet (the
+// dispatch through sources would move a query of each packet's own to the
+// heap).
 type scratch struct {
 	in, lname, dotted, out []byte
+	q                      query
+}
+
+// query starts the reader's next query, from o.
+func (sc *scratch) query(o origin) *query {
+	sc.q = query{origin: o}
+	return &sc.q
 }
 
 func newScratch() *scratch {

@@ -12,8 +12,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/internal/dnstest"
-	"github.com/s3dns/s3dns/wire"
 )
 
 // The standards conformance rules (README "Protocol"), each end to end
@@ -338,7 +338,7 @@ func TestAnyOnListedName(t *testing.T) {
 // 21. A link-local IPv6 client matches allow on its address, not its zone.
 func TestLinkLocalClientMatchesAllow(t *testing.T) {
 	cfg := fuzzServer(t).State().Config
-	st := NewState(withAllow(cfg, "fe80::/10"), nil, wire.NewClock(nil), nil, nil)
+	st := NewState(withAllow(cfg, "fe80::/10"), cache.New(cache.Config{}, nil), nil, nil)
 	if !st.allowed(netip.MustParseAddr("fe80::1%eth0")) || st.allowed(netip.MustParseAddr("fd00::1%eth0")) {
 		t.Fatal("the zone decided the match")
 	}

@@ -21,14 +21,14 @@ import (
 //                          speeds use.
 //  2. decide  (admit.go)   which endpoint, if any, answers the name (package
 //                          zones), or whether it is an endpoint's own hostname.
-//  3. lookup  (lookup.go)  the fast path: a dispatch on the decision to the
-//                          source that owns the answer — endpoint.Answers.Fresh
-//                          or cache.Cache.Fresh — for one already packed.
-//  4. resolve (resolve.go) the full path, on a miss, on a goroutine of its
-//                          own (workers.go): the same dispatch to
-//                          endpoint.Answers.Answer / Host or
-//                          cache.Cache.Resolve, which build the answer and
-//                          keep it packed for step 3.
+//  3. lookup  (sources.go) the fast path: the decision's route picks the
+//                          source that owns the answer — endpoint.Answers
+//                          or cache.Cache — and its Fresh finds one packed.
+//  4. resolve (sources.go) the full path, on a miss, on a goroutine of its
+//                          own (workers.go) with the query detached from
+//                          the reader's buffers (admit.go): the same route's
+//                          resolve builds the answer and keeps it packed
+//                          for step 3.
 //  5. render  (wire)       one packed answer for this client: ID, flags,
 //                          question spelling, TTLs, OPT, truncation.
 //  6. write, then record (record.go): count, log and tap once.
@@ -40,7 +40,6 @@ import (
 // any reply into dst. done is false when the full path must answer
 // (step 4, serveFull); resp is nil when the packet gets no reply at all.
 func (s *Server) serveFast(st *State, q *query, pkt, dst []byte, sc *scratch) (resp []byte, done bool) {
-	q.pkt = pkt
 	switch s.admit(st, q, pkt, sc) {
 	case dropped:
 		return nil, true
@@ -74,14 +73,14 @@ func (s *Server) serveFull(st *State, q *query, write func([]byte) error) {
 	ans := s.resolve(st, q)
 	bp := replyBuffers.Get().(*[]byte)
 	var resp []byte
-	if ans.entry != nil {
-		q.rcode = ans.entry.Rcode()
-		resp = ans.entry.Append((*bp)[:0], &q.msg, ans.now, q.limit())
+	if ans.Entry != nil {
+		q.rcode = ans.Entry.Rcode()
+		resp = ans.Entry.Append((*bp)[:0], &q.msg, ans.Now, q.limit())
 	} else {
-		q.rcode = ans.rcode
-		resp = wire.AppendError((*bp)[:0], &q.msg, ans.rcode)
+		q.rcode = ans.Rcode
+		resp = wire.AppendError((*bp)[:0], &q.msg, ans.Rcode)
 	}
-	q.upstream = ans.upstream
+	q.upstream = ans.Upstream
 	s.send(st, q, resp, write)
 	if cap(resp) <= maxPooledReply {
 		*bp = resp[:0]

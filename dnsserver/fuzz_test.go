@@ -95,21 +95,21 @@ func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
 	clock := dnstest.NewClock()
 	wclock := wire.NewClock(clock.Now)
 	c := cache.New(cache.Config{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Clock: wclock}, flakyUpstream{})
-	return New(NewState(cfg, c, wclock, nil, nil), Options{}), clock, wclock
+	return New(NewState(cfg, c, nil, nil), Options{}), clock, wclock
 }
 
 // freshFull answers pkt on the full path of a new State that shares st's
 // cache but holds no packed endpoint answers: what a fresh synthesis gives.
 func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto, client netip.Addr) []byte {
 	st := s.State()
-	fresh := NewState(st.Config, st.Cache, clock, nil, nil)
+	fresh := NewState(st.Config, st.Cache, nil, nil)
 	sc := newScratch()
-	q := query{proto: proto, client: client, start: time.Now()}
+	q := query{origin: origin{proto: proto, client: client, start: time.Now()}}
 	if resp, done := s.serveFast(fresh, &q, pkt, nil, sc); done {
 		return resp // a forwarded answer the cache still holds
 	}
 	var resp []byte
-	s.serveFull(fresh, q.detach(pkt, sc), func(b []byte) error { resp = bytes.Clone(b); return nil })
+	s.serveFull(fresh, s.detach(fresh, &q), func(b []byte) error { resp = bytes.Clone(b); return nil })
 	return resp
 }
 
@@ -118,11 +118,11 @@ func freshFull(s *Server, clock *wire.Clock, pkt []byte, proto metrics.Proto, cl
 // fast path gave it.
 func exchange(s *Server, pkt []byte, proto metrics.Proto, client netip.Addr) (resp []byte, fast bool) {
 	st, sc := s.State(), newScratch()
-	q := query{proto: proto, client: client, start: time.Now()}
+	q := query{origin: origin{proto: proto, client: client, start: time.Now()}}
 	if resp, done := s.serveFast(st, &q, pkt, nil, sc); done {
 		return resp, true
 	}
-	s.serveFull(st, q.detach(pkt, sc), func(b []byte) error { resp = bytes.Clone(b); return nil })
+	s.serveFull(st, s.detach(st, &q), func(b []byte) error { resp = bytes.Clone(b); return nil })
 	return resp, false
 }
 

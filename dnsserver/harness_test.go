@@ -124,7 +124,7 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	m := metrics.New(prometheus.NewRegistry(), "test", func() float64 { return float64(c.Len()) })
 	opts.Metrics = m
 	monitor := health.New(cfg.Endpoints, endpoint.HealthResolver(c), health.Options{Observer: m}, nil)
-	st := NewState(cfg, c, wclock, monitor, nil)
+	st := NewState(cfg, c, monitor, nil)
 	st.Health.Start(context.Background())
 	t.Cleanup(st.Health.Stop)
 	srv := New(st, opts)
@@ -135,6 +135,7 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
+		c.Close()
 	})
 	var up *dnstest.Upstream
 	if len(ups) > 0 {
@@ -146,7 +147,7 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 // stateFor is a State for cfg over the harness's cache, clock and health,
 // as a reload builds one: no endpoint answer packed yet.
 func (h *harness) stateFor(cfg *config.Config) *State {
-	return NewState(cfg, h.cache, h.wclock, h.srv.State().Health, nil)
+	return NewState(cfg, h.cache, h.srv.State().Health, nil)
 }
 
 // loadConfig loads sc as s3dns would load it from a file.
@@ -192,8 +193,8 @@ func (h *harness) query(t testing.TB, name string, qtype uint16) *dns.Msg {
 // fastReply runs the fast path (steps 1–3 of flow.go) for a UDP query from
 // client; ok is false when the full path would answer it.
 func fastReply(s *Server, st *State, pkt []byte, client netip.Addr, sc *scratch) ([]byte, bool) {
-	q := query{proto: metrics.UDP, client: client}
-	resp, done := s.serveFast(st, &q, pkt, sc.out[:0], sc)
+	q := sc.query(origin{proto: metrics.UDP, client: client})
+	resp, done := s.serveFast(st, q, pkt, sc.out[:0], sc)
 	return resp, done && resp != nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/upstream"
-	"github.com/s3dns/s3dns/wire"
 )
 
 func TestLoopDetected(t *testing.T) {
@@ -19,7 +18,7 @@ func TestLoopDetected(t *testing.T) {
 		c.Listen, c.Upstreams, c.UpstreamTimeout = []string{addr}, []string{addr}, "500ms"
 	}))
 	c := cache.New(cache.Config{MaxEntries: 10}, upstream.New(cfg.Upstreams, cfg.UpstreamTimeout))
-	st := NewState(cfg, c, wire.NewClock(nil), nil, nil)
+	st := NewState(cfg, c, nil, nil)
 	srv := New(st, Options{})
 	if err := srv.Start(cfg.Listen); err != nil {
 		t.Fatal(err)

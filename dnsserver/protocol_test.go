@@ -212,7 +212,7 @@ func (panickingUpstream) Exchange(context.Context, *dns.Msg) (*dns.Msg, string, 
 func TestPanicRecovered(t *testing.T) {
 	h := start(t, baseConfig())
 	good := h.srv.State()
-	h.srv.Swap(NewState(good.Config, cache.New(cache.Config{}, panickingUpstream{}), h.wclock, nil, nil))
+	h.srv.Swap(NewState(good.Config, cache.New(cache.Config{}, panickingUpstream{}), nil, nil))
 	for _, network := range []string{"udp", "tcp"} {
 		if resp := h.ask(t, network, question(unlisted, dns.TypeA)); resp.Rcode != dns.RcodeServerFailure {
 			t.Fatalf("%s: %v", network, resp)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/internal/slots"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/tap"
@@ -47,8 +46,6 @@ type Server struct {
 	// grace is over, so that no upstream wait outlives the server.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// fetchCtx is ctx for the cache: what it fetches lives as long as the server.
-	fetchCtx context.Context
 
 	mu  sync.Mutex
 	udp []*net.UDPConn
@@ -93,7 +90,6 @@ func New(st *State, opts Options) *Server {
 		s.metrics = metrics.New(prometheus.NewRegistry(), "test", func() float64 { return 0 })
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.fetchCtx = cache.WithFetchLifetime(s.ctx, s.ctx)
 	s.workers = newWorkers(s.ctx)
 	s.fullSlots = slots.New(s.opts.MaxFullPath)
 	s.conns.perClient = map[netip.Addr][]*tcpConn{}

@@ -119,9 +119,9 @@ func ecsScopes(sites []config.Site, i int) []uint8 {
 }
 
 // NewState prepares cfg for serving: forwarded answers from c, endpoint
-// answers judged by clock (c's own, which the wiring gives both), health
-// from monitor (nil: nothing probed).
-func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *health.Monitor, log *slog.Logger) *State {
+// answers resolved through c (and judged by its clock), health from
+// monitor (nil: nothing probed).
+func NewState(cfg *config.Config, c *cache.Cache, monitor *health.Monitor, log *slog.Logger) *State {
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
 	for i, e := range cfg.Endpoints {
@@ -142,7 +142,7 @@ func NewState(cfg *config.Config, c *cache.Cache, clock *wire.Clock, monitor *he
 		Config:    cfg,
 		Matcher:   zones.New(cfg.Endpoints),
 		Cache:     c,
-		Endpoints: endpoint.New(c, monitor, clock, limits, log),
+		Endpoints: endpoint.New(c, monitor, limits, log),
 		Health:    monitor,
 		budget:    2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
 		limiter:   newRateLimiter(cfg.Access.RateLimitQPS),

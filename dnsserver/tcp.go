@@ -119,19 +119,19 @@ func (s *Server) serveConn(c *tcpConn) {
 			return
 		}
 		wait = c.limits.IdleTimeout
-		q := query{proto: metrics.TCP, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive()}
+		q := sc.query(origin{proto: metrics.TCP, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive()})
 		st := s.state.Load()
-		resp, done := s.serveFast(st, &q, sc.in, sc.out[:0], sc)
+		resp, done := s.serveFast(st, q, sc.in, sc.out[:0], sc)
 		if done {
 			if resp != nil {
-				c.deliver(st, &q, resp, sc.in, sc)
+				c.deliver(st, q, resp, true)
 			} else {
 				c.settle(-1)
 			}
 			continue
 		}
 		slots <- struct{}{} // at maxPipelined, stop reading until one is answered
-		full := q.detach(sc.in, sc)
+		full := s.detach(st, q)
 		c.pending.Add(1)
 		if !s.goFull(func() {
 			defer c.pending.Done()
@@ -142,13 +142,13 @@ func (s *Server) serveConn(c *tcpConn) {
 			defer release.Do(func() { <-slots })
 			s.serveFull(st, full, func(b []byte) error {
 				release.Do(func() { <-slots })
-				c.deliver(st, full, b, nil, nil)
+				c.deliver(st, full, b, false)
 				return errRecorded
 			})
 		}) {
 			<-slots
 			c.pending.Done()
-			c.deliver(st, full, overloaded(nil, full), nil, nil)
+			c.deliver(st, full, overloaded(nil, full), false)
 		}
 	}
 }

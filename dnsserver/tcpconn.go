@@ -80,7 +80,7 @@ var (
 // it never stops reading for a client that does not. When another writer
 // holds the socket, the reply queues behind it (copied), at most
 // tcp.max_queued of them.
-func (c *tcpConn) deliver(st *State, q *query, resp, pkt []byte, sc *scratch) {
+func (c *tcpConn) deliver(st *State, q *query, resp []byte, fromReader bool) {
 	if len(resp) > 0xffff {
 		c.done(st, q, nil, errTooLong)
 		return
@@ -96,14 +96,14 @@ func (c *tcpConn) deliver(st *State, q *query, resp, pkt []byte, sc *scratch) {
 		c.done(st, q, nil, c.fail(closedQueueFull, errQueueFull))
 		return
 	case c.writing:
-		c.enqueue(st, q, resp, pkt, sc)
+		c.enqueue(st, q, resp, fromReader)
 		c.mu.Unlock()
 		return
 	}
 	c.writing = true
 	c.mu.Unlock()
 	c.out = appendFrame(c.out[:0], resp)
-	if sc == nil {
+	if !fromReader {
 		err := c.send(c.out)
 		c.done(st, q, resp, err)
 		if err == nil {
@@ -130,7 +130,7 @@ func (c *tcpConn) deliver(st *State, q *query, resp, pkt []byte, sc *scratch) {
 		for i := range c.waiting {
 			c.waiting[i].end += shift
 		}
-		c.waiting = append([]waiting{{st: st, q: q.detach(pkt, sc), end: shift, whole: bytes.Clone(resp)}}, c.waiting...)
+		c.waiting = append([]waiting{{st: st, q: q.settled(), end: shift, whole: bytes.Clone(resp)}}, c.waiting...)
 		resp = nil // recorded once the rest is written
 	}
 	more := len(c.waiting) > 0
@@ -151,9 +151,9 @@ func (c *tcpConn) deliver(st *State, q *query, resp, pkt []byte, sc *scratch) {
 }
 
 // enqueue queues a reply behind the writer that holds the socket; c.mu is held.
-func (c *tcpConn) enqueue(st *State, q *query, resp, pkt []byte, sc *scratch) {
-	if sc != nil {
-		q = q.detach(pkt, sc) // the reader's query lives in its scratch space
+func (c *tcpConn) enqueue(st *State, q *query, resp []byte, fromReader bool) {
+	if fromReader {
+		q = q.settled() // the reader's query lives in its scratch space
 	}
 	c.queue = appendFrame(c.queue, resp)
 	c.waiting = append(c.waiting, waiting{st: st, q: q, end: len(c.queue)})

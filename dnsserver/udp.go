@@ -23,15 +23,15 @@ const udpQueryBuffer = 4096
 func (s *Server) serveDatagram(st *State, sock *udpSocket, pkt []byte, from udpPeer, local netip.AddrPort, oob []byte,
 	start time.Time, dst []byte, sc *scratch) []byte {
 	addr := from.addr
-	q := query{proto: metrics.UDP, client: addr.Addr().Unmap(), peer: addr, local: local, start: start}
-	resp, done := s.serveFast(st, &q, pkt, dst, sc)
+	q := sc.query(origin{proto: metrics.UDP, client: addr.Addr().Unmap(), peer: addr, local: local, start: start})
+	resp, done := s.serveFast(st, q, pkt, dst, sc)
 	if done {
 		if resp != nil {
-			s.record(st, &q, resp)
+			s.record(st, q, resp)
 		}
 		return resp
 	}
-	full := q.detach(pkt, sc)
+	full := s.detach(st, q)
 	w := &udpReply{sock: sock, addr: addr, oob: bytes.Clone(oob)}
 	if from.name != nil {
 		w.name, w.namelen = *from.name, from.namelen

@@ -20,48 +20,13 @@ import (
 	"github.com/s3dns/s3dns/zones"
 )
 
-// Resolver resolves names through the cache and the upstreams.
+// Resolver resolves names through the cache and the upstreams (package
+// cache). Endpoint answers are judged by the resolver's own clock, so that
+// an answer and the target records it was built from age together.
 type Resolver interface {
-	Resolve(ctx context.Context, q cache.Question) (cache.Result, error)
+	Resolve(ctx context.Context, q wire.Question) (wire.Result, error)
+	Clock() *wire.Clock
 }
-
-// Question is one admitted query as an endpoint answers it. Its key is
-// computed once, by Fresh or Answer, whichever comes first.
-type Question struct {
-	Name   string // lower case, dotted; the full path's (Fresh needs LName only)
-	LName  []byte // the same in wire form
-	Qtype  uint16
-	Qclass uint16
-	Opts   wire.Opts // DO and CD as asked
-	RD     bool
-	EDNS   bool // the query carried an OPT
-	// Site is the client's site (1-based; 0: none): answers differ by site,
-	// so they are kept apart.
-	Site  uint8
-	key   uint64
-	keyed bool
-}
-
-func (q *Question) keyOf() uint64 {
-	if !q.keyed {
-		q.key, q.keyed = wire.Key(q.LName, q.Qtype, q.Qclass, q.Opts)^(uint64(q.Site)*0x9e3779b97f4a7c15), true
-	}
-	return q.key
-}
-
-// Result is what the full path produced: a packed answer rendered at Now,
-// or an rcode when there is none (SERVFAIL).
-type Result struct {
-	Entry    *wire.Entry
-	Now      int64
-	Rcode    int
-	Upstream string
-	// Forwarded: the name was answered as if not listed (on_unresolved or
-	// on_unhealthy: public).
-	Forwarded bool
-}
-
-func failed(rcode int) Result { return Result{Rcode: rcode} }
 
 // maxAnswers bounds the packed answers ("*" lists every bucket).
 const maxAnswers = 100_000
@@ -71,7 +36,7 @@ const maxAnswers = 100_000
 type Answers struct {
 	resolver Resolver
 	health   *health.Monitor // nil: no endpoint is probed
-	clock    *wire.Clock     // the cache's: target TTLs count down by it
+	clock    *wire.Clock     // the resolver's: target TTLs count down by it
 	limits   wire.Limits
 	log      *slog.Logger
 	packed   *otter.Cache[uint64, *entry]
@@ -86,21 +51,25 @@ type entry struct {
 }
 
 // New returns the endpoint answers for one configuration, resolving targets
-// with resolver and judging entries by clock (the cache's).
-func New(resolver Resolver, monitor *health.Monitor, clock *wire.Clock, limits wire.Limits, log *slog.Logger) *Answers {
+// with resolver and judging entries by its clock.
+func New(resolver Resolver, monitor *health.Monitor, limits wire.Limits, log *slog.Logger) *Answers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Answers{resolver: resolver, health: monitor, clock: clock, limits: limits, log: log,
+	return &Answers{resolver: resolver, health: monitor, clock: resolver.Clock(), limits: limits, log: log,
 		packed: otter.Must(&otter.Options[uint64, *entry]{MaximumSize: maxAnswers})}
 }
 
 // Fresh is the fast path: the answer packed for this question, still fresh
 // and built under the current health, or nil; and the clock reading it is
 // judged at. It allocates nothing.
-func (a *Answers) Fresh(q *Question) (*wire.Entry, int64) {
+func (a *Answers) Fresh(q *wire.Question) (*wire.Entry, int64) {
 	now := a.clock.Nano()
-	e, ok := a.packed.GetIfPresent(q.keyOf())
+	key, err := q.SiteKey()
+	if err != nil {
+		return nil, now
+	}
+	e, ok := a.packed.GetIfPresent(key)
 	if !ok || e.site != q.Site || !e.FreshFor(q.LName, q.Qtype, q.Qclass, q.Opts, now) || e.healthGen != a.health.Gen() {
 		return nil, now
 	}
@@ -110,7 +79,7 @@ func (a *Answers) Fresh(q *Question) (*wire.Entry, int64) {
 // Answer synthesizes the answer to q, which m matched, and keeps it packed
 // for Fresh while it is fresh. On on_unresolved or on_unhealthy: public, the
 // name is forwarded as if not listed, with TTLs bounded by health.
-func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result {
+func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) wire.Result {
 	gen := a.health.Gen() // read first: an answer is never newer than its generation
 	view := a.health.For(m.Index)
 	if view.NoneUp() {
@@ -118,18 +87,18 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 		case config.UnhealthyPublic:
 			return a.public(ctx, q, m.Endpoint) // fail open
 		case config.UnhealthyServfail:
-			return failed(dns.RcodeServerFailure) // fail closed
+			return wire.Failed(dns.RcodeServerFailure) // fail closed
 		}
 		view = health.View{} // keep: every address, as without health checks
 	}
 	m = a.inZone(ctx, q, m, view)
-	req := q.request()
+	req := q.Msg()
 	var target *targetRecords
 	var upstream string
 	// Only answers from fresh data (or needing none) are kept.
 	keep := true
 	if name, qtype, need := lookup(req, m); need {
-		res, err := a.resolver.Resolve(ctx, cache.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET, Opts: q.Opts})
+		res, err := a.resolver.Resolve(ctx, wire.NewQuestion(name, qtype, q.Opts))
 		switch {
 		case err != nil:
 			a.log.Debug("endpoint hostname unresolved", "hostname", name, "error", err)
@@ -140,7 +109,7 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 			msg := res.Msg()
 			target = &targetRecords{Rcode: msg.Rcode, Answer: withoutDown(msg.Answer, view), Ns: msg.Ns}
 			upstream = res.Upstream
-			keep = res.Source != cache.FromStale && msg.Rcode == dns.RcodeSuccess
+			keep = res.Source != wire.FromStale && msg.Rcode == dns.RcodeSuccess
 		}
 	}
 	match := m
@@ -162,17 +131,17 @@ func (a *Answers) Answer(ctx context.Context, q Question, m zones.Match) Result 
 	e, err := wire.Build(resp, aging, q.Opts, now, now+int64(life))
 	if err != nil {
 		a.log.Debug("packing an endpoint answer failed", "name", q.Name, "error", err)
-		return failed(dns.RcodeServerFailure)
+		return wire.Failed(dns.RcodeServerFailure)
 	}
-	if life > 0 {
-		a.packed.Set(q.keyOf(), &entry{Entry: e, healthGen: gen, site: q.Site})
+	if key, err := q.SiteKey(); life > 0 && err == nil {
+		a.packed.Set(key, &entry{Entry: e, healthGen: gen, site: q.Site})
 	}
-	return Result{Entry: &e, Now: now, Upstream: upstream}
+	return wire.Result{Entry: &e, Now: now, Upstream: upstream}
 }
 
 // public forwards a listed name as if it were not listed (failing open),
 // its TTLs bounded by health so that downstream caches come back quickly.
-func (a *Answers) public(ctx context.Context, q Question, e *config.Endpoint) Result {
+func (a *Answers) public(ctx context.Context, q *wire.Question, e *config.Endpoint) wire.Result {
 	r := a.forward(ctx, q, health.View{}, healthTTL(e))
 	r.Forwarded = true
 	return r
@@ -182,14 +151,14 @@ func (a *Answers) public(ctx context.Context, q Question, e *config.Endpoint) Re
 // the CNAME asks for: its healthy addresses only (with none up: every
 // address, or SERVFAIL under on_unhealthy: servfail), with TTLs bounded by
 // health. Without health checks it is an ordinary forwarded answer.
-func (a *Answers) Host(ctx context.Context, q Question, e *config.Endpoint, i int) Result {
+func (a *Answers) Host(ctx context.Context, q *wire.Question, e *config.Endpoint, i int) wire.Result {
 	view := a.health.For(i)
 	if !view.On() {
 		return a.forward(ctx, q, view, 0)
 	}
 	if view.NoneUp() {
 		if e.OnUnhealthy == config.UnhealthyServfail {
-			return failed(dns.RcodeServerFailure) // every address down: none may be given out
+			return wire.Failed(dns.RcodeServerFailure) // every address down: none may be given out
 		}
 		view = health.View{}
 	}
@@ -203,36 +172,23 @@ func (a *Answers) Probed(i int) bool { return a.health.For(i).On() }
 
 // forward resolves q itself through the cache, leaving out the addresses
 // view says are down and bounding every TTL at ttlCap (0: as cached).
-func (a *Answers) forward(ctx context.Context, q Question, view health.View, ttlCap uint32) Result {
-	res, err := a.resolver.Resolve(ctx, cache.Question{Name: q.Name, LName: q.LName, Qtype: q.Qtype, Qclass: q.Qclass, Opts: q.Opts})
+func (a *Answers) forward(ctx context.Context, q *wire.Question, view health.View, ttlCap uint32) wire.Result {
+	res, err := a.resolver.Resolve(ctx, *q)
 	if err != nil {
 		a.log.Debug("forwarding failed", "name", q.Name, "error", err)
-		return failed(dns.RcodeServerFailure)
+		return wire.Failed(dns.RcodeServerFailure)
 	}
 	if ttlCap == 0 && !view.On() {
-		return Result{Entry: res.Entry, Now: res.Now(), Upstream: res.Upstream}
+		return res
 	}
 	m := res.Msg()
 	m.Answer = withoutDown(m.Answer, view)
 	now := a.clock.Nano()
 	e, err := wire.Build(m, wire.Aging{Cap: ttlCap}, q.Opts, now, now)
 	if err != nil {
-		return Result{Entry: res.Entry, Now: res.Now(), Upstream: res.Upstream}
+		return res
 	}
-	return Result{Entry: &e, Now: now, Upstream: res.Upstream}
-}
-
-// request is the question as the synthesis wants it: in lower case (the
-// packed answer is respelled per client), RD, CD and DO as asked.
-func (q Question) request() *dns.Msg {
-	m := new(dns.Msg)
-	m.Question = []dns.Question{{Name: q.Name, Qtype: q.Qtype, Qclass: q.Qclass}}
-	m.RecursionDesired = q.RD
-	m.CheckingDisabled = q.Opts&wire.OptCD != 0
-	if q.EDNS {
-		m.SetEdns0(wire.MaxUDPSize, q.Opts&wire.OptDO != 0)
-	}
-	return m
+	return wire.Result{Entry: &e, Now: now, Upstream: res.Upstream}
 }
 
 // Flush drops the packed answers for name ("" for all); the next query

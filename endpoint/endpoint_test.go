@@ -29,20 +29,20 @@ func answers(t *testing.T, eps []config.Endpoint, records ...string) (*Answers, 
 	wclock := wire.NewClock(clock.Now)
 	c := cache.New(cache.Config{MaxEntries: 100, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Clock: wclock},
 		upstream.New([]string{up.Addr}, 300*time.Millisecond))
-	return New(c, nil, wclock, wire.Limits{MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, nil), up, clock
+	return New(c, nil, wire.Limits{MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, nil), up, clock
 }
 
-func questionOf(t *testing.T, name string, qtype uint16) Question {
+func questionOf(t *testing.T, name string, qtype uint16) *wire.Question {
 	t.Helper()
 	lname, err := wire.PackName(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Question{Name: name, LName: lname, Qtype: qtype, Qclass: dns.ClassINET, RD: true}
+	return &wire.Question{Name: name, LName: lname, Qtype: qtype, Qclass: dns.ClassINET, RD: true}
 }
 
 // render is a reply to q from a packed entry, as the server writes it.
-func render(t *testing.T, q Question, e *wire.Entry, now int64) []byte {
+func render(t *testing.T, q *wire.Question, e *wire.Entry, now int64) []byte {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(q.Name, q.Qtype)
@@ -61,7 +61,7 @@ func TestAnswerThenFresh(t *testing.T) {
 	a, up, clock := answers(t, eps, hostname+" 30 IN A 10.0.0.1")
 	m := matchFor(t, eps, listed)
 	q := questionOf(t, listed, dns.TypeA)
-	if e, _ := a.Fresh(&q); e != nil {
+	if e, _ := a.Fresh(q); e != nil {
 		t.Fatal("an answer packed before any was built")
 	}
 	r := a.Answer(context.Background(), q, m)
@@ -69,15 +69,15 @@ func TestAnswerThenFresh(t *testing.T) {
 		t.Fatalf("answer: %+v", r)
 	}
 	full := render(t, q, r.Entry, r.Now)
-	e, now := a.Fresh(&q)
+	e, now := a.Fresh(q)
 	if e == nil || !bytes.Equal(render(t, q, e, now), full) {
 		t.Fatal("Fresh does not serve what Answer built")
 	}
-	if n := testing.AllocsPerRun(100, func() { a.Fresh(&q) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { a.Fresh(q) }); n != 0 {
 		t.Fatalf("Fresh allocates %v times", n)
 	}
 	clock.Add(31 * time.Second) // the target's TTL is over: so is the answer
-	if e, _ := a.Fresh(&q); e != nil {
+	if e, _ := a.Fresh(q); e != nil {
 		t.Fatal("an answer served past its target's TTL")
 	}
 	if up.Count(hostname, "udp") != 1 {
@@ -107,7 +107,7 @@ func TestAnswerUnresolved(t *testing.T) {
 			if r.Forwarded != c.forwarded || rcode != c.rcode {
 				t.Fatalf("forwarded %v, rcode %d; want %v, %d", r.Forwarded, rcode, c.forwarded, c.rcode)
 			}
-			if e, _ := a.Fresh(&q); e != nil {
+			if e, _ := a.Fresh(q); e != nil {
 				t.Fatal("an answer without its target was kept")
 			}
 		})

@@ -7,7 +7,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/wire"
@@ -20,7 +19,7 @@ func HealthResolver(r Resolver) health.Resolver {
 		var out []netip.Addr
 		var lastErr error
 		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			res, err := r.Resolve(ctx, cache.Question{Name: hostname, Qtype: qtype, Qclass: dns.ClassINET})
+			res, err := r.Resolve(ctx, wire.NewQuestion(hostname, qtype, 0))
 			if err != nil {
 				lastErr = err
 				continue

@@ -5,15 +5,15 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
 
 // inZone is m answered from the endpoint's zonal hostname in the site's
 // Availability Zone while that zone has an address up, else m as it is
 // (the regional hostname: every healthy zone).
-func (a *Answers) inZone(ctx context.Context, q Question, m zones.Match, view health.View) zones.Match {
+func (a *Answers) inZone(ctx context.Context, q *wire.Question, m zones.Match, view health.View) zones.Match {
 	ep := m.Endpoint
 	zonal, ok := ep.ZonalHostname()
 	if !ok || !a.zoneUp(ctx, q, zonal, view) {
@@ -27,9 +27,9 @@ func (a *Answers) inZone(ctx context.Context, q Question, m zones.Match, view he
 
 // zoneUp reports whether the zonal hostname resolves to an address that is
 // not down.
-func (a *Answers) zoneUp(ctx context.Context, q Question, zonal string, view health.View) bool {
+func (a *Answers) zoneUp(ctx context.Context, q *wire.Question, zonal string, view health.View) bool {
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		res, err := a.resolver.Resolve(ctx, cache.Question{Name: zonal, Qtype: qtype, Qclass: dns.ClassINET, Opts: q.Opts})
+		res, err := a.resolver.Resolve(ctx, wire.NewQuestion(zonal, qtype, q.Opts))
 		if err != nil {
 			a.log.Debug("zonal hostname unresolved", "hostname", zonal, "error", err)
 			return false

@@ -21,8 +21,18 @@ const resultServfail = "servfail"
 var ErrAllFailed = errors.New("every upstream failed")
 
 // ErrOverloaded is returned at once when too many upstream queries are in
-// flight: a queue that grows would only turn overload into timeouts.
-var ErrOverloaded = errors.New("too many upstream queries in flight")
+// flight: a queue that grows would only turn overload into timeouts. It
+// says nothing about the name asked (Local), so a cache does not remember
+// it as the name's failure.
+var ErrOverloaded error = localError("too many upstream queries in flight")
+
+// localError is a failure of s3dns itself, not of the name or upstream.
+type localError string
+
+func (e localError) Error() string { return string(e) }
+
+// Local marks the failure as s3dns's own (see cache's failures).
+func (localError) Local() bool { return true }
 
 // DefaultMaxInFlight caps concurrent upstream exchanges.
 const DefaultMaxInFlight = 1000
