@@ -194,12 +194,12 @@ func TestMemoryLimitFollowsCacheSize(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	log := slog.New(slog.DiscardHandler)
 	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 1_000_000}}, log)
-	if got, want := debug.SetMemoryLimit(-1), int64(64<<20+320_000_000); got != want {
+	if got, want := debug.SetMemoryLimit(-1), int64(memoryBase+200_000_000); got != want {
 		t.Fatalf("limit %d, want %d", got, want)
 	}
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 10}}, log)
-	if got := debug.SetMemoryLimit(-1); got != int64(64<<20+320_000_000) {
+	if got := debug.SetMemoryLimit(-1); got != int64(memoryBase+200_000_000) {
 		t.Fatalf("an operator's GOMEMLIMIT was overridden: %d", got)
 	}
 }

@@ -91,7 +91,6 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 		shutdownHTTP(httpSrv, d.log)
 		return nil, err
 	}
-	d.ready.Unblock("starting")
 	logStart(d.log, d.cfg, d.srv.Addrs(), httpSrv)
 	return httpSrv, nil
 }
@@ -108,6 +107,9 @@ func (d *daemon) watch(ctx context.Context) {
 		// The state file's data: answer from it now, not once EC2 answers.
 		d.swapState(d.cfg, d.resolver.Load())
 	}
+	// Ready only now: a query that readiness let through before gets the
+	// state file's answers, not SERVFAIL.
+	d.ready.Unblock("starting")
 	file := d.cfg.File
 	d.mu.Unlock()
 	d.checkLoop(ctx)
@@ -193,14 +195,19 @@ func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit sized for the
-// cache (about 225 bytes live per entry, measured by BenchmarkEntryMemory),
-// so that garbage from cache misses cannot double the resident size. An
-// operator's GOMEMLIMIT wins.
+// cache (about 140 bytes live per entry, measured by BenchmarkEntryMemory,
+// and nothing there for the collector to scan), so that garbage from cache
+// misses cannot double the resident size. An operator's GOMEMLIMIT wins.
+const (
+	memoryBase     = 32 << 20
+	memoryPerEntry = 200
+)
+
 func setMemoryLimit(cfg *config.Config, log *slog.Logger) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(64<<20) + int64(cfg.Cache.MaxEntries)*320
+	limit := int64(memoryBase) + int64(cfg.Cache.MaxEntries)*memoryPerEntry
 	debug.SetMemoryLimit(limit)
 	log.Debug("soft memory limit set", "bytes", limit)
 }

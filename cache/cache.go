@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 
@@ -54,6 +55,9 @@ type Cache struct {
 	up     Exchanger
 	group  singleflight.Group
 	failed failures
+	// rechecks: until when a stale answer is served without asking again,
+	// after a failed refresh (RFC 8767 §5, failure recheck timer).
+	rechecks *otter.Cache[uint64, int64]
 	// lifetime bounds every fetch: one several queries wait for outlives
 	// each of them, until Close.
 	lifetime context.Context
@@ -71,7 +75,8 @@ func New(cfg Config, up Exchanger) *Cache {
 	}
 	c.lifetime, c.close = context.WithCancel(context.Background())
 	if cfg.MaxEntries > 0 {
-		c.store = newStore(cfg.MaxEntries)
+		c.store = newStore(cfg.MaxEntries, int64(cfg.ServeStale))
+		c.rechecks = otter.Must(&otter.Options[uint64, int64]{MaximumSize: maxFailures})
 	}
 	return c
 }
@@ -93,23 +98,20 @@ func (c *Cache) Len() int {
 }
 
 // Fresh is the fast path's lookup: the answer to q still fresh now, counted
-// as a hit, or nil; and the clock reading it stands at. It allocates
-// nothing when q.LName is given.
-func (c *Cache) Fresh(q *wire.Question) (*wire.Entry, int64) {
+// as a hit, unpacked into e (whose buffer stays the cache's) and returned;
+// or nil. It also gives the clock reading the answer stands at. It
+// allocates nothing when q.LName is given.
+func (c *Cache) Fresh(q *wire.Question, e *wire.Entry) (*wire.Entry, int64) {
 	now := c.clock.Nano()
 	if c.store == nil {
 		return nil, now
 	}
 	key, err := q.Key()
-	if err != nil {
-		return nil, now
-	}
-	a := c.store.fresh(key, q.LName, q.Qtype, q.Qclass, q.Opts, now)
-	if a == nil {
+	if err != nil || !c.store.fresh(key, q, now, e) {
 		return nil, now
 	}
 	c.note(wire.FromCache)
-	return &a.Entry, now
+	return e, now
 }
 
 // Resolve answers q from the cache, else from the upstream. The query sent
@@ -124,20 +126,24 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 		return wire.Result{}, err
 	}
 	now := c.clock.Nano()
-	var stale *answer
+	var stale *wire.Entry
+	var staleFrom string
 	if c.store != nil {
-		if a := c.store.get(key, q.LName, q.Qtype, q.Qclass, q.Opts); a != nil {
-			if now < a.Expires() {
+		e := new(wire.Entry)
+		if upstream, ok := c.store.get(key, &q, e); ok {
+			if now < e.Expires() {
 				c.note(wire.FromCache)
-				return wire.Result{Entry: &a.Entry, Source: wire.FromCache, Upstream: a.upstream, Now: now}, nil
+				return wire.Result{Entry: e, Source: wire.FromCache, Upstream: upstream, Now: now}, nil
 			}
-			if now < a.Expires()+int64(c.cfg.ServeStale) {
-				stale = a
+			if now < e.Expires()+int64(c.cfg.ServeStale) {
+				stale, staleFrom = e, upstream
 			}
 		}
 	}
-	if stale != nil && now < stale.recheckAt.Load() {
-		return c.serveStale(stale, now)
+	if stale != nil {
+		if until, ok := c.rechecks.GetIfPresent(key); ok && now < until {
+			return c.serveStale(stale, staleFrom, now)
+		}
 	}
 	if stale == nil && c.failed.recent(key, groupKey(q), now) {
 		return wire.Result{}, ErrRecentFailure
@@ -167,11 +173,11 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 			panic(p) // the caller's, as if it had fetched itself
 		}
 		if r.Err != nil && stale != nil {
-			return c.serveStale(stale, now)
+			return c.serveStale(stale, staleFrom, now)
 		}
 		return fetchedResult(r.Val, r.Err, r.Shared)
 	case <-timeout:
-		return c.serveStale(stale, now)
+		return c.serveStale(stale, staleFrom, now)
 	case <-ctx.Done():
 		return wire.Result{}, ctx.Err()
 	}
@@ -197,7 +203,7 @@ func fetchedResult(v any, err error, shared bool) (wire.Result, error) {
 }
 
 // serveStale answers with an expired entry, every TTL set to StaleTTL.
-func (c *Cache) serveStale(a *answer, now int64) (wire.Result, error) {
+func (c *Cache) serveStale(a *wire.Entry, upstream string, now int64) (wire.Result, error) {
 	m, err := a.Msg(now)
 	if err != nil {
 		return wire.Result{}, err
@@ -208,7 +214,7 @@ func (c *Cache) serveStale(a *answer, now int64) (wire.Result, error) {
 		return wire.Result{}, err
 	}
 	c.note(wire.FromStale)
-	return wire.Result{Entry: &e, Source: wire.FromStale, Upstream: a.upstream, Now: now}.WithMsg(m, false), nil
+	return wire.Result{Entry: &e, Source: wire.FromStale, Upstream: upstream, Now: now}.WithMsg(m, false), nil
 }
 
 type fetched struct {
@@ -241,7 +247,8 @@ func (c *Cache) fetch(ctx context.Context, key uint64, q wire.Question) (fetched
 		return fetched{}, err
 	}
 	if c.store != nil && life > 0 {
-		c.store.set(key, &answer{Entry: e, upstream: upstream})
+		c.store.set(key, &e, upstream, now)
+		c.rechecks.Invalidate(key)
 	}
 	return fetched{entry: &e, msg: resp, upstream: upstream, now: now}, nil
 }
@@ -252,8 +259,9 @@ func (c *Cache) recheckLater(key uint64, q wire.Question, now int64) {
 	if c.store == nil || c.cfg.StaleRecheck <= 0 {
 		return
 	}
-	if a := c.store.get(key, q.LName, q.Qtype, q.Qclass, q.Opts); a != nil {
-		a.recheckAt.Store(now + int64(c.cfg.StaleRecheck))
+	var e wire.Entry
+	if _, ok := c.store.get(key, &q, &e); ok {
+		c.rechecks.Set(key, now+int64(c.cfg.StaleRecheck))
 	}
 }
 

@@ -146,7 +146,6 @@ func TestBounded(t *testing.T) {
 	for i := range 200 {
 		resolve(t, c, dns.Fqdn(string(rune('a'+i%26))+string(rune('a'+i/26))+".example"), dns.TypeA)
 	}
-	c.store.cleanUp()
 	if n := c.Len(); n > 10 {
 		t.Fatalf("cache holds %d entries, max 10", n)
 	}
@@ -226,7 +225,7 @@ func TestStaleAnswerTimeout(t *testing.T) {
 	}
 	// The refresh finishes in the background and is then served fresh.
 	deadline := time.Now().Add(3 * time.Second)
-	for e, _ := c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}); e == nil; e, _ = c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}) {
+	for e, _ := c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}, new(wire.Entry)); e == nil; e, _ = c.Fresh(&wire.Question{LName: lnameOf(t, "www.example."), Qtype: dns.TypeA, Qclass: dns.ClassINET}, new(wire.Entry)) {
 		if time.Now().After(deadline) {
 			t.Fatal("the background refresh never landed")
 		}

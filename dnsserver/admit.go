@@ -36,6 +36,9 @@ type query struct {
 	msg wire.Query // header, question (as asked) and EDNS facts; aliases pkt
 	// ask is the question every answer source is asked, at either speed.
 	ask wire.Question
+	// held is where the fast path's cache hit is unpacked (its buffer
+	// stays the cache's).
+	held wire.Entry
 	// The decision (step 2): the client's site (nil: none), and the source
 	// that answers: an endpoint (match), its own hostname (ownHost), or
 	// the cache.

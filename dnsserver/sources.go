@@ -32,7 +32,7 @@ type source struct {
 
 var sources = [...]source{
 	routeForward: {
-		fresh: func(st *State, q *query) (*wire.Entry, int64) { return st.Cache.Fresh(&q.ask) },
+		fresh: func(st *State, q *query) (*wire.Entry, int64) { return st.Cache.Fresh(&q.ask, &q.held) },
 		resolve: func(s *Server, st *State, q *query) wire.Result {
 			// One fetch, bounded by the upstreams' own timeouts: no deadline
 			// (and no timer) of the query's own is needed.

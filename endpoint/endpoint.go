@@ -13,7 +13,6 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/cache"
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/wire"
@@ -193,7 +192,21 @@ func (a *Answers) forward(ctx context.Context, q *wire.Question, view health.Vie
 
 // Flush drops the packed answers for name ("" for all); the next query
 // builds them again. It returns how many went.
-func (a *Answers) Flush(name string) (int, error) { return cache.FlushPacked(a.packed, name) }
+func (a *Answers) Flush(name string) (int, error) {
+	is, err := wire.IsNamed(name)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for key, e := range a.packed.All() {
+		if is(&e.Entry) {
+			if _, gone := a.packed.Invalidate(key); gone {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
 
 // Dump describes the packed endpoint answers; siteName names an entry's
 // site from its id ("" for the top-level policy).

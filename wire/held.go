@@ -30,3 +30,16 @@ func (e *Entry) Describe(now int64) Held {
 
 // IsName reports whether e answers a question for name (lower-case wire).
 func (e *Entry) IsName(lname []byte) bool { return string(e.Name()) == string(lname) }
+
+// IsNamed is a test for the entries answering questions for name
+// (presentation form; "" for every entry): what a flush drops.
+func IsNamed(name string) (func(*Entry) bool, error) {
+	if name == "" {
+		return func(*Entry) bool { return true }, nil
+	}
+	lname, err := PackName(name)
+	if err != nil {
+		return nil, err
+	}
+	return func(e *Entry) bool { return e.IsName(lname) }, nil
+}
