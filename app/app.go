@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // IO is where a command reads its environment and writes its output.
@@ -276,7 +277,7 @@ func usageText(c *cobra.Command) string {
 
 // load reads the configuration and reports errors on stderr. The
 // warnings are printed there too unless the caller logs them itself.
-func load(fs *pflag.FlagSet, io IO) (*config.Config, bool) {
+func load(fs *pflag.FlagSet, io IO) (*model.Config, bool) {
 	cfg, warnings, ok := loadQuietly(fs, io)
 	for _, w := range warnings {
 		fmt.Fprintf(io.Stderr, "warning: %s\n", w)
@@ -284,7 +285,7 @@ func load(fs *pflag.FlagSet, io IO) (*config.Config, bool) {
 	return cfg, ok
 }
 
-func loadQuietly(fs *pflag.FlagSet, io IO) (*config.Config, []string, bool) {
+func loadQuietly(fs *pflag.FlagSet, io IO) (*model.Config, []string, bool) {
 	cfg, warnings, err := config.Load(config.Options{Flags: fs})
 	if err != nil {
 		for _, w := range warnings {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -193,12 +193,12 @@ func TestMemoryLimitFollowsCacheSize(t *testing.T) {
 	defer debug.SetMemoryLimit(before)
 	t.Setenv("GOMEMLIMIT", "")
 	log := slog.New(slog.DiscardHandler)
-	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 1_000_000}}, log)
+	setMemoryLimit(&model.Config{Cache: model.Cache{MaxEntries: 1_000_000}}, log)
 	if got, want := debug.SetMemoryLimit(-1), int64(memoryBase+200_000_000); got != want {
 		t.Fatalf("limit %d, want %d", got, want)
 	}
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	setMemoryLimit(&config.Config{Cache: config.Cache{MaxEntries: 10}}, log)
+	setMemoryLimit(&model.Config{Cache: model.Cache{MaxEntries: 10}}, log)
 	if got := debug.SetMemoryLimit(-1); got != int64(memoryBase+200_000_000) {
 		t.Fatalf("an operator's GOMEMLIMIT was overridden: %d", got)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/ops"
 	"github.com/s3dns/s3dns/tap"
 	"github.com/s3dns/s3dns/upstream"
@@ -40,7 +41,7 @@ type daemon struct {
 	ready *ops.Readiness
 
 	mu  sync.Mutex // serialises reloads
-	cfg *config.Config
+	cfg *model.Config
 
 	// background holds the goroutines the daemon starts (loop probes, the
 	// file watcher); serve waits for them before it returns.
@@ -57,7 +58,7 @@ type daemon struct {
 // setTap opens the dnstap output cfg names (none when off) and puts it in
 // use, closing the one it replaces in the background (it flushes first).
 // A new output that cannot be opened leaves the running one in place.
-func (d *daemon) setTap(cfg config.Dnstap) {
+func (d *daemon) setTap(cfg model.Dnstap) {
 	var t *tap.Tap
 	if cfg.On() {
 		var err error
@@ -107,7 +108,7 @@ func (d *daemon) tapForwarder(tcp bool, local, upstream netip.AddrPort, q, resp 
 // monitor for the endpoints that have health set (taking over what
 // previous knew of the same endpoints). The monitor is started by watch
 // at start-up, and by reload.
-func (d *daemon) stateFor(cfg *config.Config, resolver *cache.Cache, previous *health.Monitor) *dnsserver.State {
+func (d *daemon) stateFor(cfg *model.Config, resolver *cache.Cache, previous *health.Monitor) *dnsserver.State {
 	monitor := health.New(cfg.Endpoints, endpoint.HealthResolver(resolver),
 		health.Options{Log: d.log, Observer: d.metrics}, previous)
 	return dnsserver.NewState(cfg, resolver, monitor, d.log)
@@ -135,7 +136,7 @@ func (d *daemon) checkLoop(ctx context.Context) {
 }
 
 // resolverFor builds the forwarder and cache for cfg.
-func (d *daemon) resolverFor(cfg *config.Config) *cache.Cache {
+func (d *daemon) resolverFor(cfg *model.Config) *cache.Cache {
 	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
 		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream), upstream.WithTap(d.tapForwarder, d.tapWantsForwarder))
 	d.fwd = fwd
@@ -230,7 +231,7 @@ func (d *daemon) reload(reason string) error {
 
 // swapState puts cfg (with what discovery found) in use, handing endpoint
 // health over to the new state. d.mu is held.
-func (d *daemon) swapState(cfg *config.Config, resolver *cache.Cache) {
+func (d *daemon) swapState(cfg *model.Config, resolver *cache.Cache) {
 	d.metrics.StartAtZero(knownSeries(cfg), d.discoveryErrors)
 	running := d.srv.State()
 	st := d.stateFor(d.withDiscovered(cfg), resolver, running.Health)
@@ -241,13 +242,13 @@ func (d *daemon) swapState(cfg *config.Config, resolver *cache.Cache) {
 
 // sameResolver reports whether the upstream and cache settings are unchanged,
 // so that the cache can be kept across a reload.
-func sameResolver(a, b *config.Config) bool {
+func sameResolver(a, b *model.Config) bool {
 	return slices.Equal(a.Upstreams, b.Upstreams) && a.UpstreamTimeout == b.UpstreamTimeout && a.Cache == b.Cache
 }
 
 // knownSeries names the labelled series cfg will produce, so that they are
 // exported at 0 before their first event.
-func knownSeries(cfg *config.Config) metrics.Known {
+func knownSeries(cfg *model.Config) metrics.Known {
 	k := metrics.Known{Upstreams: cfg.Upstreams}
 	for _, e := range cfg.Endpoints {
 		if e.Health != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/discovery"
+	"github.com/s3dns/s3dns/model"
 )
 
 // discoverTimeout bounds the whole discover command.
@@ -72,14 +73,14 @@ func writeDiscovered(w io.Writer, region, vpc string, found []discovery.Endpoint
 		fmt.Fprintf(w, "  # %s: %s in %s, %s\n", e.ID, e.ServiceName, e.VPCID, e.State)
 		fmt.Fprintf(w, "  #   subnets %s; zones %s\n", list(e.Subnets), list(e.Zones))
 		fmt.Fprintf(w, "  #   hostname %s; addresses now %s\n", e.Hostname, addrList(e.Addresses))
-		_, known := config.ServiceNames(e.Service, e.Region)
-		if e.Service == "" || (e.Service != config.ServiceS3 && !known) {
+		_, known := model.ServiceNames(e.Service, e.Region)
+		if e.Service == "" || (e.Service != model.ServiceS3 && !known) {
 			fmt.Fprintf(w, "  #   not in s3dns's service table: to serve it, add an entry with service: %s and its private DNS names under names:\n", orUnknown(e.Service))
 			continue
 		}
 		name := uniqueName(taken, e.Service+"-"+e.Region)
 		fmt.Fprintf(w, "  - name: %s\n    vpc_endpoint_id: %s\n    region: %s\n", name, e.ID, e.Region)
-		if e.Service == config.ServiceS3 {
+		if e.Service == model.ServiceS3 {
 			fmt.Fprintf(w, "    buckets: []  # the buckets to reach through this endpoint, or [\"*\"] for all\n")
 		} else {
 			fmt.Fprintf(w, "    service: %s\n", e.Service)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/discovery"
+	"github.com/s3dns/s3dns/model"
 )
 
 // discovering is the daemon's running endpoint discovery.
@@ -17,7 +17,7 @@ type discovering struct {
 }
 
 // discoveryKey is what a refresher depends on in cfg.
-func discoveryKey(cfg *config.Config) string {
+func discoveryKey(cfg *model.Config) string {
 	key := fmt.Sprintf("%+v %+v", cfg.AWS, cfg.Discovery)
 	for _, e := range cfg.Endpoints {
 		if e.VPCEndpointID != "" {
@@ -30,7 +30,7 @@ func discoveryKey(cfg *config.Config) string {
 // startDiscovery (re)starts discovery for cfg when what it depends on
 // changed, keeping what the previous refresher knew. It runs in the
 // background and never delays answering; d.mu is held.
-func (d *daemon) startDiscovery(ctx context.Context, cfg *config.Config) {
+func (d *daemon) startDiscovery(ctx context.Context, cfg *model.Config) {
 	key := discoveryKey(cfg)
 	old := d.discovery.Load()
 	if old != nil && old.key == key {
@@ -72,7 +72,7 @@ func (d *daemon) applyDiscovered(run *discovering) {
 }
 
 // withDiscovered is cfg with what discovery found filled in.
-func (d *daemon) withDiscovered(cfg *config.Config) *config.Config {
+func (d *daemon) withDiscovered(cfg *model.Config) *model.Config {
 	if run := d.discovery.Load(); run != nil {
 		return discovery.Fill(cfg, run.refresher.Found())
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -44,7 +44,7 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	w := io.Stdout
 	fmt.Fprintf(w, "name: %s %s\n", name, dns.TypeToString[qtype])
 	endpoints := cfg.Endpoints
-	var site *config.Site
+	var site *model.Site
 	i, j, inSite := cfg.SiteOf(client)
 	switch {
 	case !client.IsValid():
@@ -81,13 +81,13 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	return 0
 }
 
-func explainAnswer(e *config.Endpoint, name string, qtype uint16, m zones.Match) string {
+func explainAnswer(e *model.Endpoint, name string, qtype uint16, m zones.Match) string {
 	t := dns.TypeToString[qtype]
 	isAddr := qtype == dns.TypeA || qtype == dns.TypeAAAA
 	switch {
-	case e.Hostname != "" && e.Answer == config.AnswerCNAME && qtype == dns.TypeCNAME:
+	case e.Hostname != "" && e.Answer == model.AnswerCNAME && qtype == dns.TypeCNAME:
 		return fmt.Sprintf("%s CNAME %s (TTL %s)", name, e.Hostname, human(e.TTL))
-	case e.Hostname != "" && e.Answer == config.AnswerCNAME:
+	case e.Hostname != "" && e.Answer == model.AnswerCNAME:
 		return fmt.Sprintf("%s CNAME %s (TTL %s), then the %s records of %s chased through the upstreams; when unresolved: %s",
 			name, e.Hostname, human(e.TTL), t, e.Hostname, unresolvedText(e))
 	case !isAddr:

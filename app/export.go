@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/onprem"
 )
 
@@ -72,7 +73,7 @@ func export(fs *pflag.FlagSet, io IO) int {
 
 // forSite is cfg as one site sees it, for a resolver (a BIND view) that
 // serves that site alone: its endpoints, and no sites left to tell apart.
-func forSite(cfg *config.Config, name string, io IO) (*config.Config, bool) {
+func forSite(cfg *model.Config, name string, io IO) (*model.Config, bool) {
 	var names []string
 	for i := range cfg.Sites {
 		s := &cfg.Sites[i]

@@ -14,6 +14,7 @@ import (
 	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/dnsserver"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/ops"
 )
 
@@ -50,7 +51,7 @@ func serve(fs *pflag.FlagSet, io IO) int {
 
 // newDaemon sets up logging, metrics, the resolver and the DNS server for
 // cfg, binding nothing yet.
-func newDaemon(fs *pflag.FlagSet, cfg *config.Config, warnings []string, stderr io.Writer) (*daemon, *prometheus.Registry) {
+func newDaemon(fs *pflag.FlagSet, cfg *model.Config, warnings []string, stderr io.Writer) (*daemon, *prometheus.Registry) {
 	level := new(slog.LevelVar)
 	level.Set(cfg.Log.Level)
 	log := newLogger(cfg.Log.Format, level, stderr)
@@ -172,7 +173,7 @@ func shutdownHTTP(s *ops.Server, log *slog.Logger) {
 }
 
 // logStart writes the one start-up line that says what is served.
-func logStart(log *slog.Logger, cfg *config.Config, dnsAddrs []string, httpSrv *ops.Server) {
+func logStart(log *slog.Logger, cfg *model.Config, dnsAddrs []string, httpSrv *ops.Server) {
 	httpAddr := "off"
 	if httpSrv != nil {
 		httpAddr = httpSrv.Addr()
@@ -203,7 +204,7 @@ const (
 	memoryPerEntry = 200
 )
 
-func setMemoryLimit(cfg *config.Config, log *slog.Logger) {
+func setMemoryLimit(cfg *model.Config, log *slog.Logger) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}

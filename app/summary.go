@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
 // writeSummary prints what a configuration would serve, for `validate`.
-func writeSummary(w io.Writer, cfg *config.Config) {
+func writeSummary(w io.Writer, cfg *model.Config) {
 	source := cfg.File
 	if source == "" {
 		source = "NO FILE: " + config.NoFile() + "; built-in defaults, environment and flags only"
@@ -53,7 +54,7 @@ func writeSummary(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "everything else is forwarded to the upstreams\n")
 }
 
-func dnstapText(d config.Dnstap) string {
+func dnstapText(d model.Dnstap) string {
 	switch {
 	case d.Socket != "":
 		return "to the socket " + d.Socket + " (" + strings.Join(d.Messages, ", ") + ")"
@@ -65,7 +66,7 @@ func dnstapText(d config.Dnstap) string {
 	return "off"
 }
 
-func awsText(a config.AWS) string {
+func awsText(a model.AWS) string {
 	text := "the EC2 API"
 	if a.EndpointURL != "" {
 		text += " at " + a.EndpointURL
@@ -83,7 +84,7 @@ func rateText(qps float64) string {
 	return fmt.Sprintf("%g queries/s per client", qps)
 }
 
-func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
+func writeEndpoint(w io.Writer, i int, e *model.Endpoint) {
 	fmt.Fprintf(w, "  %s (endpoints[%d]) service %s, region %s: %s\n", e.Name, i, e.Service, e.Region, answerText(e))
 	if e.VPCEndpointID != "" {
 		fmt.Fprintf(w, "      discovered from EC2: %s (%s)\n", e.VPCEndpointID, discoveredText(e))
@@ -104,7 +105,7 @@ func writeEndpoint(w io.Writer, i int, e *config.Endpoint) {
 }
 
 // discoveredText says what discovery fills in for e.
-func discoveredText(e *config.Endpoint) string {
+func discoveredText(e *model.Endpoint) string {
 	var fills []string
 	if e.Hostname == "" {
 		fills = append(fills, "hostname")
@@ -120,29 +121,29 @@ func discoveredText(e *config.Endpoint) string {
 	return text
 }
 
-func answerText(e *config.Endpoint) string {
+func answerText(e *model.Endpoint) string {
 	ttl := "TTL " + human(e.TTL)
 	switch {
 	case e.Hostname == "" && len(e.Addresses) == 0:
 		return "its hostname and addresses come from discovery, " + ttl + "; when unresolved: " + unresolvedText(e)
 	case e.Hostname == "":
 		return "answers its static addresses under the asked name, " + ttl
-	case e.Answer == config.AnswerCNAME:
+	case e.Answer == model.AnswerCNAME:
 		return fmt.Sprintf("CNAME to %s with its records, %s; when unresolved: %s", e.Hostname, ttl, unresolvedText(e))
 	default:
 		return fmt.Sprintf("A/AAAA of %s under the asked name, %s; when unresolved: %s", e.Hostname, ttl, unresolvedText(e))
 	}
 }
 
-func unresolvedText(e *config.Endpoint) string {
+func unresolvedText(e *model.Endpoint) string {
 	prefix := ""
 	if len(e.Addresses) > 0 {
 		prefix = "static addresses, else "
 	}
 	switch {
-	case e.OnUnresolved == config.UnresolvedPublic:
+	case e.OnUnresolved == model.UnresolvedPublic:
 		return prefix + "forward publicly (fail open)"
-	case e.OnUnresolved == config.UnresolvedServfail || e.Answer == config.AnswerAlias || e.Hostname == "":
+	case e.OnUnresolved == model.UnresolvedServfail || e.Answer == model.AnswerAlias || e.Hostname == "":
 		return prefix + "SERVFAIL (fail closed)"
 	default:
 		return prefix + "the CNAME alone"
@@ -150,8 +151,8 @@ func unresolvedText(e *config.Endpoint) string {
 }
 
 // ServedNames lists the name patterns an endpoint takes.
-func ServedNames(e *config.Endpoint) []string {
-	if e.Service != config.ServiceS3 {
+func ServedNames(e *model.Endpoint) []string {
+	if e.Service != model.ServiceS3 {
 		return e.Names
 	}
 	var out []string
@@ -184,7 +185,7 @@ func human(d time.Duration) string {
 	return s
 }
 
-func writeSites(w io.Writer, cfg *config.Config) {
+func writeSites(w io.Writer, cfg *model.Config) {
 	if len(cfg.Sites) == 0 {
 		return
 	}
@@ -207,7 +208,7 @@ func writeSites(w io.Writer, cfg *config.Config) {
 }
 
 // siteText says in a few words what a site changes.
-func siteText(s *config.Site) string {
+func siteText(s *model.Site) string {
 	var parts []string
 	switch {
 	case s.Public:

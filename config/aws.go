@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 // vpcEndpointID is what EC2 calls an interface endpoint: vpce- and 8 or 17
@@ -25,8 +27,8 @@ var availabilityZoneID = regexp.MustCompile(`^[a-z]{2,5}[0-9]+-az[0-9]+$`)
 // ValidAvailabilityZoneID reports whether s is an Availability Zone id.
 func ValidAvailabilityZoneID(s string) bool { return availabilityZoneID.MatchString(s) }
 
-func awsConfig(p *problems, raw rawAWS) AWS {
-	a := AWS{Region: strings.ToLower(strings.TrimSpace(raw.Region)), Profile: strings.TrimSpace(raw.Profile),
+func awsConfig(p *problems, raw rawAWS) model.AWS {
+	a := model.AWS{Region: strings.ToLower(strings.TrimSpace(raw.Region)), Profile: strings.TrimSpace(raw.Profile),
 		EndpointURL: strings.TrimSpace(raw.EndpointURL)}
 	if why := regionProblem(a.Region); a.Region != "" && why != "" {
 		p.errorf("aws.region", "%q %s", raw.Region, why)
@@ -40,15 +42,15 @@ func awsConfig(p *problems, raw rawAWS) AWS {
 	return a
 }
 
-func discoveryConfig(p *problems, raw rawDiscovery) Discovery {
+func discoveryConfig(p *problems, raw rawDiscovery) model.Discovery {
 	// The state file's directory may not exist yet: the unit's
 	// StateDirectory= makes it when the service starts, and a failed write
 	// is logged then.
-	return Discovery{Interval: duration(p, "discovery.interval", raw.Interval, time.Second), StateFile: strings.TrimSpace(raw.StateFile)}
+	return model.Discovery{Interval: duration(p, "discovery.interval", raw.Interval, time.Second), StateFile: strings.TrimSpace(raw.StateFile)}
 }
 
 // discoveredKeys checks an endpoint's vpc_endpoint_id and zonal_hostnames.
-func discoveredKeys(p *problems, key string, raw rawEndpoint, e *Endpoint) {
+func discoveredKeys(p *problems, key string, raw rawEndpoint, e *model.Endpoint) {
 	if raw.VPCEndpointID != "" {
 		id := strings.ToLower(strings.TrimSpace(raw.VPCEndpointID))
 		if vpcEndpointID.MatchString(id) {
@@ -72,9 +74,6 @@ func discoveredKeys(p *problems, key string, raw rawEndpoint, e *Endpoint) {
 		if e.ZonalHostnames == nil {
 			e.ZonalHostnames = map[string]string{}
 		}
-		e.ZonalHostnames[zone] = Fqdn(host)
+		e.ZonalHostnames[zone] = model.Fqdn(host)
 	}
 }
-
-// Fqdn is host in lower case with one final dot.
-func Fqdn(host string) string { return strings.ToLower(strings.TrimSuffix(host, ".")) + "." }

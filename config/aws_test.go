@@ -3,6 +3,8 @@ package config
 import (
 	"testing"
 	"time"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 func TestDiscoveryKeys(t *testing.T) {
@@ -19,7 +21,7 @@ endpoints:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.AWS != (AWS{Region: "eu-west-2", Profile: "ops", EndpointURL: "https://127.0.0.1:8443"}) {
+	if cfg.AWS != (model.AWS{Region: "eu-west-2", Profile: "ops", EndpointURL: "https://127.0.0.1:8443"}) {
 		t.Errorf("aws = %+v", cfg.AWS)
 	}
 	if cfg.Discovery.Interval != 90*time.Second {

@@ -4,35 +4,12 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/s3dns/s3dns/model"
 )
 
-// Dnstap configures dnstap output: off unless one of Socket, TCP or File
-// is set.
-type Dnstap struct {
-	Socket   string // a Unix socket a collector listens on
-	TCP      string // IP:port of a collector
-	File     string // a file to append to
-	Identity string // "" : the host name
-	Version  string // "" : "s3dns" and its version
-	// Messages are the kinds sent: client_query, client_response,
-	// forwarder_query, forwarder_response.
-	Messages []string
-}
-
-// On reports whether dnstap output is configured.
-func (d Dnstap) On() bool { return d.Socket != "" || d.TCP != "" || d.File != "" }
-
-// Equal reports whether two dnstap configurations are the same.
-func (d Dnstap) Equal(o Dnstap) bool {
-	return d.Socket == o.Socket && d.TCP == o.TCP && d.File == o.File && d.Identity == o.Identity &&
-		d.Version == o.Version && strings.Join(d.Messages, ",") == strings.Join(o.Messages, ",")
-}
-
-// DnstapMessages are the message kinds dnstap can send.
-var DnstapMessages = []string{"client_query", "client_response", "forwarder_query", "forwarder_response"}
-
-func dnstapConfig(p *problems, raw rawDnstap) Dnstap {
-	d := Dnstap{Socket: strings.TrimSpace(raw.Socket), TCP: strings.TrimSpace(raw.TCP), File: strings.TrimSpace(raw.File),
+func dnstapConfig(p *problems, raw rawDnstap) model.Dnstap {
+	d := model.Dnstap{Socket: strings.TrimSpace(raw.Socket), TCP: strings.TrimSpace(raw.TCP), File: strings.TrimSpace(raw.File),
 		Identity: raw.Identity, Version: raw.Version}
 	set := 0
 	for _, s := range []string{d.Socket, d.TCP, d.File} {
@@ -52,12 +29,12 @@ func dnstapConfig(p *problems, raw rawDnstap) Dnstap {
 	for i, m := range raw.Messages {
 		v := strings.ToLower(strings.TrimSpace(m))
 		known := false
-		for _, k := range DnstapMessages {
+		for _, k := range model.DnstapMessages {
 			known = known || v == k
 		}
 		switch {
 		case !known:
-			p.errorf(fmt.Sprintf("dnstap.messages[%d]", i), "%q is not one of %s", m, strings.Join(DnstapMessages, ", "))
+			p.errorf(fmt.Sprintf("dnstap.messages[%d]", i), "%q is not one of %s", m, strings.Join(model.DnstapMessages, ", "))
 		case !seen[v]:
 			seen[v] = true
 			d.Messages = append(d.Messages, v)

@@ -5,10 +5,12 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/s3dns/s3dns/model"
 )
 
-func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
-	e := Endpoint{
+func endpoint(p *problems, key string, raw rawEndpoint) model.Endpoint {
+	e := model.Endpoint{
 		Region:       strings.ToLower(raw.Region),
 		PathStyle:    raw.PathStyle,
 		Control:      raw.Control,
@@ -31,7 +33,7 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 		} else if mistake := hostnameMistake(hostname, e.Region); mistake != "" {
 			p.errorf(key+".hostname", "%q %s", raw.Hostname, mistake)
 		} else {
-			e.Hostname = Fqdn(hostname)
+			e.Hostname = model.Fqdn(hostname)
 		}
 	}
 	for i, a := range raw.Addresses {
@@ -52,24 +54,24 @@ func endpoint(p *problems, key string, raw rawEndpoint) Endpoint {
 	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name ("+bucketRule+")")
 	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
 	for i, b := range e.Buckets {
-		if !IsGlob(b) && strings.Contains(b, ".") && !raw.PathStyle {
+		if !model.IsGlob(b) && strings.Contains(b, ".") && !raw.PathStyle {
 			p.warnf(fmt.Sprintf("%s.buckets[%d]", key, i),
 				"%q contains a dot: its virtual-hosted HTTPS name does not match the endpoint's wildcard certificate, so clients use path-style requests, which only path_style: true sends to the endpoint", b)
 		}
 	}
 	switch e.Answer {
-	case AnswerCNAME, AnswerAlias:
+	case model.AnswerCNAME, model.AnswerAlias:
 	default:
 		p.errorf(key+".answer", "%q is not one of cname, alias", raw.Answer)
 	}
 	switch e.OnUnresolved {
-	case UnresolvedCNAME, UnresolvedPublic, UnresolvedServfail:
+	case model.UnresolvedCNAME, model.UnresolvedPublic, model.UnresolvedServfail:
 	default:
 		p.errorf(key+".on_unresolved", "%q is not one of cname, public, servfail", raw.OnUnresolved)
 	}
 	// An endpoint whose names were all rejected has its errors already.
 	rejected := len(raw.Buckets)+len(raw.AccessPoints) > 0
-	if e.Service == ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control && !rejected {
+	if e.Service == model.ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control && !rejected {
 		p.warnf(key, "lists no buckets, access points, path_style or control: it answers no names")
 	}
 	return e
@@ -86,9 +88,9 @@ func patterns(p *problems, key string, list []string, valid func(string) bool, w
 		case strings.HasSuffix(strings.TrimSuffix(v, "."), ".amazonaws.com") || strings.HasSuffix(strings.TrimSuffix(v, "."), ".amazonaws.com.cn"):
 			// A whole host name pasted where the list wants the bucket.
 			p.errorf(k, "%q is a host name, not a name to list: give %q", s, firstLabels(v))
-		case IsGlob(v) && globProblem(v) != "":
+		case model.IsGlob(v) && globProblem(v) != "":
 			p.errorf(k, "%q %s", s, globProblem(v))
-		case !IsGlob(v) && !valid(v):
+		case !model.IsGlob(v) && !valid(v):
 			p.errorf(k, "%q is not a valid %s", s, what)
 		case seen[v]:
 			p.errorf(k, "%q is listed twice", s)
@@ -136,7 +138,7 @@ func firstLabels(host string) string {
 
 // checkDuplicates rejects the same exact bucket or access point on two
 // endpoints: which one answers would otherwise depend on file order.
-func checkDuplicates(p *problems, endpoints []Endpoint, keys []string) {
+func checkDuplicates(p *problems, endpoints []model.Endpoint, keys []string) {
 	buckets, accessPoints := map[string]int{}, map[string]int{}
 	for i, e := range endpoints {
 		firstOwner(p, keys[i]+".buckets", i, e.Buckets, buckets, keys)
@@ -148,7 +150,7 @@ func checkDuplicates(p *problems, endpoints []Endpoint, keys []string) {
 // reports a later endpoint listing it again.
 func firstOwner(p *problems, key string, endpoint int, names []string, owners map[string]int, keys []string) {
 	for j, n := range names {
-		if IsGlob(n) {
+		if model.IsGlob(n) {
 			continue
 		}
 		if first, dup := owners[n]; dup {

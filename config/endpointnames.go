@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 // namePattern is what an endpoint name may be: a metric label value and a
@@ -13,7 +15,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 // nameEndpoints gives every endpoint its stable name: the one given, or
 // <service>-<region>, suffixed -2, -3 … where that is taken. Given names
 // are taken first, so that a default never takes a name the file gives.
-func nameEndpoints(p *problems, endpoints []Endpoint, raw []rawEndpoint) {
+func nameEndpoints(p *problems, endpoints []model.Endpoint, raw []rawEndpoint) {
 	taken := map[string]int{}
 	for i := range endpoints {
 		if strings.TrimSpace(raw[i].Name) == "" {

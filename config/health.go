@@ -6,31 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// HealthCheck says how an endpoint's addresses are probed: a TCP connection
-// to Port every Interval, within Timeout; an address is down after Fall
-// failures in a row and up again after Rise successes.
-type HealthCheck struct {
-	Interval time.Duration
-	Timeout  time.Duration
-	Port     int
-	Fall     int
-	Rise     int
-}
-
-// What on_unhealthy does when no address of an endpoint is up.
-const (
-	UnhealthyKeep     = "keep"     // answer as without health checks
-	UnhealthyPublic   = "public"   // forward as if not listed (fail open)
-	UnhealthyServfail = "servfail" // fail closed
+	"github.com/s3dns/s3dns/model"
 )
 
 var healthDefaults = map[string]string{"interval": "5s", "timeout": "1s", "port": "443", "fall": "3", "rise": "2"}
 
 // healthCheck reads an endpoint's health mapping: absent or empty means
 // off; any key turns probing on, the others taking their defaults.
-func healthCheck(p *problems, key string, raw map[string]any) *HealthCheck {
+func healthCheck(p *problems, key string, raw map[string]any) *model.HealthCheck {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -51,7 +35,7 @@ func healthCheck(p *problems, key string, raw map[string]any) *HealthCheck {
 		}
 		v[lk] = fmt.Sprint(raw[k])
 	}
-	h := &HealthCheck{
+	h := &model.HealthCheck{
 		Interval: duration(p, key+".interval", v["interval"], 100*time.Millisecond),
 		Timeout:  duration(p, key+".timeout", v["timeout"], 10*time.Millisecond),
 		Port:     wholeNumber(p, key+".port", v["port"], 1, 65535),
@@ -75,14 +59,14 @@ func wholeNumber(p *problems, key, s string, lo, hi int) int {
 	return n
 }
 
-func onUnhealthy(p *problems, key, s string, h *HealthCheck) string {
+func onUnhealthy(p *problems, key, s string, h *model.HealthCheck) string {
 	v := strings.ToLower(strings.TrimSpace(s))
 	switch v {
-	case UnhealthyKeep, UnhealthyPublic, UnhealthyServfail:
+	case model.UnhealthyKeep, model.UnhealthyPublic, model.UnhealthyServfail:
 	default:
 		p.errorf(key, "%q is not one of keep, public, servfail", s)
 	}
-	if h == nil && v != UnhealthyKeep {
+	if h == nil && v != model.UnhealthyKeep {
 		p.warnf(key, "%q has no effect without health", s)
 	}
 	return v

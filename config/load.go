@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/s3dns/s3dns/model"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
@@ -30,7 +31,7 @@ type Options struct {
 // Load reads, merges (flags > environment > file > defaults) and validates a
 // configuration. It returns the warnings found, and an Errors value listing
 // every problem when the configuration cannot be used.
-func Load(opts Options) (*Config, []string, error) {
+func Load(opts Options) (*model.Config, []string, error) {
 	if opts.File == "" && opts.Flags != nil {
 		opts.File, _ = opts.Flags.GetString("config")
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3dns/s3dns/model"
 	"github.com/spf13/pflag"
 )
 
@@ -21,7 +22,7 @@ func writeConfig(t *testing.T, yaml string) string {
 	return p
 }
 
-func load(t *testing.T, yaml string, args ...string) (*Config, []string, error) {
+func load(t *testing.T, yaml string, args ...string) (*model.Config, []string, error) {
 	t.Helper()
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	RegisterFlags(fs)
@@ -61,7 +62,7 @@ func TestDefaultsWithoutFile(t *testing.T) {
 	if got := strings.Join(cfg.Upstreams, ","); got != "127.0.0.53:53" {
 		t.Errorf("upstreams from resolv.conf = %s", got)
 	}
-	want := Cache{MaxEntries: 100000, MaxTTL: 24 * time.Hour, NegativeMaxTTL: 5 * time.Minute,
+	want := model.Cache{MaxEntries: 100000, MaxTTL: 24 * time.Hour, NegativeMaxTTL: 5 * time.Minute,
 		StaleAnswerTimeout: 1800 * time.Millisecond, StaleRecheck: 30 * time.Second}
 	if cfg.Cache != want {
 		t.Errorf("cache = %+v, want %+v", cfg.Cache, want)
@@ -156,7 +157,7 @@ func TestPrecedenceFlagsOverEnvOverFile(t *testing.T) {
 		t.Errorf("flag should win: max_entries = %d, tcp_per_client = %d, stale_answer_timeout = %v",
 			cfg.Cache.MaxEntries, cfg.Access.TCPPerClient, cfg.Cache.StaleAnswerTimeout)
 	}
-	if cfg.TCP != (TCP{IdleTimeout: 3 * time.Second, WriteTimeout: 2 * time.Second, MaxQueued: 8}) {
+	if cfg.TCP != (model.TCP{IdleTimeout: 3 * time.Second, WriteTimeout: 2 * time.Second, MaxQueued: 8}) {
 		t.Errorf("tcp from flags and environment: %+v", cfg.TCP)
 	}
 	if cfg.Cache.StaleRecheck != 45*time.Second {

@@ -40,9 +40,6 @@ func HostnameProblem(h string) string {
 	return ""
 }
 
-// IsGlob reports whether a bucket or access point pattern uses shell glob syntax.
-func IsGlob(p string) bool { return strings.ContainsAny(p, `*?[`) }
-
 // bucketRule is S3's bucket naming rule, as error messages state it.
 const bucketRule = "3–63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, no two dots in a row"
 

@@ -1,5 +1,7 @@
 package config
 
+import "github.com/s3dns/s3dns/model"
+
 // rawConfig mirrors the YAML layout. Durations and addresses stay strings here
 // so that validation can name the key and the bad value in its own words.
 type rawConfig struct {
@@ -141,7 +143,7 @@ var defaults = map[string]any{
 	"dnstap.file":                "",
 	"dnstap.identity":            "",
 	"dnstap.version":             "",
-	"dnstap.messages":            DnstapMessages,
+	"dnstap.messages":            model.DnstapMessages,
 	"aws.region":                 "",
 	"aws.profile":                "",
 	"aws.endpoint_url":           "",
@@ -157,7 +159,7 @@ var defaults = map[string]any{
 var endpointDefaults = map[string]any{
 	"name":            "",
 	"region":          "",
-	"service":         ServiceS3,
+	"service":         model.ServiceS3,
 	"names":           []string{},
 	"hostname":        "",
 	"addresses":       []string{},
@@ -166,11 +168,11 @@ var endpointDefaults = map[string]any{
 	"access_points":   []string{},
 	"control":         false,
 	"dualstack":       false,
-	"answer":          AnswerCNAME,
-	"on_unresolved":   UnresolvedCNAME,
+	"answer":          model.AnswerCNAME,
+	"on_unresolved":   model.UnresolvedCNAME,
 	"ttl":             "60s",
 	"health":          map[string]any{},
-	"on_unhealthy":    UnhealthyKeep,
+	"on_unhealthy":    model.UnhealthyKeep,
 	"vpc_endpoint_id": "",
 	"zonal_hostnames": map[string]any{},
 }

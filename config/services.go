@@ -3,74 +3,19 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
+
+	"github.com/s3dns/s3dns/model"
 )
-
-// ServiceS3 is the default service: the S3 name rules (buckets, path_style,
-// access_points, control, dualstack) apply to it alone.
-const ServiceS3 = "s3"
-
-// serviceNames are the private DNS names of interface endpoint services:
-// the names that "private DNS" makes resolve to the endpoint inside a VPC,
-// in region R. A leading "*." stands for any one label. FIPS names
-// (kms-fips.R …) belong to separate endpoint services and are not here:
-// they stay public unless an endpoint's names list them.
-var serviceNames = map[string][]string{
-	"sts":                  {"sts.R"},
-	"kms":                  {"kms.R"},
-	"secretsmanager":       {"secretsmanager.R"},
-	"ssm":                  {"ssm.R"},
-	"ssmmessages":          {"ssmmessages.R"},
-	"ec2messages":          {"ec2messages.R"},
-	"ec2":                  {"ec2.R"},
-	"logs":                 {"logs.R"},
-	"monitoring":           {"monitoring.R"},
-	"sqs":                  {"sqs.R"},
-	"sns":                  {"sns.R"},
-	"lambda":               {"lambda.R"},
-	"ecr.api":              {"api.ecr.R"},
-	"ecr.dkr":              {"*.dkr.ecr.R"},
-	"execute-api":          {"*.execute-api.R"},
-	"elasticloadbalancing": {"elasticloadbalancing.R"},
-	"autoscaling":          {"autoscaling.R"},
-	"kinesis-streams":      {"kinesis.R"},
-	"athena":               {"athena.R"},
-	"glue":                 {"glue.R"},
-	"states":               {"states.R"},
-	"events":               {"events.R"},
-	"sagemaker.api":        {"api.sagemaker.R"},
-	"sagemaker.runtime":    {"runtime.sagemaker.R"},
-}
-
-// ServiceNames are the private DNS names of service in region (lower case,
-// no final dot); ok is false for a service not in the built-in table.
-func ServiceNames(service, region string) (names []string, ok bool) {
-	patterns, ok := serviceNames[service]
-	for _, p := range patterns {
-		names = append(names, strings.TrimSuffix(p, "R")+region+".amazonaws.com")
-	}
-	return names, ok
-}
-
-// KnownServices lists the services of the built-in table, sorted.
-func KnownServices() []string {
-	out := make([]string, 0, len(serviceNames))
-	for s := range serviceNames {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
 
 var servicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 
 // serviceEndpoint checks the keys that depend on service and sets Names:
 // S3 keeps its own rules; another service answers the table's names, or
 // the endpoint's own names, which replace them.
-func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *Endpoint) {
+func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *model.Endpoint) {
 	e.Service = strings.ToLower(strings.TrimSpace(raw.Service))
-	if e.Service == ServiceS3 {
+	if e.Service == model.ServiceS3 {
 		if len(raw.Names) > 0 {
 			p.errorf(key+".names", "is not for service: s3, whose names come from buckets, path_style, access_points and control")
 		}
@@ -83,10 +28,10 @@ func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *Endpoint) {
 	s3Only(p, key, e.Service, map[string]bool{"buckets": len(raw.Buckets) > 0, "path_style": raw.PathStyle,
 		"access_points": len(raw.AccessPoints) > 0, "control": raw.Control, "dualstack": raw.Dualstack})
 	if len(raw.Names) == 0 {
-		names, ok := ServiceNames(e.Service, e.Region)
+		names, ok := model.ServiceNames(e.Service, e.Region)
 		if !ok {
 			p.errorf(key+".service", "%q is not in the built-in table (%s): give its private DNS names under names",
-				e.Service, strings.Join(KnownServices(), ", "))
+				e.Service, strings.Join(model.KnownServices(), ", "))
 		}
 		e.Names = names
 		return
@@ -128,7 +73,7 @@ func isS3Name(name string) bool {
 
 // checkServiceNames rejects two endpoints answering the same service name:
 // which one answers would otherwise depend on file order.
-func checkServiceNames(p *problems, endpoints []Endpoint, keys []string) {
+func checkServiceNames(p *problems, endpoints []model.Endpoint, keys []string) {
 	owners := map[string]int{}
 	for i, e := range endpoints {
 		for j, n := range e.Names {

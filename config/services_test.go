@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 func TestServiceTable(t *testing.T) {
@@ -36,12 +38,12 @@ func TestServiceTable(t *testing.T) {
 		{"sagemaker.api", []string{"api.sagemaker.eu-west-2.amazonaws.com"}},
 		{"sagemaker.runtime", []string{"runtime.sagemaker.eu-west-2.amazonaws.com"}},
 	} {
-		got, ok := ServiceNames(c.service, "eu-west-2")
+		got, ok := model.ServiceNames(c.service, "eu-west-2")
 		if !ok || !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v %v, want %v", c.service, got, ok, c.want)
 		}
 	}
-	if _, ok := ServiceNames("kms-fips", "eu-west-2"); ok {
+	if _, ok := model.ServiceNames("kms-fips", "eu-west-2"); ok {
 		t.Error("FIPS names belong to separate endpoint services and must not be in the table")
 	}
 }
@@ -58,7 +60,7 @@ func TestServiceEndpoints(t *testing.T) {
 	e := cfg.Endpoints
 	if e[0].Service != "sts" || !slices.Equal(e[0].Names, []string{"sts.eu-west-2.amazonaws.com"}) ||
 		!slices.Equal(e[1].Names, []string{"*.execute-api.eu-west-2.amazonaws.com", "orders.example-svc.eu-west-2.amazonaws.com"}) ||
-		e[2].Service != ServiceS3 || len(e[2].Names) != 0 {
+		e[2].Service != model.ServiceS3 || len(e[2].Names) != 0 {
 		t.Fatalf("endpoints %+v", e)
 	}
 	ep := func(s string) string {

@@ -2,120 +2,27 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/s3dns/s3dns/model"
 )
-
-// Site is a group of clients with its own policy: which endpoints serve
-// it, with which names, and the Availability Zone whose zonal hostnames
-// answer it.
-type Site struct {
-	Name    string
-	Clients []netip.Prefix
-	// Zone is the AZ (name) whose zonal hostname answers matched names
-	// while one of its addresses is up; "" answers with the regional one.
-	Zone string
-	// Public forwards everything: no endpoint serves the site.
-	Public bool
-	// Endpoints, when not nil, are the only endpoints that serve the site,
-	// each with its overrides.
-	Endpoints []SiteEndpoint
-}
-
-// SiteEndpoint is one endpoint serving a site; nil fields keep the
-// endpoint's own values.
-type SiteEndpoint struct {
-	Name         string
-	Buckets      []string
-	AccessPoints []string
-	Control      *bool
-	Zone         string
-}
 
 var (
 	siteKeys         = []string{"clients", "endpoints", "name", "public", "zone"}
 	siteEndpointKeys = []string{"access_points", "buckets", "control", "name", "zone"}
 )
 
-// SiteOf finds the first site whose clients hold addr: its index in Sites
-// and the index of the prefix that holds it; ok is false for none. It
-// allocates nothing (the server asks it for every query).
-func (c *Config) SiteOf(addr netip.Addr) (site, prefix int, ok bool) {
-	addr = addr.Unmap().WithZone("")
-	for i := range c.Sites {
-		for j, p := range c.Sites[i].Clients {
-			if p.Contains(addr) {
-				return i, j, true
-			}
-		}
-	}
-	return 0, 0, false
-}
-
-// Holds reports whether one of prefixes holds addr (in any form: mapped,
-// with a zone).
-func Holds(prefixes []netip.Prefix, addr netip.Addr) bool {
-	addr = addr.Unmap().WithZone("")
-	for _, p := range prefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-// EndpointsFor is the endpoint list as site sees it, index for index with
-// c.Endpoints: an endpoint that does not serve the site answers no names;
-// the others carry the site's overrides and Zone.
-func (c *Config) EndpointsFor(site *Site) []Endpoint {
-	out := slices.Clone(c.Endpoints)
-	for i := range out {
-		e := &out[i]
-		var ov *SiteEndpoint
-		for j := range site.Endpoints {
-			if site.Endpoints[j].Name == e.Name {
-				ov = &site.Endpoints[j]
-			}
-		}
-		if site.Public || (site.Endpoints != nil && ov == nil) {
-			e.Buckets, e.AccessPoints, e.Names = nil, nil, nil
-			e.Control, e.PathStyle, e.Dualstack = false, false, false
-			continue
-		}
-		e.Zone = site.Zone
-		if ov == nil {
-			continue
-		}
-		if ov.Buckets != nil {
-			e.Buckets = ov.Buckets
-		}
-		if ov.AccessPoints != nil {
-			e.AccessPoints = ov.AccessPoints
-		}
-		if ov.Control != nil {
-			e.Control = *ov.Control
-		}
-		if ov.Zone != "" {
-			e.Zone = ov.Zone
-		}
-	}
-	return out
-}
-
-// maxSites keeps a site's number in a byte of the answer key.
-const maxSites = 255
-
-func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
-	if len(raw) > maxSites {
-		p.errorf("sites", "%d sites: at most %d", len(raw), maxSites)
+func sites(p *problems, raw []rawSite, endpoints []model.Endpoint) []model.Site {
+	if len(raw) > model.MaxSites {
+		p.errorf("sites", "%d sites: at most %d", len(raw), model.MaxSites)
 		return nil
 	}
-	var out []Site
+	var out []model.Site
 	names := map[string]int{}
 	for i, r := range raw {
 		key := fmt.Sprintf("sites[%d]", i)
-		s := Site{Name: strings.ToLower(strings.TrimSpace(r.Name)), Public: r.Public}
+		s := model.Site{Name: strings.ToLower(strings.TrimSpace(r.Name)), Public: r.Public}
 		if s.Name == "" {
 			p.errorf(key+".name", "is needed: the site's label in explain, validate and logs")
 		} else {
@@ -130,7 +37,7 @@ func sites(p *problems, raw []rawSite, endpoints []Endpoint) []Site {
 			p.errorf(key+".endpoints", "a public site is served by no endpoint: give public or endpoints, not both")
 		}
 		if r.Endpoints != nil {
-			s.Endpoints = []SiteEndpoint{}
+			s.Endpoints = []model.SiteEndpoint{}
 		}
 		for j, re := range r.Endpoints {
 			s.Endpoints = append(s.Endpoints, siteEndpoint(p, fmt.Sprintf("%s.endpoints[%d]", key, j), re, endpoints, s.Endpoints))
@@ -153,9 +60,9 @@ func siteZone(p *problems, key, raw string) string {
 	return zone
 }
 
-func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []Endpoint, taken []SiteEndpoint) SiteEndpoint {
-	se := SiteEndpoint{Name: strings.ToLower(strings.TrimSpace(r.Name)), Control: r.Control, Zone: siteZone(p, key+".zone", r.Zone)}
-	idx := slices.IndexFunc(endpoints, func(e Endpoint) bool { return e.Name == se.Name })
+func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []model.Endpoint, taken []model.SiteEndpoint) model.SiteEndpoint {
+	se := model.SiteEndpoint{Name: strings.ToLower(strings.TrimSpace(r.Name)), Control: r.Control, Zone: siteZone(p, key+".zone", r.Zone)}
+	idx := slices.IndexFunc(endpoints, func(e model.Endpoint) bool { return e.Name == se.Name })
 	if idx < 0 {
 		var known []string
 		for _, e := range endpoints {
@@ -164,10 +71,10 @@ func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []Endpoi
 		p.errorf(key+".name", "%q is not the name of an endpoint%s", r.Name, didYouMean(se.Name, known))
 		return se
 	}
-	if slices.ContainsFunc(taken, func(o SiteEndpoint) bool { return o.Name == se.Name }) {
+	if slices.ContainsFunc(taken, func(o model.SiteEndpoint) bool { return o.Name == se.Name }) {
 		p.errorf(key+".name", "%q is listed twice", r.Name)
 	}
-	if e := endpoints[idx]; e.Service != ServiceS3 {
+	if e := endpoints[idx]; e.Service != model.ServiceS3 {
 		s3Only(p, key, e.Service, map[string]bool{"buckets": r.Buckets != nil, "access_points": r.AccessPoints != nil, "control": r.Control != nil})
 	}
 	if r.Buckets != nil {
@@ -187,7 +94,7 @@ func siteEndpoint(p *problems, key string, r rawSiteEndpoint, endpoints []Endpoi
 
 // warnShadowedSites warns about a client prefix that an earlier site's
 // prefix holds: its clients always belong to the earlier site.
-func warnShadowedSites(p *problems, sites []Site) {
+func warnShadowedSites(p *problems, sites []model.Site) {
 	for i, s := range sites {
 		for j, prefix := range s.Clients {
 			for _, earlier := range sites[:i] {
@@ -203,7 +110,7 @@ func warnShadowedSites(p *problems, sites []Site) {
 
 // warnZonesWithoutNames warns about a site zone that no endpoint serving
 // the site has a zonal hostname for (and none is discovered).
-func warnZonesWithoutNames(p *problems, cfg *Config) {
+func warnZonesWithoutNames(p *problems, cfg *model.Config) {
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		for _, e := range cfg.EndpointsFor(site) {
@@ -217,6 +124,6 @@ func warnZonesWithoutNames(p *problems, cfg *Config) {
 	}
 }
 
-func servesNames(e *Endpoint) bool {
+func servesNames(e *model.Endpoint) bool {
 	return len(e.Buckets)+len(e.AccessPoints)+len(e.Names) > 0 || e.Control || e.PathStyle
 }

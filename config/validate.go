@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 // validate checks every key of raw and builds the typed Config.
-func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
-	cfg := &Config{
+func validate(p *problems, raw *rawConfig, resolvConf string) *model.Config {
+	cfg := &model.Config{
 		HTTPListen:      raw.HTTPListen,
 		UpstreamTimeout: duration(p, "upstream_timeout", raw.UpstreamTimeout, time.Millisecond),
 	}
@@ -22,7 +24,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	}
 	cfg.Upstreams = upstreams(p, raw.Upstreams, resolvConf)
 
-	cfg.Cache = Cache{
+	cfg.Cache = model.Cache{
 		MaxEntries:         raw.Cache.MaxEntries,
 		MaxTTL:             duration(p, "cache.max_ttl", raw.Cache.MaxTTL, time.Second),
 		NegativeMaxTTL:     duration(p, "cache.negative_max_ttl", raw.Cache.NegativeMaxTTL, 0),
@@ -46,7 +48,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 		p.errorf("access.tcp_per_client", "%d must be at least 1", raw.Access.TCPPerClient)
 	}
 
-	cfg.TCP = TCP{
+	cfg.TCP = model.TCP{
 		IdleTimeout:  duration(p, "tcp.idle_timeout", raw.TCP.IdleTimeout, 100*time.Millisecond),
 		WriteTimeout: duration(p, "tcp.write_timeout", raw.TCP.WriteTimeout, 100*time.Millisecond),
 		MaxQueued:    raw.TCP.MaxQueued,
@@ -62,7 +64,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *Config {
 	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
 	cfg.AWS = awsConfig(p, raw.AWS)
 	cfg.Discovery = discoveryConfig(p, raw.Discovery)
-	cfg.Shutdown = Shutdown{Lameduck: duration(p, "shutdown.lameduck", raw.Shutdown.Lameduck, 0)}
+	cfg.Shutdown = model.Shutdown{Lameduck: duration(p, "shutdown.lameduck", raw.Shutdown.Lameduck, 0)}
 	keys := endpointKeys(raw.Endpoints)
 	for i := range raw.Endpoints {
 		r := raw.Endpoints[i]
@@ -251,8 +253,8 @@ func checkPrefix(p *problems, key, s string) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-func logConfig(p *problems, raw rawLog) Log {
-	l := Log{Format: raw.Format, Queries: raw.Queries}
+func logConfig(p *problems, raw rawLog) model.Log {
+	l := model.Log{Format: raw.Format, Queries: raw.Queries}
 	switch strings.ToLower(raw.Level) {
 	case "debug":
 		l.Level = slog.LevelDebug

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3dns/s3dns/model"
 )
 
 func TestValidationErrorsNameKeyAndValue(t *testing.T) {
@@ -176,11 +178,11 @@ func TestHealthDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Endpoints[0].Health != nil || cfg.Endpoints[0].OnUnhealthy != UnhealthyKeep {
+	if cfg.Endpoints[0].Health != nil || cfg.Endpoints[0].OnUnhealthy != model.UnhealthyKeep {
 		t.Fatalf("health: {} is off: %+v", cfg.Endpoints[0])
 	}
-	want := HealthCheck{Interval: 5 * time.Second, Timeout: time.Second, Port: 8443, Fall: 3, Rise: 2}
-	if h := cfg.Endpoints[1].Health; h == nil || *h != want || cfg.Endpoints[1].OnUnhealthy != UnhealthyServfail {
+	want := model.HealthCheck{Interval: 5 * time.Second, Timeout: time.Second, Port: 8443, Fall: 3, Rise: 2}
+	if h := cfg.Endpoints[1].Health; h == nil || *h != want || cfg.Endpoints[1].OnUnhealthy != model.UnhealthyServfail {
 		t.Fatalf("health %+v, on_unhealthy %q", h, cfg.Endpoints[1].OnUnhealthy)
 	}
 }

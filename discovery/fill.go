@@ -4,14 +4,14 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // Fill returns cfg with what discovery found filled in where the file is
 // silent: the hostname, the addresses, the zonal hostnames of AZs it does
 // not name. cfg itself is not changed; without anything to fill it is
 // returned as it is.
-func Fill(cfg *config.Config, found map[string]Endpoint) *config.Config {
+func Fill(cfg *model.Config, found map[string]Endpoint) *model.Config {
 	if len(found) == 0 {
 		return cfg
 	}
@@ -24,7 +24,7 @@ func Fill(cfg *config.Config, found map[string]Endpoint) *config.Config {
 			continue
 		}
 		if e.Hostname == "" && d.Hostname != "" {
-			e.Hostname = config.Fqdn(d.Hostname)
+			e.Hostname = model.Fqdn(d.Hostname)
 		}
 		if len(e.Addresses) == 0 {
 			e.Addresses = slices.Clone(d.Addresses)
@@ -35,7 +35,7 @@ func Fill(cfg *config.Config, found map[string]Endpoint) *config.Config {
 				if zonal == nil {
 					zonal = map[string]string{}
 				}
-				zonal[az] = config.Fqdn(host)
+				zonal[az] = model.Fqdn(host)
 			}
 		}
 		e.ZonalHostnames = zonal

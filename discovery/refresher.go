@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // callTimeout bounds one round of API calls for one region: the data in
@@ -59,7 +59,7 @@ type Refresher struct {
 // NewRefresher prepares refreshing cfg's endpoints that have a
 // vpc_endpoint_id, starting from what previous knows of the same ids
 // (previous may be nil).
-func NewRefresher(cfg *config.Config, opts Options, previous *Refresher) *Refresher {
+func NewRefresher(cfg *model.Config, opts Options, previous *Refresher) *Refresher {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}

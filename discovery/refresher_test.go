@@ -8,23 +8,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/fakeec2"
+	"github.com/s3dns/s3dns/model"
 )
 
-func discoveringConfig(api string, endpoints ...config.Endpoint) *config.Config {
-	return &config.Config{AWS: config.AWS{Region: "eu-west-2", EndpointURL: api},
-		Discovery: config.Discovery{Interval: time.Minute}, Endpoints: endpoints}
+func discoveringConfig(api string, endpoints ...model.Endpoint) *model.Config {
+	return &model.Config{AWS: model.AWS{Region: "eu-west-2", EndpointURL: api},
+		Discovery: model.Discovery{Interval: time.Minute}, Endpoints: endpoints}
 }
 
 func TestRefresherKeepsTheLastGoodData(t *testing.T) {
 	api := fakeec2.New(t).Recorded()
 	api.SetEnv(t)
 	cfg := discoveringConfig(api.URL,
-		config.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"},
-		config.Endpoint{Name: "wrong-service", VPCEndpointID: fakeec2.STSID, Region: "eu-west-2", Service: "s3"},
-		config.Endpoint{Name: "gone", VPCEndpointID: "vpce-0000000000000dead", Region: "eu-west-2", Service: "s3"},
-		config.Endpoint{Name: "static", Region: "eu-west-2", Service: "s3", Hostname: "a.example."})
+		model.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"},
+		model.Endpoint{Name: "wrong-service", VPCEndpointID: fakeec2.STSID, Region: "eu-west-2", Service: "s3"},
+		model.Endpoint{Name: "gone", VPCEndpointID: "vpce-0000000000000dead", Region: "eu-west-2", Service: "s3"},
+		model.Endpoint{Name: "static", Region: "eu-west-2", Service: "s3", Hostname: "a.example."})
 	errors := map[string]int{}
 	changes := 0
 	r := NewRefresher(cfg, Options{OnError: func(name string) { errors[name]++ }, OnChange: func() { changes++ }}, nil)
@@ -60,7 +60,7 @@ func TestRefresherKeepsTheLastGoodData(t *testing.T) {
 
 func TestFillLeavesWhatTheFileGives(t *testing.T) {
 	given := netip.MustParseAddr("10.9.9.9")
-	cfg := &config.Config{Endpoints: []config.Endpoint{
+	cfg := &model.Config{Endpoints: []model.Endpoint{
 		{Name: "a", VPCEndpointID: "vpce-0a1b2c3d", Addresses: []netip.Addr{given},
 			ZonalHostnames: map[string]string{"eu-west-2a": "mine.example."}},
 		{Name: "b", Hostname: "b.example."},

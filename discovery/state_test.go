@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/fakeec2"
+	"github.com/s3dns/s3dns/model"
 )
 
 // Restart-safe discovery (issue 31, item 4): the last good result is kept
@@ -22,7 +22,7 @@ func TestStateFileCarriesDiscoveryAcrossARestart(t *testing.T) {
 	api.SetEnv(t)
 	dir := t.TempDir()
 	state := filepath.Join(dir, "discovery.json")
-	cfg := discoveringConfig(api.URL, config.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"})
+	cfg := discoveringConfig(api.URL, model.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"})
 	cfg.Discovery.StateFile = state
 
 	first := NewRefresher(cfg, Options{}, nil)
@@ -77,7 +77,7 @@ func TestDamagedStateFileIsIgnored(t *testing.T) {
 	if err := os.WriteFile(state, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := discoveringConfig("http://127.0.0.1:1", config.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"})
+	cfg := discoveringConfig("http://127.0.0.1:1", model.Endpoint{Name: "s3-london", VPCEndpointID: fakeec2.S3ID, Region: "eu-west-2", Service: "s3"})
 	cfg.Discovery.StateFile = state
 	if r := NewRefresher(cfg, Options{}, nil); len(r.Found()) != 0 {
 		t.Fatalf("found %v from a damaged file", r.Found())

@@ -9,8 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/tap"
 )
 
@@ -113,7 +113,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 // client messages (to a file): what the protobuf encoding costs per query.
 func BenchmarkServeDatagramDnstap(b *testing.B) {
 	sw := new(tap.Switch)
-	t, err := tap.New(config.Dnstap{File: filepath.Join(b.TempDir(), "bench.dnstap"), Messages: []string{"client_query", "client_response"}},
+	t, err := tap.New(model.Dnstap{File: filepath.Join(b.TempDir(), "bench.dnstap"), Messages: []string{"client_query", "client_response"}},
 		"bench", tap.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -13,9 +13,9 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/wire"
 )
 
@@ -74,21 +74,21 @@ func fuzzServer(t testing.TB) *Server {
 // fuzzServerWithClock is fuzzServer with its clock, as the test moves it
 // and as the cache and endpoint answers read it.
 func fuzzServerWithClock(t testing.TB) (*Server, *dnstest.Clock, *wire.Clock) {
-	ep := config.Endpoint{Name: "s3-london", Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
+	ep := model.Endpoint{Name: "s3-london", Region: "eu-west-2", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
 		ZonalHostnames: map[string]string{"eu-west-2a": "vpce-1-eu-west-2a.s3.eu-west-2.vpce.amazonaws.com."},
 		Buckets:        []string{"myspecificbucket", "logs-*"}, AccessPoints: []string{"*"}, Control: true,
-		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: 60e9}
+		Answer: model.AnswerCNAME, OnUnresolved: model.UnresolvedCNAME, TTL: 60e9}
 	alias := ep
-	alias.Name, alias.Region, alias.Answer, alias.Buckets = "s3-virginia", "us-east-1", config.AnswerAlias, []string{"*"}
-	cfg := &config.Config{UpstreamTimeout: 1e9, Endpoints: []config.Endpoint{ep, alias},
-		Cache: config.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour},
+	alias.Name, alias.Region, alias.Answer, alias.Buckets = "s3-virginia", "us-east-1", model.AnswerAlias, []string{"*"}
+	cfg := &model.Config{UpstreamTimeout: 1e9, Endpoints: []model.Endpoint{ep, alias},
+		Cache: model.Cache{MaxEntries: 1000, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour},
 		// fuzzClients[1..3] are in these sites; fuzzClient is a forwarder
 		// whose client subnet (an ECS option the fuzzer writes) decides.
 		SitesTrustECS: []netip.Prefix{netip.MustParsePrefix("127.0.0.9/32")},
-		Sites: []config.Site{
+		Sites: []model.Site{
 			{Name: "zoned", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, Zone: "eu-west-2a"},
 			{Name: "branch", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")},
-				Endpoints: []config.SiteEndpoint{{Name: "s3-london", Buckets: []string{"logs-*"}}}},
+				Endpoints: []model.SiteEndpoint{{Name: "s3-london", Buckets: []string{"logs-*"}}}},
 			{Name: "dr", Clients: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}, Public: true},
 		}}
 	cfg.Access.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}

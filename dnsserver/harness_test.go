@@ -18,6 +18,7 @@ import (
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/upstream"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -146,12 +147,12 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 
 // stateFor is a State for cfg over the harness's cache, clock and health,
 // as a reload builds one: no endpoint answer packed yet.
-func (h *harness) stateFor(cfg *config.Config) *State {
+func (h *harness) stateFor(cfg *model.Config) *State {
 	return NewState(cfg, h.cache, h.srv.State().Health, nil)
 }
 
 // loadConfig loads sc as s3dns would load it from a file.
-func loadConfig(t testing.TB, sc serverConfig) *config.Config {
+func loadConfig(t testing.TB, sc serverConfig) *model.Config {
 	t.Helper()
 	text, err := yaml.Marshal(sc)
 	if err != nil {

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // A reload that lists a bucket must win over its cached public answer, even
@@ -19,7 +18,7 @@ func TestReloadBeatsCachedPublicAnswer(t *testing.T) {
 	}
 	h.query(t, unlisted, dns.TypeA) // now a cache hit
 	cfg := *h.srv.State().Config
-	cfg.Endpoints = append([]config.Endpoint(nil), cfg.Endpoints...)
+	cfg.Endpoints = append([]model.Endpoint(nil), cfg.Endpoints...)
 	cfg.Endpoints[0].Buckets = append([]string{"otherbucket"}, cfg.Endpoints[0].Buckets...)
 	h.srv.Swap(h.stateFor(&cfg))
 	resp := h.query(t, unlisted, dns.TypeA)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -76,13 +76,13 @@ func (s *Server) ProbeForLoop(ctx context.Context, st *State) bool {
 	return s.loop.hits > before
 }
 
-func probeNames(endpoints []config.Endpoint) []string {
+func probeNames(endpoints []model.Endpoint) []string {
 	label := "s3dns-loop-probe-" + randomHex(8)
 	regions := map[string]bool{}
 	var names []string
 	buckets := 0
 	for _, e := range endpoints {
-		if e.Service != config.ServiceS3 {
+		if e.Service != model.ServiceS3 {
 			for _, z := range zones.ServiceZones(&e) {
 				if buckets < maxBucketProbes {
 					buckets++
@@ -96,7 +96,7 @@ func probeNames(endpoints []config.Endpoint) []string {
 			names = append(names, zones.Name(label, zones.Buckets, e.Region)+".")
 		}
 		for _, b := range e.Buckets {
-			if !config.IsGlob(b) && buckets < maxBucketProbes {
+			if !model.IsGlob(b) && buckets < maxBucketProbes {
 				buckets++
 				names = append(names, label+"."+zones.Name(b, zones.Buckets, e.Region)+".")
 			}

@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 )
 
 func TestMetricNamesLint(t *testing.T) {
@@ -82,7 +82,7 @@ func TestQueriesMoveTheRightCounters(t *testing.T) {
 }
 
 // withAllow copies cfg with a different access list.
-func withAllow(cfg *config.Config, prefix string) *config.Config {
+func withAllow(cfg *model.Config, prefix string) *model.Config {
 	c := *cfg
 	c.Access.Allow = []netip.Prefix{netip.MustParsePrefix(prefix)}
 	return &c

@@ -16,8 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/s3dns/s3dns/internal/slots"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/slots"
 	"github.com/s3dns/s3dns/tap"
 )
 

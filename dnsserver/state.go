@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/endpoint"
 	"github.com/s3dns/s3dns/health"
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
@@ -19,7 +19,7 @@ import (
 // State is everything a query is answered from. A reload builds a new State
 // and swaps it in whole; queries in flight keep the one they started with.
 type State struct {
-	Config  *config.Config
+	Config  *model.Config
 	Matcher *zones.Matcher
 	// Cache answers forwarded names, at both speeds.
 	Cache *cache.Cache
@@ -43,7 +43,7 @@ type State struct {
 
 // site is one configured site as queries are matched for it.
 type site struct {
-	cfg     *config.Site
+	cfg     *model.Site
 	id      uint8 // 1-based: 0 is the top-level policy
 	matcher *zones.Matcher
 	counted *metrics.SiteCounters
@@ -98,11 +98,11 @@ func (st *State) anyPolicyMatches(name string) bool {
 }
 
 // trustsECS reports whether a client may speak for its clients with ECS.
-func (st *State) trustsECS(addr netip.Addr) bool { return config.Holds(st.Config.SitesTrustECS, addr) }
+func (st *State) trustsECS(addr netip.Addr) bool { return model.Holds(st.Config.SitesTrustECS, addr) }
 
 // ecsScopes computes each site prefix's scope: an earlier site's prefix
 // inside it decides part of it, so the answer holds only as narrowly.
-func ecsScopes(sites []config.Site, i int) []uint8 {
+func ecsScopes(sites []model.Site, i int) []uint8 {
 	out := make([]uint8, len(sites[i].Clients))
 	for j, p := range sites[i].Clients {
 		bits := p.Bits()
@@ -121,7 +121,7 @@ func ecsScopes(sites []config.Site, i int) []uint8 {
 // NewState prepares cfg for serving: forwarded answers from c, endpoint
 // answers resolved through c (and judged by its clock), health from
 // monitor (nil: nothing probed).
-func NewState(cfg *config.Config, c *cache.Cache, monitor *health.Monitor, log *slog.Logger) *State {
+func NewState(cfg *model.Config, c *cache.Cache, monitor *health.Monitor, log *slog.Logger) *State {
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
 	for i, e := range cfg.Endpoints {
@@ -153,7 +153,7 @@ func NewState(cfg *config.Config, c *cache.Cache, monitor *health.Monitor, log *
 
 // allowed reports whether access.allow admits addr. A link-local IPv6
 // client's zone (fe80::1%eth0) is not part of its address.
-func (st *State) allowed(addr netip.Addr) bool { return config.Holds(st.Config.Access.Allow, addr) }
+func (st *State) allowed(addr netip.Addr) bool { return model.Holds(st.Config.Access.Allow, addr) }
 
 // Flush drops what is held for name ("" for everything): forwarded answers
 // and packed endpoint answers, which the next query builds again. It

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // tcpConn is one accepted connection and the replies it owes. One writer
@@ -25,7 +25,7 @@ import (
 type tcpConn struct {
 	net.Conn
 	client netip.Addr
-	limits config.TCP
+	limits model.TCP
 	// owed counts queries read whose replies are not written yet: a
 	// connection with none is idle, and may give way to a new one.
 	owed   atomic.Int32
@@ -53,7 +53,7 @@ type waiting struct {
 	whole []byte
 }
 
-func newTCPConn(c net.Conn, client netip.Addr, limits config.TCP) *tcpConn {
+func newTCPConn(c net.Conn, client netip.Addr, limits model.TCP) *tcpConn {
 	return &tcpConn{Conn: c, client: client, limits: limits}
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
@@ -83,9 +83,9 @@ func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) w
 	view := a.health.For(m.Index)
 	if view.NoneUp() {
 		switch m.Endpoint.OnUnhealthy {
-		case config.UnhealthyPublic:
+		case model.UnhealthyPublic:
 			return a.public(ctx, q, m.Endpoint) // fail open
-		case config.UnhealthyServfail:
+		case model.UnhealthyServfail:
 			return wire.Failed(dns.RcodeServerFailure) // fail closed
 		}
 		view = health.View{} // keep: every address, as without health checks
@@ -140,7 +140,7 @@ func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) w
 
 // public forwards a listed name as if it were not listed (failing open),
 // its TTLs bounded by health so that downstream caches come back quickly.
-func (a *Answers) public(ctx context.Context, q *wire.Question, e *config.Endpoint) wire.Result {
+func (a *Answers) public(ctx context.Context, q *wire.Question, e *model.Endpoint) wire.Result {
 	r := a.forward(ctx, q, health.View{}, healthTTL(e))
 	r.Forwarded = true
 	return r
@@ -150,13 +150,13 @@ func (a *Answers) public(ctx context.Context, q *wire.Question, e *config.Endpoi
 // the CNAME asks for: its healthy addresses only (with none up: every
 // address, or SERVFAIL under on_unhealthy: servfail), with TTLs bounded by
 // health. Without health checks it is an ordinary forwarded answer.
-func (a *Answers) Host(ctx context.Context, q *wire.Question, e *config.Endpoint, i int) wire.Result {
+func (a *Answers) Host(ctx context.Context, q *wire.Question, e *model.Endpoint, i int) wire.Result {
 	view := a.health.For(i)
 	if !view.On() {
 		return a.forward(ctx, q, view, 0)
 	}
 	if view.NoneUp() {
-		if e.OnUnhealthy == config.UnhealthyServfail {
+		if e.OnUnhealthy == model.UnhealthyServfail {
 			return wire.Failed(dns.RcodeServerFailure) // every address down: none may be given out
 		}
 		view = health.View{}

@@ -9,8 +9,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/cache"
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/upstream"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -22,7 +22,7 @@ const (
 
 // answers is an Answers for eps over a real cache in front of a fake
 // upstream on loopback, on a clock the test moves.
-func answers(t *testing.T, eps []config.Endpoint, records ...string) (*Answers, *dnstest.Upstream, *dnstest.Clock) {
+func answers(t *testing.T, eps []model.Endpoint, records ...string) (*Answers, *dnstest.Upstream, *dnstest.Clock) {
 	t.Helper()
 	up := dnstest.NewUpstream(t, records...)
 	clock := dnstest.NewClock()

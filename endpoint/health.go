@@ -7,8 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/health"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/wire"
 )
 
@@ -67,7 +67,7 @@ func withoutDown(rrs []dns.RR, v health.View) []dns.RR {
 }
 
 // healthyEndpoint is e with its down static addresses left out.
-func healthyEndpoint(e *config.Endpoint, v health.View) *config.Endpoint {
+func healthyEndpoint(e *model.Endpoint, v health.View) *model.Endpoint {
 	if !v.On() || len(e.Addresses) == 0 {
 		return e
 	}
@@ -84,7 +84,7 @@ func healthyEndpoint(e *config.Endpoint, v health.View) *config.Endpoint {
 // healthTTL is the longest TTL the addresses of a probed endpoint are given
 // out with: interval × fall, the time health takes to notice a change, so
 // that downstream caches follow it as quickly. 0 without health checks.
-func healthTTL(e *config.Endpoint) uint32 {
+func healthTTL(e *model.Endpoint) uint32 {
 	if e == nil || e.Health == nil {
 		return 0
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/wire"
 	"github.com/s3dns/s3dns/zones"
 )
@@ -26,7 +26,7 @@ func lookup(req *dns.Msg, m zones.Match) (name string, qtype uint16, ok bool) {
 	if ep.Hostname == "" {
 		return "", 0, false
 	}
-	if ep.Answer == config.AnswerCNAME {
+	if ep.Answer == model.AnswerCNAME {
 		return ep.Hostname, q.Qtype, !cnameAlone(q.Qtype)
 	}
 	return ep.Hostname, q.Qtype, isAddressType(q.Qtype)
@@ -49,7 +49,7 @@ type synthesis struct {
 // lookup's query, nil when it could not be resolved or was not needed.
 func synthesize(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 	ep := m.Endpoint
-	if ep.Answer == config.AnswerCNAME && ep.Hostname != "" {
+	if ep.Answer == model.AnswerCNAME && ep.Hostname != "" {
 		return cnameAnswer(req, m, target)
 	}
 	return aliasAnswer(req, m, target)
@@ -89,9 +89,9 @@ func cnameAnswer(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 		}
 	case len(ep.Addresses) > 0:
 		resp.Answer = append(resp.Answer, staticRecords(ep.Hostname, q.Qtype, ep)...)
-	case ep.OnUnresolved == config.UnresolvedPublic:
+	case ep.OnUnresolved == model.UnresolvedPublic:
 		return synthesis{Forward: true}
-	case ep.OnUnresolved == config.UnresolvedServfail:
+	case ep.OnUnresolved == model.UnresolvedServfail:
 		return synthesis{Msg: servfail(req)}
 	}
 	return synthesis{Msg: resp, Aging: wire.Aging{Fixed: synthesized(target)}}
@@ -118,7 +118,7 @@ func aliasAnswer(req *dns.Msg, m zones.Match, target *targetRecords) synthesis {
 		aging = wire.Aging{Cap: ep.TTLSeconds(), Fixed: func(rr dns.RR) bool { return !fromTarget[rr] }}
 	case len(ep.Addresses) > 0:
 		records = staticRecords(q.Name, q.Qtype, ep)
-	case ep.OnUnresolved == config.UnresolvedPublic:
+	case ep.OnUnresolved == model.UnresolvedPublic:
 		return synthesis{Forward: true}
 	default:
 		return synthesis{Msg: servfail(req)}
@@ -147,7 +147,7 @@ func reown(owner string, qtype uint16, chain []dns.RR) []dns.RR {
 
 // staticRecords turns the endpoint's configured addresses of the asked
 // family into records under owner.
-func staticRecords(owner string, qtype uint16, ep *config.Endpoint) []dns.RR {
+func staticRecords(owner string, qtype uint16, ep *model.Endpoint) []dns.RR {
 	if !isAddressType(qtype) {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -26,7 +26,7 @@ func mustRR(t *testing.T, s string) dns.RR {
 	return rr
 }
 
-func matchFor(t *testing.T, eps []config.Endpoint, name string) zones.Match {
+func matchFor(t *testing.T, eps []model.Endpoint, name string) zones.Match {
 	t.Helper()
 	m, ok := zones.New(eps).Match(name)
 	if !ok {
@@ -37,8 +37,8 @@ func matchFor(t *testing.T, eps []config.Endpoint, name string) zones.Match {
 
 const bucketName = "MyBucket.s3.EU-west-2.amazonaws.com."
 
-func cnameEndpoint(onUnresolved string, addrs ...string) []config.Endpoint {
-	eps := []config.Endpoint{{Answer: "cname", OnUnresolved: "cname", TTL: time.Minute, Region: "eu-west-2",
+func cnameEndpoint(onUnresolved string, addrs ...string) []model.Endpoint {
+	eps := []model.Endpoint{{Answer: "cname", OnUnresolved: "cname", TTL: time.Minute, Region: "eu-west-2",
 		Hostname: "vpce-0.s3.eu-west-2.vpce.amazonaws.com."}}
 	eps[0].Buckets = []string{"mybucket"}
 	eps[0].OnUnresolved = onUnresolved
@@ -122,7 +122,7 @@ func TestCNAMEUnresolved(t *testing.T) {
 	}
 }
 
-func aliasEndpoint(onUnresolved, hostname string, addrs ...string) []config.Endpoint {
+func aliasEndpoint(onUnresolved, hostname string, addrs ...string) []model.Endpoint {
 	eps := cnameEndpoint(onUnresolved, addrs...)
 	eps[0].Answer = "alias"
 	eps[0].Hostname = hostname

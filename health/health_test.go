@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 func TestFallAndRise(t *testing.T) {
@@ -67,11 +67,11 @@ func (f *fakeNet) dial(_ context.Context, _, hostport string) (net.Conn, error) 
 	return c, nil
 }
 
-func probed(t *testing.T, resolved ...string) (config.Endpoint, Resolver) {
+func probed(t *testing.T, resolved ...string) (model.Endpoint, Resolver) {
 	t.Helper()
-	e := config.Endpoint{Region: "eu-west-2", Service: "s3", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
+	e := model.Endpoint{Region: "eu-west-2", Service: "s3", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com.",
 		Addresses: []netip.Addr{netip.MustParseAddr("10.9.9.9")},
-		Health:    &config.HealthCheck{Interval: 20 * time.Millisecond, Timeout: 10 * time.Millisecond, Port: 443, Fall: 2, Rise: 2}}
+		Health:    &model.HealthCheck{Interval: 20 * time.Millisecond, Timeout: 10 * time.Millisecond, Port: 443, Fall: 2, Rise: 2}}
 	var addrs []netip.Addr
 	for _, r := range resolved {
 		addrs = append(addrs, netip.MustParseAddr(r))
@@ -93,8 +93,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestMonitorProbesResolvedAndStaticAddresses(t *testing.T) {
 	e, resolve := probed(t, "10.0.1.10", "10.0.2.10")
 	fn := &fakeNet{down: map[string]bool{"10.0.2.10": true}, dials: map[string]int{}}
-	m := New([]config.Endpoint{{Service: "s3"}, e}, resolve, Options{Dial: fn.dial}, nil)
-	if New([]config.Endpoint{{Service: "s3"}}, resolve, Options{}, nil) != nil {
+	m := New([]model.Endpoint{{Service: "s3"}, e}, resolve, Options{Dial: fn.dial}, nil)
+	if New([]model.Endpoint{{Service: "s3"}}, resolve, Options{}, nil) != nil {
 		t.Fatal("a monitor without any endpoint to probe")
 	}
 	v := m.For(1)
@@ -136,12 +136,12 @@ func TestMonitorProbesResolvedAndStaticAddresses(t *testing.T) {
 func TestReloadKeepsWhatWasLearnt(t *testing.T) {
 	e, resolve := probed(t, "10.0.1.10")
 	fn := &fakeNet{down: map[string]bool{"10.0.1.10": true}, dials: map[string]int{}}
-	m := New([]config.Endpoint{e}, resolve, Options{Dial: fn.dial}, nil)
+	m := New([]model.Endpoint{e}, resolve, Options{Dial: fn.dial}, nil)
 	m.Start(context.Background())
 	a := netip.MustParseAddr("10.0.1.10")
 	waitFor(t, "down", func() bool { return m.For(0).Down(a) })
 	m.Stop()
-	same := New([]config.Endpoint{e}, resolve, Options{Dial: fn.dial}, m)
+	same := New([]model.Endpoint{e}, resolve, Options{Dial: fn.dial}, m)
 	if !same.For(0).Down(a) {
 		t.Fatal("the same endpoint after a reload forgot its down address")
 	}
@@ -149,7 +149,7 @@ func TestReloadKeepsWhatWasLearnt(t *testing.T) {
 	h := *e.Health
 	h.Port = 8443
 	changed.Health = &h
-	if New([]config.Endpoint{changed}, resolve, Options{Dial: fn.dial}, m).For(0).Down(a) {
+	if New([]model.Endpoint{changed}, resolve, Options{Dial: fn.dial}, m).For(0).Down(a) {
 		t.Fatal("a changed health check kept the old state")
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // Resolver gives the endpoint hostname's current addresses (A and AAAA,
@@ -46,7 +46,7 @@ type Monitor struct {
 type endpoint struct {
 	index int
 	label string // for logs and metrics: the endpoint's name
-	cfg   config.Endpoint
+	cfg   model.Endpoint
 	mu    sync.Mutex
 	addrs map[netip.Addr]*addrState
 	// probed: every address has been probed at least once.
@@ -65,7 +65,7 @@ type Options struct {
 // New returns a monitor for the endpoints with health set, or nil when none
 // has it. previous, when given, hands over the states of addresses it
 // already knows (a reload keeps what it learnt).
-func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *Monitor) *Monitor {
+func New(endpoints []model.Endpoint, resolve Resolver, opts Options, previous *Monitor) *Monitor {
 	m := &Monitor{endpoints: make([]*endpoint, len(endpoints)), log: opts.Log, observe: opts.Observer,
 		resolve: resolve, dial: opts.Dial, now: opts.Now}
 	if m.log == nil {
@@ -103,7 +103,7 @@ func New(endpoints []config.Endpoint, resolve Resolver, opts Options, previous *
 
 // same returns the previous monitor's endpoint i when it probes the same
 // hostname, addresses and port.
-func (m *Monitor) same(e config.Endpoint, i int) *endpoint {
+func (m *Monitor) same(e model.Endpoint, i int) *endpoint {
 	if m == nil || i >= len(m.endpoints) || m.endpoints[i] == nil {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // WindowsForwarderTimeout is the -ForwarderTimeout the Windows export sets
@@ -24,7 +24,7 @@ func named(servers []Server) string {
 }
 
 // WriteBIND prints BIND 9 forward zones for named.conf.
-func WriteBIND(w io.Writer, cfg *config.Config, servers []Server, perBucket bool) {
+func WriteBIND(w io.Writer, cfg *model.Config, servers []Server, perBucket bool) {
 	fmt.Fprintf(w, "# BIND 9: forward the S3 names s3dns serves to s3dns at %s.\n", named(servers))
 	fmt.Fprintf(w, "# Include in named.conf. s3dns must not forward these names back here.\n")
 	if len(cfg.Sites) > 0 {
@@ -45,7 +45,7 @@ func WriteBIND(w io.Writer, cfg *config.Config, servers []Server, perBucket bool
 
 // WriteUnbound prints Unbound forward-zone clauses and the private-domain
 // lines that keep DNS-rebind protection from stripping the private answers.
-func WriteUnbound(w io.Writer, cfg *config.Config, servers []Server, perBucket bool) {
+func WriteUnbound(w io.Writer, cfg *model.Config, servers []Server, perBucket bool) {
 	zones := ForwardZones(cfg, perBucket)
 	fmt.Fprintf(w, "# Unbound: forward the S3 names s3dns serves to s3dns at %s.\n", named(servers))
 	fmt.Fprintf(w, "# private-domain lets the endpoint's private addresses through private-address filtering.\n")
@@ -67,7 +67,7 @@ func WriteUnbound(w io.Writer, cfg *config.Config, servers []Server, perBucket b
 }
 
 // WriteWindows prints PowerShell commands for Windows DNS Server.
-func WriteWindows(w io.Writer, cfg *config.Config, servers []Server, perBucket bool) {
+func WriteWindows(w io.Writer, cfg *model.Config, servers []Server, perBucket bool) {
 	addrs := make([]string, len(servers))
 	for i, s := range servers {
 		addrs[i] = s.Addr.String()
@@ -95,7 +95,7 @@ const SubnetcacheModules = `module-config: "subnetcache validator iterator"`
 // does not set module-config: that line is the operator's (one may run
 // validator, another cachedb or a Python module), and a second one would
 // silently replace theirs; it says exactly what to merge instead.
-func writeUnboundSubnet(w io.Writer, cfg *config.Config, servers []Server) {
+func writeUnboundSubnet(w io.Writer, cfg *model.Config, servers []Server) {
 	if len(cfg.Sites) == 0 {
 		return
 	}

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
-func endpoint(region string, buckets ...string) config.Endpoint {
-	return config.Endpoint{Region: region, Hostname: "vpce-1." + region + ".vpce.amazonaws.com.", Buckets: buckets,
-		Answer: config.AnswerCNAME, OnUnresolved: config.UnresolvedCNAME, TTL: time.Minute}
+func endpoint(region string, buckets ...string) model.Endpoint {
+	return model.Endpoint{Region: region, Hostname: "vpce-1." + region + ".vpce.amazonaws.com.", Buckets: buckets,
+		Answer: model.AnswerCNAME, OnUnresolved: model.UnresolvedCNAME, TTL: time.Minute}
 }
 
 func names(zones []Zone) string {
@@ -30,7 +30,7 @@ func TestForwardZones(t *testing.T) {
 	globbed := endpoint("us-east-1", "logs-*")
 	globbed.AccessPoints = []string{"ap-123456789012"}
 	globbed.Control = true
-	cfg := &config.Config{Endpoints: []config.Endpoint{exact, globbed}}
+	cfg := &model.Config{Endpoints: []model.Endpoint{exact, globbed}}
 
 	if got := names(ForwardZones(cfg, false)); got != "s3.eu-west-2.amazonaws.com,s3.dualstack.eu-west-2.amazonaws.com,"+
 		"s3.us-east-1.amazonaws.com,s3-accesspoint.us-east-1.amazonaws.com,s3-control.us-east-1.amazonaws.com" {
@@ -55,14 +55,14 @@ func TestParseServer(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := DefaultServer(&config.Config{Listen: []string{"0.0.0.0:53"}}); err == nil {
+	if _, err := DefaultServer(&model.Config{Listen: []string{"0.0.0.0:53"}}); err == nil {
 		t.Error("a wildcard listener gave a default server")
 	}
 }
 
 func TestWindowsWarnsAboutPort(t *testing.T) {
 	var b bytes.Buffer
-	WriteWindows(&b, &config.Config{Endpoints: []config.Endpoint{endpoint("eu-west-2", "a-bucket")}}, []Server{{Port: 5353}}, false)
+	WriteWindows(&b, &model.Config{Endpoints: []model.Endpoint{endpoint("eu-west-2", "a-bucket")}}, []Server{{Port: 5353}}, false)
 	if !strings.Contains(b.String(), "always use port 53") || !strings.Contains(b.String(), `Add-DnsServerConditionalForwarderZone -Name "s3.eu-west-2.amazonaws.com"`) {
 		t.Fatal(b.String())
 	}
@@ -81,7 +81,7 @@ func TestEveryServerIsKept(t *testing.T) {
 	if _, err := ParseServers([]string{"10.0.0.53,dns.example"}); err == nil {
 		t.Fatal("a bad server in a list was accepted")
 	}
-	cfg := &config.Config{Endpoints: []config.Endpoint{endpoint("eu-west-2", "a-bucket")}}
+	cfg := &model.Config{Endpoints: []model.Endpoint{endpoint("eu-west-2", "a-bucket")}}
 	for name, want := range map[string][]string{
 		"bind":    {"forwarders { 10.0.0.53 port 53; 10.0.1.53 port 5353; fd00::53 port 53; };"},
 		"unbound": {"forward-addr: 10.0.0.53@53\n\tforward-addr: 10.0.1.53@5353\n\tforward-addr: fd00::53@53\n"},
@@ -104,7 +104,7 @@ func TestEveryServerIsKept(t *testing.T) {
 // The Unbound export lets Unbound query s3dns on loopback, and with sites
 // says what to merge into module-config rather than replacing it.
 func TestUnboundLoopbackAndModuleConfig(t *testing.T) {
-	cfg := &config.Config{Endpoints: []config.Endpoint{endpoint("eu-west-2", "a-bucket")}}
+	cfg := &model.Config{Endpoints: []model.Endpoint{endpoint("eu-west-2", "a-bucket")}}
 	var b bytes.Buffer
 	WriteUnbound(&b, cfg, []Server{{Addr: netip.MustParseAddr("127.0.0.1"), Port: 5353}}, false)
 	if !strings.Contains(b.String(), "\tdo-not-query-localhost: no\n") {
@@ -115,7 +115,7 @@ func TestUnboundLoopbackAndModuleConfig(t *testing.T) {
 	if strings.Contains(b.String(), "do-not-query-localhost") {
 		t.Errorf("do-not-query-localhost for a remote s3dns:\n%s", b.String())
 	}
-	cfg.Sites = []config.Site{{Name: "dc", Clients: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}}
+	cfg.Sites = []model.Site{{Name: "dc", Clients: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}}
 	b.Reset()
 	WriteUnbound(&b, cfg, []Server{{Addr: netip.MustParseAddr("10.0.0.53"), Port: 53}}, false)
 	for _, line := range strings.Split(b.String(), "\n") {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -16,7 +16,7 @@ const RPZZone = "rpz.s3dns"
 // configuration, for operators who want no extra server. RPZ wildcards only
 // cover whole labels, so bucket globs other than "*" cannot be expressed:
 // each is listed in a comment.
-func WriteRPZ(w io.Writer, cfg *config.Config) {
+func WriteRPZ(w io.Writer, cfg *model.Config) {
 	fmt.Fprintf(w, "; Response Policy Zone equivalent to the s3dns configuration.\n")
 	fmt.Fprintf(w, "; named.conf: response-policy { zone \"%s\"; }; zone \"%s\" { type primary; file \"<this file>\"; };\n", RPZZone, RPZZone)
 	fmt.Fprintf(w, "$ORIGIN %s.\n$TTL 60\n@\tSOA\tlocalhost. hostmaster.localhost. 1 3600 600 86400 60\n@\tNS\tlocalhost.\n", RPZZone)
@@ -40,8 +40,8 @@ func WriteRPZ(w io.Writer, cfg *config.Config) {
 }
 
 // rpzNames lists the owner names of one endpoint (comments start with ";").
-func rpzNames(e *config.Endpoint) []string {
-	if e.Service != config.ServiceS3 {
+func rpzNames(e *model.Endpoint) []string {
+	if e.Service != model.ServiceS3 {
 		return e.Names // exact names and "*." wildcards are both RPZ owner names
 	}
 	var names []string
@@ -53,7 +53,7 @@ func rpzNames(e *config.Endpoint) []string {
 			switch {
 			case b == "*":
 				names = append(names, "*."+z)
-			case config.IsGlob(b):
+			case model.IsGlob(b):
 				names = append(names, fmt.Sprintf("; bucket glob %q cannot be expressed in RPZ: list its buckets", b))
 			default:
 				names = append(names, b+"."+z)
@@ -64,7 +64,7 @@ func rpzNames(e *config.Endpoint) []string {
 		switch {
 		case ap == "*":
 			names = append(names, zones.Name("*", zones.AccessPoints, e.Region))
-		case config.IsGlob(ap):
+		case model.IsGlob(ap):
 			names = append(names, fmt.Sprintf("; access point glob %q cannot be expressed in RPZ", ap))
 		default:
 			names = append(names, zones.Name(ap, zones.AccessPoints, e.Region))
@@ -78,7 +78,7 @@ func rpzNames(e *config.Endpoint) []string {
 
 // writeRPZRecords writes the local data for one name: a CNAME to the
 // endpoint (RPZ cannot alias), or its static addresses when it has no hostname.
-func writeRPZRecords(w io.Writer, name string, e *config.Endpoint) {
+func writeRPZRecords(w io.Writer, name string, e *model.Endpoint) {
 	ttl := e.TTLSeconds()
 	if e.Hostname != "" {
 		fmt.Fprintf(w, "%s\t%d\tCNAME\t%s\n", name, ttl, e.Hostname)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
 
@@ -59,7 +59,7 @@ func ParseServers(values []string) ([]Server, error) {
 func (s Server) String() string { return fmt.Sprintf("%s port %d", s.Addr, s.Port) }
 
 // DefaultServer is the first listen address when it names one host.
-func DefaultServer(cfg *config.Config) (Server, error) {
+func DefaultServer(cfg *model.Config) (Server, error) {
 	for _, l := range cfg.Listen {
 		if s, err := ParseServer(l); err == nil && !s.Addr.IsUnspecified() {
 			return s, nil
@@ -77,7 +77,7 @@ type Zone struct {
 // ForwardZones lists the zones to forward: one per served region and kind of
 // name, or with perBucket each exact bucket on its own where the region's
 // endpoints list only exact buckets (split access without s3dns deciding).
-func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
+func ForwardZones(cfg *model.Config, perBucket bool) []Zone {
 	var out []Zone
 	seen := map[string]bool{}
 	add := func(name, reason string) {
@@ -95,7 +95,7 @@ func ForwardZones(cfg *config.Config, perBucket bool) []Zone {
 			exactOnly[e.Region] = false
 		}
 		for _, b := range e.Buckets {
-			if config.IsGlob(b) {
+			if model.IsGlob(b) {
 				exactOnly[e.Region] = false
 			}
 		}
@@ -153,7 +153,7 @@ func zoneReason(k zones.Kind, region string) string {
 
 // privateDomains are the names whose answers hold the endpoint's private
 // addresses, which DNS-rebind protection would otherwise strip.
-func privateDomains(cfg *config.Config, zones []Zone) []string {
+func privateDomains(cfg *model.Config, zones []Zone) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, z := range zones {

@@ -17,9 +17,8 @@ import (
 	"time"
 
 	dnstap "github.com/dnstap/golang-dnstap"
+	"github.com/s3dns/s3dns/model"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/s3dns/s3dns/config"
 )
 
 // Proto is the transport of the exchange a message describes.
@@ -73,7 +72,7 @@ type Tap struct {
 }
 
 // New opens the output cfg names and starts sending; version is s3dns's.
-func New(cfg config.Dnstap, version string, opts Options) (*Tap, error) {
+func New(cfg model.Dnstap, version string, opts Options) (*Tap, error) {
 	t := &Tap{buf: make(chan []byte, cmp.Or(opts.Buffer, DefaultBuffer)), onDrop: opts.OnDrop, log: opts.Log,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if t.log == nil {
@@ -89,7 +88,7 @@ func New(cfg config.Dnstap, version string, opts Options) (*Tap, error) {
 		t.version = []byte("s3dns " + version)
 	}
 	for _, m := range cfg.Messages {
-		for k, name := range config.DnstapMessages {
+		for k, name := range model.DnstapMessages {
 			if m == name {
 				t.want[k] = true
 			}

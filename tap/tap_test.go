@@ -15,8 +15,8 @@ import (
 	dnstap "github.com/dnstap/golang-dnstap"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/model"
 )
 
 var (
@@ -28,8 +28,8 @@ var (
 	answered = asked.Add(time.Millisecond)
 )
 
-func all(out config.Dnstap) config.Dnstap {
-	out.Messages = config.DnstapMessages
+func all(out model.Dnstap) model.Dnstap {
+	out.Messages = model.DnstapMessages
 	out.Identity, out.Version = "test-host", "test-version"
 	return out
 }
@@ -66,7 +66,7 @@ func readFile(t *testing.T, file string) [][]byte {
 // with golang-dnstap's own reader.
 func TestMessagesToAFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "s3dns.dnstap")
-	tp, err := New(all(config.Dnstap{File: file}), "v1", Options{})
+	tp, err := New(all(model.Dnstap{File: file}), "v1", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestStalledCollectorDrops(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	dnstest.Stalled(t, "unix", sock)
 	var dropped atomic.Int64
-	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{Buffer: 16, OnDrop: func() { dropped.Add(1) }})
+	tp, err := New(all(model.Dnstap{Socket: sock}), "v1", Options{Buffer: 16, OnDrop: func() { dropped.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestCollectorRestart(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	first := startCollector(t, sock)
 	logs := &dnstest.SyncBuffer{}
-	tp, err := New(all(config.Dnstap{Socket: sock}), "v1", Options{RetryInterval: 100 * time.Millisecond,
+	tp, err := New(all(model.Dnstap{Socket: sock}), "v1", Options{RetryInterval: 100 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

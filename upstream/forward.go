@@ -12,7 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/s3dns/s3dns/internal/slots"
+	"github.com/s3dns/s3dns/slots"
 )
 
 const resultServfail = "servfail"

@@ -6,7 +6,7 @@ import (
 	"path"
 	"testing"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // The index finds what trying every glob in file order finds.
@@ -57,8 +57,8 @@ func TestGlobIndexAgreesWithScan(t *testing.T) {
 
 // largeEndpoints is the scale the matcher must keep flat at: 100,000 exact
 // buckets, 2,000 globs and 200 access points.
-func largeEndpoints() []config.Endpoint {
-	e := config.Endpoint{Name: "s3-london", Region: "eu-west-2", Service: "s3", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com."}
+func largeEndpoints() []model.Endpoint {
+	e := model.Endpoint{Name: "s3-london", Region: "eu-west-2", Service: "s3", Hostname: "vpce-1.s3.eu-west-2.vpce.amazonaws.com."}
 	for i := range 100_000 {
 		e.Buckets = append(e.Buckets, fmt.Sprintf("bucket-%06d", i))
 	}
@@ -68,13 +68,13 @@ func largeEndpoints() []config.Endpoint {
 	for i := range 200 {
 		e.AccessPoints = append(e.AccessPoints, fmt.Sprintf("ap-%03d-123456789012", i))
 	}
-	return []config.Endpoint{e}
+	return []model.Endpoint{e}
 }
 
 func BenchmarkMatchAtScale(b *testing.B) {
 	for _, c := range []struct {
 		label string
-		eps   []config.Endpoint
+		eps   []model.Endpoint
 	}{{"two buckets", testEndpoints()}, {"100k buckets, 2k globs, 200 APs", largeEndpoints()}} {
 		m := New(c.eps)
 		for _, name := range []string{"bucket-054321.s3.eu-west-2.amazonaws.com.", "team-1999-logs.s3.eu-west-2.amazonaws.com.",

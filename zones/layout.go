@@ -3,7 +3,7 @@ package zones
 import (
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // The S3 name layout, spelled out once: every package that builds or
@@ -36,7 +36,7 @@ func Name(label string, k Kind, region string) string {
 
 // BucketZones are the zones holding e's bucket names: the regional one, and
 // the dualstack one with dualstack: true.
-func BucketZones(e *config.Endpoint) []string {
+func BucketZones(e *model.Endpoint) []string {
 	out := []string{ZoneName(Buckets, e.Region)}
 	if e.Dualstack {
 		out = append(out, ZoneName(DualstackBuckets, e.Region))
@@ -47,7 +47,7 @@ func BucketZones(e *config.Endpoint) []string {
 // Kinds lists the kinds of name e serves, in the order above: buckets when
 // it lists any or serves the apex, their dualstack forms with dualstack:
 // true, access points when it lists any, control with control: true.
-func Kinds(e *config.Endpoint) []Kind {
+func Kinds(e *model.Endpoint) []Kind {
 	var out []Kind
 	if len(e.Buckets) > 0 || e.PathStyle {
 		out = append(out, Buckets)
@@ -66,7 +66,7 @@ func Kinds(e *config.Endpoint) []Kind {
 
 // ServiceZones are the zones holding the names of an endpoint for another
 // service than S3: each exact name, and the part after a leading "*.".
-func ServiceZones(e *config.Endpoint) []string {
+func ServiceZones(e *model.Endpoint) []string {
 	var out []string
 	for _, n := range e.Names {
 		out = append(out, strings.TrimPrefix(n, "*."))

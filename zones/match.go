@@ -5,12 +5,12 @@ package zones
 import (
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // Match is the decision for a name that an endpoint answers.
 type Match struct {
-	Endpoint *config.Endpoint
+	Endpoint *model.Endpoint
 	Index    int    // position of the endpoint in the configuration
 	Rule     string // the rule that chose it, e.g. `buckets: "logs-*" (glob)`
 	Zone     string // lower-case served zone the name lies in, e.g. "s3.eu-west-2.amazonaws.com."
@@ -18,19 +18,19 @@ type Match struct {
 
 // Matcher matches names against the endpoints of one configuration.
 type Matcher struct {
-	endpoints []config.Endpoint
+	endpoints []model.Endpoint
 	regions   map[string]*region
 	zones     map[string]bool // every served zone, without the final dot
 	services  services        // the names of endpoints for other services than S3
 }
 
 // New indexes endpoints; it keeps the slice, which must not change afterwards.
-func New(endpoints []config.Endpoint) *Matcher {
+func New(endpoints []model.Endpoint) *Matcher {
 	m := &Matcher{endpoints: endpoints, regions: map[string]*region{}, zones: map[string]bool{}, services: newServices()}
 	byRegion := map[string][]int{}
 	for i := range endpoints {
 		e := &endpoints[i]
-		if e.Service != config.ServiceS3 && e.Service != "" {
+		if e.Service != model.ServiceS3 && e.Service != "" {
 			m.services.add(e, i)
 			for _, n := range e.Names {
 				m.zones[strings.TrimPrefix(n, "*.")] = true

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
-func testEndpoints() []config.Endpoint {
-	base := config.Endpoint{Answer: "cname", OnUnresolved: "cname", TTL: time.Minute}
+func testEndpoints() []model.Endpoint {
+	base := model.Endpoint{Answer: "cname", OnUnresolved: "cname", TTL: time.Minute}
 	e0 := base
 	e0.Region, e0.Hostname = "eu-west-2", "vpce-0.s3.eu-west-2.vpce.amazonaws.com."
 	e0.Buckets = []string{"myspecificbucket", "logs-*", "my.dotted.bucket", "data-s3alias"}
@@ -27,7 +27,7 @@ func testEndpoints() []config.Endpoint {
 	e3 := base
 	e3.Region, e3.Hostname = "us-east-1", "vpce-3.s3.us-east-1.vpce.amazonaws.com."
 	e3.Buckets = []string{"backup-*"}
-	return []config.Endpoint{e0, e1, e2, e3}
+	return []model.Endpoint{e0, e1, e2, e3}
 }
 
 func TestMatch(t *testing.T) {

@@ -3,7 +3,7 @@ package zones
 import (
 	"fmt"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // rule is one pattern's decision, its explanation built once.
@@ -37,7 +37,7 @@ func (r *ruleSet) add(patterns []string, endpoint int) {
 			if r.star == nil {
 				r.star = &rule{endpoint, fmt.Sprintf(`%s: "*"`, r.kind)}
 			}
-		case config.IsGlob(p):
+		case model.IsGlob(p):
 			r.globs.add(globRule{p, rule{endpoint, fmt.Sprintf("%s: %q (glob)", r.kind, p)}})
 		default:
 			if _, dup := r.exact[p]; !dup {
@@ -94,7 +94,7 @@ func newRegion(name string) *region {
 
 // add folds endpoint i into the region; called in file order so that ties go
 // to the first endpoint.
-func (r *region) add(e *config.Endpoint, i int) {
+func (r *region) add(e *model.Endpoint, i int) {
 	r.buckets.add(e.Buckets, i)
 	r.accessPoints.add(e.AccessPoints, i)
 	if e.Dualstack {
@@ -107,7 +107,7 @@ func (r *region) add(e *config.Endpoint, i int) {
 
 // finishApex picks the apex endpoint: an explicit path_style beats one
 // implied by "*", then file order.
-func (r *region) finishApex(endpoints []config.Endpoint, indexes []int) {
+func (r *region) finishApex(endpoints []model.Endpoint, indexes []int) {
 	pick := func(dualstack bool) (int, string) {
 		for _, i := range indexes {
 			if endpoints[i].PathStyle && (!dualstack || endpoints[i].Dualstack) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
 // services matches the names of endpoints for services other than S3
@@ -26,7 +26,7 @@ func newServices() services {
 
 // add indexes endpoint i's names; validation has made sure no two
 // endpoints share one.
-func (s services) add(e *config.Endpoint, i int) {
+func (s services) add(e *model.Endpoint, i int) {
 	for _, n := range e.Names {
 		r := rule{endpoint: i, text: fmt.Sprintf("service %s: %q", e.Service, n)}
 		if suffix, ok := strings.CutPrefix(n, "*."); ok {

@@ -4,16 +4,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dns/s3dns/config"
+	"github.com/s3dns/s3dns/model"
 )
 
-func serviceEndpoint(t *testing.T, service, region string, names ...string) config.Endpoint {
+func serviceEndpoint(t *testing.T, service, region string, names ...string) model.Endpoint {
 	t.Helper()
-	e := config.Endpoint{Region: region, Service: service, Hostname: "vpce-9." + service + "." + region + ".vpce.amazonaws.com.",
+	e := model.Endpoint{Region: region, Service: service, Hostname: "vpce-9." + service + "." + region + ".vpce.amazonaws.com.",
 		Answer: "cname", OnUnresolved: "cname", TTL: time.Minute, Names: names}
 	if len(names) == 0 {
 		var ok bool
-		if e.Names, ok = config.ServiceNames(service, region); !ok {
+		if e.Names, ok = model.ServiceNames(service, region); !ok {
 			t.Fatalf("%s is not in the table", service)
 		}
 	}
@@ -66,7 +66,7 @@ func TestServiceNamesMatch(t *testing.T) {
 }
 
 func TestServiceMatchAllocatesNothing(t *testing.T) {
-	m := New([]config.Endpoint{serviceEndpoint(t, "sts", "eu-west-2"), serviceEndpoint(t, "ecr.dkr", "eu-west-2")})
+	m := New([]model.Endpoint{serviceEndpoint(t, "sts", "eu-west-2"), serviceEndpoint(t, "ecr.dkr", "eu-west-2")})
 	for _, name := range []string{"sts.eu-west-2.amazonaws.com.", "123456789012.dkr.ecr.eu-west-2.amazonaws.com."} {
 		if n := testing.AllocsPerRun(100, func() { m.Match(name) }); n != 0 {
 			t.Errorf("%s: %v allocations", name, n)
