@@ -170,13 +170,13 @@ func TestReloadUnderLoad(t *testing.T) {
 			writeAtomically(t, file, endpointConfig(up.Addr, last))
 		}
 		// Each rewrite is taken (or refused) before the next one is written.
-		waitFor(t, "the rewrite reloaded", func() bool { return r.reloads(t) > before })
+		dnstest.WaitFor(t, "the rewrite reloaded", 10*time.Second, func() bool { return r.reloads(t) > before })
 	}
 	wg.Wait()
 	if wrong.Load() != 0 || answered.Load() != total {
 		t.Fatalf("%d of %d queries wrong or failed; first: %v", wrong.Load(), total, firstWrong.Load())
 	}
-	waitFor(t, "the last valid file to be served", func() bool {
+	dnstest.WaitFor(t, "the last valid file to be served", 10*time.Second, func() bool {
 		resp, err := ask(r.dns, "udp", stable)
 		return err == nil && len(resp.Answer) > 0 && resp.Answer[0].(*dns.CNAME).Target == last
 	})
@@ -197,18 +197,6 @@ func validStableAnswer(resp *dns.Msg, hosts []string) bool {
 	return ok && (cname.Target == hosts[0] || cname.Target == hosts[1]) && resp.Answer[1].Header().Name == cname.Target
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
 	up := dnstest.NewUpstream(t, "vpce-a.example. 60 IN A 10.0.0.1", "newbucket.s3.eu-west-2.amazonaws.com. 60 IN A 192.0.2.9")
 	dir := t.TempDir()
@@ -219,7 +207,7 @@ func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
 
 	// A bad file is refused: the running configuration stays.
 	os.WriteFile(file, []byte("endpoints: [{region: nowhere}]\n"), 0o600)
-	waitFor(t, "the failed reload", func() bool {
+	dnstest.WaitFor(t, "the failed reload", 10*time.Second, func() bool {
 		return r.metric(t, `s3dns_config_reloads_total{result="failure"}`) != `s3dns_config_reloads_total{result="failure"} 0`
 	})
 	if resp, err := ask(r.dns, "udp", stable); err != nil || len(resp.Answer) != 2 {
@@ -233,7 +221,7 @@ func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
 	body := strings.Replace(endpointConfig(up.Addr, "vpce-a.example."), "stable,", "stable, newbucket,", 1)
 	os.WriteFile(file, []byte(body), 0o600)
 	r.reload <- struct{}{}
-	waitFor(t, "newbucket to be served by the endpoint", func() bool {
+	dnstest.WaitFor(t, "newbucket to be served by the endpoint", 10*time.Second, func() bool {
 		resp, err := ask(r.dns, "udp", newbucket)
 		return err == nil && len(resp.Answer) > 0 && resp.Answer[0].Header().Rrtype == dns.TypeCNAME
 	})
@@ -262,7 +250,7 @@ func TestShutdownFinishesQueriesInFlight(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "queries to reach the upstream", func() bool {
+	dnstest.WaitFor(t, "queries to reach the upstream", 10*time.Second, func() bool {
 		n := 0
 		for i := range 20 {
 			n += up.Count(fmt.Sprintf("name%d.example.", i), "udp")
@@ -300,10 +288,10 @@ func TestListenChangeNeedsRestart(t *testing.T) {
 		exit <- Run([]string{"serve", "--config", file}, IO{Stdout: io.Discard, Stderr: logs, Ctx: ctx})
 	}()
 	defer func() { cancel(); <-exit }()
-	waitFor(t, "start-up", func() bool { return strings.Contains(logs.String(), "s3dns serving") })
+	dnstest.WaitFor(t, "start-up", 10*time.Second, func() bool { return strings.Contains(logs.String(), "s3dns serving") })
 
 	writeAtomically(t, file, body(dnstest.FreeAddr(t)))
-	waitFor(t, "the restart warning", func() bool {
+	dnstest.WaitFor(t, "the restart warning", 10*time.Second, func() bool {
 		return strings.Contains(logs.String(), "listen or http_listen changed: a restart is needed")
 	})
 	// Still serving on the first address.
@@ -375,7 +363,7 @@ func TestLameDuckKeepsAnsweringWhileNotReady(t *testing.T) {
 	r := serveInProcess(t, file)
 	stopped := time.Now()
 	r.cancel() // SIGTERM
-	waitFor(t, "/readyz 503", func() bool { code, _ := r.get(t, "/readyz"); return code == http.StatusServiceUnavailable })
+	dnstest.WaitFor(t, "/readyz 503", 10*time.Second, func() bool { code, _ := r.get(t, "/readyz"); return code == http.StatusServiceUnavailable })
 	for time.Since(stopped) < time.Second {
 		if resp, err := ask(r.dns, "udp", stable); err != nil || len(resp.Answer) != 1 {
 			t.Fatalf("%v into the lame duck: %v %v", time.Since(stopped), resp, err)

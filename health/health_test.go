@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/model"
 )
 
@@ -79,17 +80,6 @@ func probed(t *testing.T, resolved ...string) (model.Endpoint, Resolver) {
 	return e, func(context.Context, string) ([]netip.Addr, error) { return addrs, nil }
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestMonitorProbesResolvedAndStaticAddresses(t *testing.T) {
 	e, resolve := probed(t, "10.0.1.10", "10.0.2.10")
 	fn := &fakeNet{down: map[string]bool{"10.0.2.10": true}, dials: map[string]int{}}
@@ -104,15 +94,15 @@ func TestMonitorProbesResolvedAndStaticAddresses(t *testing.T) {
 	gen := m.Gen()
 	m.Start(context.Background())
 	defer m.Stop()
-	waitFor(t, "10.0.2.10 down", func() bool { return v.Down(netip.MustParseAddr("10.0.2.10")) })
+	dnstest.WaitFor(t, "10.0.2.10 down", 5*time.Second, func() bool { return v.Down(netip.MustParseAddr("10.0.2.10")) })
 	if v.Down(netip.MustParseAddr("10.0.1.10")) || v.Down(netip.MustParseAddr("10.9.9.9")) || v.NoneUp() || m.Gen() == gen {
 		t.Fatal("only the failing address is down, and the generation moved")
 	}
 	fn.set("10.0.1.10", true)
 	fn.set("10.9.9.9", true)
-	waitFor(t, "none up", v.NoneUp)
+	dnstest.WaitFor(t, "none up", 5*time.Second, v.NoneUp)
 	fn.set("10.0.2.10", false)
-	waitFor(t, "10.0.2.10 back", func() bool { return !v.Down(netip.MustParseAddr("10.0.2.10")) })
+	dnstest.WaitFor(t, "10.0.2.10 back", 5*time.Second, func() bool { return !v.Down(netip.MustParseAddr("10.0.2.10")) })
 	st := m.Status()
 	if len(st) != 1 || st[0].Endpoint != "endpoints[1]" || len(st[0].Addresses) != 3 || !st[0].Probed {
 		t.Fatalf("status %+v", st)
@@ -139,7 +129,7 @@ func TestReloadKeepsWhatWasLearnt(t *testing.T) {
 	m := New([]model.Endpoint{e}, resolve, Options{Dial: fn.dial}, nil)
 	m.Start(context.Background())
 	a := netip.MustParseAddr("10.0.1.10")
-	waitFor(t, "down", func() bool { return m.For(0).Down(a) })
+	dnstest.WaitFor(t, "down", 5*time.Second, func() bool { return m.For(0).Down(a) })
 	m.Stop()
 	same := New([]model.Endpoint{e}, resolve, Options{Dial: fn.dial}, m)
 	if !same.For(0).Down(a) {

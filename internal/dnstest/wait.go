@@ -14,6 +14,6 @@ func WaitFor(t testing.TB, what string, within time.Duration, cond func() bool) 
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up after %v waiting for %s", within, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
