@@ -1,5 +1,6 @@
-// Package app implements the s3dns command line: each subcommand loads the
-// configuration and wires the packages together. cmd/s3dns only calls Run.
+// Package app implements the s3dns command line: flags, help, completion,
+// and each subcommand (serve hands a loaded configuration to package
+// daemon). cmd/s3dns only calls Main.
 package app
 
 import (

@@ -2,15 +2,11 @@ package app
 
 import (
 	"bytes"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/s3dns/s3dns/model"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -185,22 +181,6 @@ func TestHumanDurations(t *testing.T) {
 		if got := human(d); got != want {
 			t.Errorf("human(%v) = %q, want %q", d, got, want)
 		}
-	}
-}
-
-func TestMemoryLimitFollowsCacheSize(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
-	defer debug.SetMemoryLimit(before)
-	t.Setenv("GOMEMLIMIT", "")
-	log := slog.New(slog.DiscardHandler)
-	setMemoryLimit(&model.Config{Cache: model.Cache{MaxEntries: 1_000_000}}, log)
-	if got, want := debug.SetMemoryLimit(-1), int64(memoryBase+200_000_000); got != want {
-		t.Fatalf("limit %d, want %d", got, want)
-	}
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	setMemoryLimit(&model.Config{Cache: model.Cache{MaxEntries: 10}}, log)
-	if got := debug.SetMemoryLimit(-1); got != int64(memoryBase+200_000_000) {
-		t.Fatalf("an operator's GOMEMLIMIT was overridden: %d", got)
 	}
 }
 

@@ -1,4 +1,8 @@
-package app
+// Package daemon is the running server's lifecycle: it wires the packages
+// together for a configuration (cache, endpoint answers, health, discovery,
+// dnstap, metrics, HTTP), listens, reloads on SIGHUP, a file change or the
+// admin path, and shuts down in order. Package app's serve command starts it.
+package daemon
 
 import (
 	"context"
@@ -30,7 +34,8 @@ import (
 
 // daemon is a running server and what it needs to reload its configuration.
 type daemon struct {
-	opts     config.Options
+	opts     config.Options // how to read the configuration again
+	version  string
 	log      *slog.Logger
 	level    *slog.LevelVar
 	metrics  *metrics.Metrics
@@ -62,7 +67,7 @@ func (d *daemon) setTap(cfg model.Dnstap) {
 	var t *tap.Tap
 	if cfg.On() {
 		var err error
-		if t, err = tap.New(cfg, BuildVersion(), tap.Options{OnDrop: d.metrics.DnstapDropped.Inc, Log: d.log}); err != nil {
+		if t, err = tap.New(cfg, d.version, tap.Options{OnDrop: d.metrics.DnstapDropped.Inc, Log: d.log}); err != nil {
 			d.log.Error("dnstap output cannot be opened; keeping the previous one", "error", err)
 			return
 		}
