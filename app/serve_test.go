@@ -130,6 +130,7 @@ func ask(addr, network, name string) (*dns.Msg, error) {
 }
 
 func TestReloadUnderLoad(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	hosts := []string{"vpce-a.s3.eu-west-2.vpce.amazonaws.com.", "vpce-b.s3.eu-west-2.vpce.amazonaws.com."}
 	up := dnstest.NewUpstream(t, hosts[0]+" 60 IN A 10.0.0.1", hosts[1]+" 60 IN A 10.0.0.2")
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
@@ -198,6 +199,7 @@ func validStableAnswer(resp *dns.Msg, hosts []string) bool {
 }
 
 func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t, "vpce-a.example. 60 IN A 10.0.0.1", "newbucket.s3.eu-west-2.amazonaws.com. 60 IN A 192.0.2.9")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s3dns.yaml")
@@ -228,6 +230,7 @@ func TestSIGHUPReloadsAndBadFileKeepsRunningConfig(t *testing.T) {
 }
 
 func TestShutdownFinishesQueriesInFlight(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t)
 	for i := range 20 {
 		up.Add(t, fmt.Sprintf("name%d.example. 60 IN A 192.0.2.%d", i, i+1))
@@ -274,6 +277,7 @@ func TestShutdownFinishesQueriesInFlight(t *testing.T) {
 }
 
 func TestListenChangeNeedsRestart(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t, "vpce-a.example. 60 IN A 10.0.0.1")
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
 	body := func(listen string) string {
@@ -306,10 +310,8 @@ func TestListenChangeNeedsRestart(t *testing.T) {
 // requests, discovery errors; and dnstap drops while dnstap is on.
 func TestSeriesExistBeforeTheirFirstEvent(t *testing.T) {
 	up := dnstest.FreeAddr(t) // never asked: nothing is queried
-	// Static credentials and no instance metadata: nothing leaves loopback.
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	// Static credentials and no instance metadata (TestMain): nothing leaves loopback.
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s3dns.yaml")
 	body := fmt.Sprintf(`upstreams: [%q]
@@ -357,6 +359,7 @@ endpoints:
 // and anycast withdrawal see the instance go before it stops answering;
 // then it exits.
 func TestLameDuckKeepsAnsweringWhileNotReady(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t, stable+" 60 IN A 192.0.2.1")
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
 	writeAtomically(t, file, fmt.Sprintf("upstreams: [%q]\nshutdown: {lameduck: 1500ms}\n", up.Addr))
@@ -387,6 +390,7 @@ func TestLameDuckKeepsAnsweringWhileNotReady(t *testing.T) {
 // file again; each is counted and logged, and a client outside
 // http_admin_allow is refused.
 func TestCacheFlushDumpAndReload(t *testing.T) {
+	t.Parallel() // waits on the server: overlapped with the other waiting tests
 	const other = "other.example."
 	up := dnstest.NewUpstream(t, stable+" 60 IN A 192.0.2.1", other+" 60 IN A 192.0.2.2")
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")

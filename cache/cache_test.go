@@ -210,6 +210,7 @@ func TestNoStaleWithoutServeStale(t *testing.T) {
 // RFC 8767 §5: with stale data at hand, a slow upstream costs the client at
 // most stale_answer_timeout, and the refresh goes on in the background.
 func TestStaleAnswerTimeout(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	u := dnstest.NewUpstream(t, "www.example. 60 IN A 192.0.2.1")
 	clock := dnstest.NewClock()
 	c := New(Config{MaxEntries: 100, ServeStale: time.Hour, StaleAnswerTimeout: 50 * time.Millisecond, Clock: wire.NewClock(clock.Now)},

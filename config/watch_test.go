@@ -39,6 +39,7 @@ func startWatch(t *testing.T, file string) <-chan struct{} {
 }
 
 func TestWatchWriteAndRename(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s3dns.yaml")
 	os.WriteFile(file, []byte("log: {level: info}\n"), 0o600)
@@ -66,6 +67,7 @@ func TestWatchWriteAndRename(t *testing.T) {
 }
 
 func TestWatchConfigMapSymlinkSwap(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	// The layout kubelet makes: file -> ..data/file, ..data -> ..<timestamp>.
 	dir := t.TempDir()
 	mk := func(name, content string) {
@@ -92,6 +94,7 @@ func TestWatchConfigMapSymlinkSwap(t *testing.T) {
 // A configuration file that is a symlink into another directory is watched
 // there too: edits of the real file are seen.
 func TestWatchSymlinkToAnotherDirectory(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	realDir, linkDir := t.TempDir(), t.TempDir()
 	real := filepath.Join(realDir, "s3dns.yaml")
 	os.WriteFile(real, []byte("log: {level: info}\n"), 0o600)

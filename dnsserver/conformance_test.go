@@ -36,6 +36,7 @@ func askFrom(t *testing.T, network, from, addr string, m *dns.Msg) (*dns.Msg, er
 // way to new ones: TestPerClientCapEvictsOldestIdle), so that neither can
 // take the slots of everybody else.
 func TestTCPAdmissionAtAccept(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := start(t, baseConfig().with(func(c *serverConfig) {
 		c.Access = map[string]any{"allow": []string{"127.0.0.1/32", "127.0.0.3/32"}, "tcp_per_client": 32}
 	}))
@@ -83,6 +84,7 @@ func TestTCPAdmissionAtAccept(t *testing.T) {
 // it sent (nothing when the question does not parse); every reply to a
 // query whose OPT parses carries an OPT, errors included.
 func TestAdmissionOrderAndOPTOnErrors(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := start(t, baseConfig().with(func(c *serverConfig) { c.Access = map[string]any{"allow": []string{"127.0.0.1/32"}} }))
 	edns := func(m *dns.Msg) *dns.Msg { return withEDNS(m, 1232, true) }
 	notify := edns(question(unlisted, dns.TypeSOA))
@@ -367,6 +369,7 @@ func TestMalformedEDNSOptionOnBothPaths(t *testing.T) {
 // Shutdown cancels the full path's context once its grace is over, so that
 // no upstream wait outlives the server.
 func TestShutdownCancelsFullPath(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := start(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "10s" }))
 	h.up.SetMode(dnstest.Silent, 0)
 	go func() {

@@ -49,6 +49,7 @@ func TestForwardedAnswersCachedAndRespelled(t *testing.T) {
 }
 
 func TestAllUpstreamsDownGivesServfailInTime(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t)
 	a.SetMode(dnstest.Silent, 0)
 	b.SetMode(dnstest.Silent, 0)

@@ -151,6 +151,7 @@ func only(addrs ...string) func(*dns.Msg) bool {
 }
 
 func TestEndpointHealthLeavesDownAddressesOut(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h, ifs := healthServer(t, "keep")
 	both := only("127.0.0.21", "127.0.0.22")
 	eventually(t, h, listed, both, "both addresses")
@@ -170,6 +171,7 @@ func TestEndpointHealthLeavesDownAddressesOut(t *testing.T) {
 }
 
 func TestOnUnhealthy(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	servfail := func(m *dns.Msg) bool { return m.Rcode == dns.RcodeServerFailure }
 	every := only("127.0.0.21", "127.0.0.22")
 	for _, c := range []struct {
@@ -219,6 +221,7 @@ func TestNoHealthNoProbes(t *testing.T) {
 // 100 ms × 2, at least 1 s), so that downstream caches follow a change as
 // quickly as s3dns does; the CNAME keeps the endpoint's TTL.
 func TestHealthBoundsTTLs(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	ttls := func(m *dns.Msg, rrtype uint16) []uint32 {
 		var out []uint32
 		for _, rr := range m.Answer {

@@ -264,6 +264,7 @@ func TestRateLimitPerClient(t *testing.T) {
 }
 
 func TestRateLimiterTableBounded(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	r := newRateLimiter(1)
 	for i := range 3 * maxRateClients {
 		r.allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))

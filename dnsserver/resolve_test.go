@@ -96,6 +96,7 @@ func TestOnUnresolved(t *testing.T) {
 }
 
 func TestUnresolvedWhenUpstreamSilentNeverHangs(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := start(t, baseConfig().with(func(c *serverConfig) { c.Endpoints[0].OnUnresolved = "cname" }))
 	h.up.SetMode(dnstest.Silent, 0)
 	start := time.Now()

@@ -125,6 +125,7 @@ func TestSiteFastPathAllocatesNothing(t *testing.T) {
 // With the site's zone down, its clients get the regional name with the
 // healthy addresses; when the zone comes back, the zonal name again.
 func TestSiteZoneFallsBackToRegional(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	ifs := newInterfaces(t, "127.0.0.21", "127.0.0.22")
 	up := dnstest.NewUpstream(t, vpce+" 60 IN A 127.0.0.21", vpce+" 60 IN A 127.0.0.22", zonalA+" 60 IN A 127.0.0.21")
 	h := startWith(t, siteConfig().with(func(c *serverConfig) {

@@ -102,6 +102,7 @@ const bigName = "big.example."
 // connection at once; the client reads whole replies, then the end of the
 // stream, never a frame after a partial one.
 func TestPartialReplyEndsConnection(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	up := dnstest.NewUpstream(t, append([]string{bigTXT(bigName, 63000)}, publicZone...)...)
 	up.SetMode(dnstest.Truncate, 0) // the 63 KB answer comes over TCP
 	h := startWith(t, shortTCP(), up)
@@ -136,6 +137,7 @@ func TestPartialReplyEndsConnection(t *testing.T) {
 // once writes stall for tcp.write_timeout, or once tcp.max_queued replies
 // wait, whichever comes first, however many queries it pipelined.
 func TestClientThatNeverReads(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	const slow = 10
 	for _, c := range []struct {
 		name   string
@@ -197,6 +199,7 @@ func frame(t *testing.T, m *dns.Msg) []byte {
 // reply, and the close that ends it is orderly (FIN), never a reset that
 // would discard replies the client has not read (issue 30, item 3).
 func TestIdleTimeoutOnlyWithNothingInFlight(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	const slowName = "slow.example."
 	up := dnstest.NewUpstream(t, append([]string{slowName + " 60 IN A 192.0.2.9"}, publicZone...)...)
 	up.DelayName(slowName, 1500*time.Millisecond)

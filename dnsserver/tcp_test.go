@@ -53,6 +53,7 @@ func refusedAtAccept(t *testing.T, addr string) bool {
 }
 
 func TestSlowAndLyingTCPClientsDoNotBlockOthers(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := startOpts(t, shortTCP(), tcpOpts(), dnstest.NewUpstream(t, publicZone...))
 	cases := map[string][]byte{
 		"half a length prefix":        {0x00},
@@ -134,6 +135,7 @@ func TestTCPConnectionCap(t *testing.T) {
 }
 
 func TestIdleTCPConnectionClosed(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := startOpts(t, shortTCP(), tcpOpts(), dnstest.NewUpstream(t, publicZone...))
 	conn, err := dns.Dial("tcp", h.addr)
 	if err != nil {
@@ -302,6 +304,7 @@ func TestTCPKeepaliveAnswered(t *testing.T) {
 // endpoint and forwarded, asked after a slow one are answered first, and
 // every query gets its own reply.
 func TestPipelinedTCPAnsweredConcurrently(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	h := start(t, baseConfig())
 	const slow = "slow.example."
 	h.up.DelayName(slow, time.Second)

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,7 +25,13 @@ func TestMain(m *testing.M) {
 	// Re-run inside a namespace (s3clients_test.go), the binary is built already.
 	if b := os.Getenv(binaryEnv); b != "" {
 		binary = b
-		os.Exit(m.Run())
+		os.Exit(dnstest.RunTests(m))
+	}
+	flag.Parse()
+	if testing.Short() {
+		// go test -short: the package's own checks only (the README, the
+		// deployment files); nothing is built and no outside tool is run.
+		os.Exit(dnstest.RunTests(m))
 	}
 	dir, err := os.MkdirTemp("", "s3dns-integration")
 	if err != nil {
@@ -38,15 +45,33 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building s3dns:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := dnstest.RunTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// builtBinary is the s3dns binary the tests run; with -short, where it is
+// not built, the test is skipped.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	skipShort(t)
+	return binary
+}
+
+// skipShort skips a test that needs the built binary or an outside tool
+// under go test -short.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs the built binary or an outside tool; go test ./... (and CI) runs it")
+	}
 }
 
 // requireTool finds a tool the test needs; in CI (CI=true) a missing tool
 // fails the test, elsewhere it skips with the reason.
 func requireTool(t *testing.T, name, pkg string) string {
 	t.Helper()
+	skipShort(t)
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
@@ -76,7 +101,7 @@ func startBinary(t *testing.T, dnsAddr, httpAddr string, args ...string) *proces
 func startBinaryWithEnv(t *testing.T, env []string, dnsAddr, httpAddr string, args ...string) *process {
 	t.Helper()
 	args = append([]string{"serve", "--listen", dnsAddr, "--http-listen", httpAddr}, args...)
-	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
+	p := &process{cmd: exec.Command(builtBinary(t), args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	p.cmd.Env = append(append(os.Environ(), "S3DNS_LOG_LEVEL=debug"), env...)
 	if err := p.cmd.Start(); err != nil {

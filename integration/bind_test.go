@@ -31,6 +31,7 @@ func exportConfig(t *testing.T, eps ...endpoint) string {
 }
 
 func TestBINDForwardZone(t *testing.T) {
+	t.Parallel()
 	public := publicDNS(t)
 	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
 	zones := export(t, "--format", "bind", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
@@ -50,6 +51,7 @@ func TestBINDForwardZone(t *testing.T) {
 }
 
 func TestBINDPerBucketZone(t *testing.T) {
+	t.Parallel()
 	public := publicDNS(t)
 	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
 	zones := export(t, "--format", "bind", "--per-bucket", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
@@ -69,6 +71,7 @@ func TestBINDPerBucketZone(t *testing.T) {
 }
 
 func TestBINDAliasAndOnUnresolved(t *testing.T) {
+	t.Parallel()
 	public := publicDNS(t)
 	// s3dns's own upstream cannot resolve the endpoint; BIND's can.
 	broken := dnstest.NewUpstream(t, "otherbucket.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.80",

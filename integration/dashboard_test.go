@@ -61,6 +61,7 @@ var metricName = regexp.MustCompile(`\bs3dns_[a-z_]+\b`)
 // The shipped dashboard queries only what s3dns exports, covers what an
 // operator watches, and promtool parses every expression.
 func TestGrafanaDashboard(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(repoFile("deploy/grafana/s3dns.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 // printed: dig gets the discovered endpoint for a listed bucket, the
 // discover line lists the endpoints; then it stops cleanly.
 func TestDemoRunsAsPrinted(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	demo := filepath.Join(t.TempDir(), "s3dns-demo")
 	if out, err := exec.Command("go", "build", "-o", demo, "../cmd/s3dns-demo").CombinedOutput(); err != nil {
@@ -69,7 +70,7 @@ func TestDemoRunsAsPrinted(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no discover line in:\n%s", printed.String())
 	}
-	discover := exec.Command(binary, "discover", "--endpoint-url", m[2])
+	discover := exec.Command(builtBinary(t), "discover", "--endpoint-url", m[2])
 	discover.Env = append(discover.Env, "PATH=/usr/bin:/bin")
 	discover.Env = append(discover.Env, strings.Fields(m[1])...)
 	out, err := discover.CombinedOutput()

@@ -16,7 +16,7 @@ import (
 // validate runs `s3dns validate` in an empty directory with extra environment.
 func validate(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"validate"}, args...)...)
+	cmd := exec.Command(builtBinary(t), append([]string{"validate"}, args...)...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
@@ -27,6 +27,7 @@ func validate(t *testing.T, env []string, args ...string) string {
 }
 
 func TestSystemdExample(t *testing.T) {
+	t.Parallel()
 	unit, err := os.ReadFile(repoFile("deploy/systemd/s3dns.service"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestSystemdExample(t *testing.T) {
 }
 
 func TestKubernetesExample(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open(repoFile("deploy/kubernetes/s3dns.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +93,7 @@ func TestKubernetesExample(t *testing.T) {
 
 // Images are pinned: a tag, never latest or none.
 func TestDeployImagesArePinned(t *testing.T) {
+	t.Parallel()
 	for _, file := range []string{"deploy/kubernetes/s3dns.yaml", "deploy/compose/docker-compose.yaml"} {
 		b, err := os.ReadFile(repoFile(file))
 		if err != nil {
@@ -115,6 +118,7 @@ func TestDeployImagesArePinned(t *testing.T) {
 }
 
 func TestComposeExample(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(repoFile("deploy/compose/docker-compose.yaml"))
 	if err != nil {
 		t.Fatal(err)

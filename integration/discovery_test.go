@@ -18,6 +18,7 @@ import (
 // its output pasted into a configuration, and `s3dns serve` answering with
 // the endpoint it discovers.
 func TestDiscoveryWithTheBinary(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	api := fakeec2.New(t).Recorded()
 	var env []string
@@ -26,7 +27,7 @@ func TestDiscoveryWithTheBinary(t *testing.T) {
 	}
 	env = append(env, "AWS_ENDPOINT_URL_EC2="+api.URL)
 
-	cmd := exec.Command(binary, "discover", "--region", "eu-west-2")
+	cmd := exec.Command(builtBinary(t), "discover", "--region", "eu-west-2")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = t.TempDir() // no s3dns.yaml here
 	out, err := cmd.Output()

@@ -20,6 +20,7 @@ import (
 // dnstap-read and by dnstap-ldns: every query and response is there, with
 // its type, transport, addresses and wire data.
 func TestDnstapFileDecodedByRealReaders(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	dnstapRead := requireTool(t, "dnstap-read", "bind9-dnsutils")
 	dnstapLdns := requireTool(t, "dnstap-ldns", "dnstap-ldns")
@@ -75,6 +76,7 @@ func TestDnstapFileDecodedByRealReaders(t *testing.T) {
 // A Unix-socket collector that accepts and never reads costs no DNS
 // answer: queries keep being answered and the dropped messages are counted.
 func TestDnstapStalledCollector(t *testing.T) {
+	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "dnstap.sock")
 	dnstest.Stalled(t, "unix", sock)
 	s := s3dnsFor(t, publicDNS(t).Addr, []endpoint{listedEndpoint}, "--dnstap-socket", sock)
@@ -100,6 +102,7 @@ func TestDnstapStalledCollector(t *testing.T) {
 
 // A reload switches dnstap on, to another output, and off.
 func TestDnstapReload(t *testing.T) {
+	t.Parallel()
 	dnstapRead := requireTool(t, "dnstap-read", "bind9-dnsutils")
 	up := publicDNS(t)
 	dir := t.TempDir()

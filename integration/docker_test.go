@@ -13,6 +13,7 @@ import (
 // TestDockerfileBuildCommand runs the Dockerfile's own build line (no Docker
 // engine exists here) and checks that the result is static, stamped, and runs.
 func TestDockerfileBuildCommand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: skipping the Dockerfile's build command (10 s); go test ./... and CI run it")
 	}
@@ -61,6 +62,7 @@ func TestDockerfileBuildCommand(t *testing.T) {
 // image would override a mounted file); a variable overrides one of them,
 // and a mounted file replaces them whole.
 func TestImageDefaultsRankBelowTheOperator(t *testing.T) {
+	t.Parallel()
 	df, err := os.ReadFile(repoFile("Dockerfile"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 // code and output.
 func runIn(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(builtBinary(t), args...)
 	cmd.Dir, cmd.Env = dir, []string{"PATH=" + os.Getenv("PATH")}
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -30,6 +30,7 @@ func runIn(t *testing.T, dir string, args ...string) (code int, stdout, stderr s
 // bucket public. validate and serve run on the defaults, loudly (issue 31,
 // item 2).
 func TestNoConfigurationFileIsLoud(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/etc/s3dns/s3dns.yaml"); err == nil {
 		t.Skip("/etc/s3dns/s3dns.yaml exists on this host: the default search would find it")
 	}
@@ -59,6 +60,7 @@ func TestNoConfigurationFileIsLoud(t *testing.T) {
 // without a warning (Unbound's used to warn that it would not query
 // localhost, and listed buckets then failed through it).
 func TestExportForSeveralServersPassesCheckers(t *testing.T) {
+	t.Parallel()
 	namedCheck := requireTool(t, "named-checkconf", "bind9-utils")
 	unboundCheck := requireTool(t, "unbound-checkconf", "unbound")
 	cfg := writeConfig(t, fileConfig{Endpoints: []endpoint{listedEndpoint}})

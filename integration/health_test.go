@@ -23,6 +23,7 @@ import (
 // export, which forwards the endpoint's hostname too when health is on —
 // hand out only the healthy address.
 func TestEndpointHealthThroughResolvers(t *testing.T) {
+	t.Parallel()
 	// The endpoint's interfaces: TCP listeners on two loopback addresses, one port.
 	live := dnstest.Accepting(t, "tcp", "127.0.0.31:0")
 	_, port, _ := net.SplitHostPort(live.Addr().String()) // nothing listens on 127.0.0.32 at that port
@@ -54,7 +55,7 @@ func TestEndpointHealthThroughResolvers(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	out, err := exec.Command(binary, "status", "--http", s.http).CombinedOutput()
+	out, err := exec.Command(builtBinary(t), "status", "--http", s.http).CombinedOutput()
 	if err != nil || !regexpMatch(`s3-eu-west-2\s+s3\s+`+strings.ReplaceAll(host, ".", `\.`)+`\s+127\.0\.0\.32:`+port+`\s+DOWN`, string(out)) ||
 		!regexpMatch(`127\.0\.0\.31:`+port+`\s+up`, string(out)) {
 		t.Fatalf("s3dns status: %v\n%s", err, out)
@@ -84,6 +85,7 @@ func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(
 // A reload that changes the health check restarts probing with it; one
 // that leaves it alone keeps what was learnt.
 func TestEndpointHealthReload(t *testing.T) {
+	t.Parallel()
 	live := dnstest.Accepting(t, "tcp", "127.0.0.33:0")
 	_, port, _ := net.SplitHostPort(live.Addr().String())
 	const host = "vpce-0888-reload.s3.eu-west-2.vpce.amazonaws.com."

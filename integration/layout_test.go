@@ -9,6 +9,7 @@ import (
 
 // README's layout table names every package of the module.
 func TestReadmeLayoutListsEveryPackage(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(repoFile("README.md"))
 	if err != nil {
 		t.Fatal(err)

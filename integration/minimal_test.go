@@ -66,6 +66,7 @@ func sectionsByDig(t *testing.T, digPath, server, name string) [3][]string {
 // client of s3dns and a client of Unbound (minimal-responses, its default)
 // with the same records in each section.
 func TestForwardedAnswersAsMinimalAsUnbound(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	rr := func(s string) dns.RR { return mustParse(t, s) }
 	soa := "example. 60 IN SOA ns.example. h.example. 1 2 3 4 60"

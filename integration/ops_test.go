@@ -25,6 +25,7 @@ func query(t *testing.T, server, name string) *dns.Msg {
 }
 
 func TestMetricsHealthReloadAndTerm(t *testing.T) {
+	t.Parallel()
 	up := publicDNS(t)
 	file := filepath.Join(t.TempDir(), "s3dns.yaml")
 	write := func(buckets ...string) {
@@ -91,10 +92,11 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
 	up := publicDNS(t)
 	httpAddr := dnstest.FreeAddr(t)
 	check := func() int {
-		cmd := exec.Command(binary, "healthcheck", "--config", repoFile("s3dns.yaml"), "--http-listen", httpAddr)
+		cmd := exec.Command(builtBinary(t), "healthcheck", "--config", repoFile("s3dns.yaml"), "--http-listen", httpAddr)
 		cmd.Run()
 		return cmd.ProcessState.ExitCode()
 	}
@@ -108,10 +110,11 @@ func TestHealthcheckCommand(t *testing.T) {
 }
 
 func TestForwardingLoopKeepsReadyzUnavailable(t *testing.T) {
+	t.Parallel()
 	dnsAddr, httpAddr := dnstest.FreeAddr(t), dnstest.FreeAddr(t)
 	args := []string{"serve", "--config", repoFile("s3dns.yaml"), "--listen", dnsAddr, "--http-listen", httpAddr,
 		"--upstream", dnsAddr, "--upstream-timeout", "500ms"}
-	p := &process{cmd: exec.Command(binary, args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
+	p := &process{cmd: exec.Command(builtBinary(t), args...), dns: dnsAddr, http: httpAddr, stderr: &dnstest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // is removed, and leaves it alone on an upgrade (issue 31, item 9), for
 // dpkg's and rpm's ways of saying which.
 func TestPreRemoveStopsOnlyOnRemoval(t *testing.T) {
+	t.Parallel()
 	for arg, wantCalls := range map[string]string{
 		"remove": "stop s3dns\ndisable s3dns\n", "0": "stop s3dns\ndisable s3dns\n",
 		"upgrade": "", "1": "", "failed-upgrade": "",
@@ -38,6 +39,7 @@ func TestPreRemoveStopsOnlyOnRemoval(t *testing.T) {
 // Without a tag the release script builds X.Y.Z-dev+<commit> from
 // CHANGELOG.md's newest release, a version dpkg and rpm accept.
 func TestReleaseVersionWithoutATag(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(repoFile("scripts/release.sh"), "--version-only").Output()
 	if err != nil {
 		t.Fatal(err)

@@ -171,7 +171,7 @@ func indent(s string) string {
 // export runs `s3dns export` and returns its output.
 func export(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(binary, append([]string{"export"}, args...)...).Output()
+	out, err := exec.Command(builtBinary(t), append([]string{"export"}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("export %v: %v", args, err)
 	}

@@ -16,6 +16,7 @@ import (
 // TestRPZMatchesS3dns loads the exported RPZ into a real BIND and checks
 // that BIND answers like s3dns for listed, unlisted and "*"-covered names.
 func TestRPZMatchesS3dns(t *testing.T) {
+	t.Parallel()
 	checkzone := requireTool(t, "named-checkzone", "bind9-utils")
 	public := publicDNS(t)
 	public.Add(t, "vpce-every.s3.us-east-1.vpce.amazonaws.com. 60 IN A 10.0.9.9")

@@ -12,6 +12,7 @@ import (
 // them, and its unit tests fire each alert on a series that should fire it
 // and not on one that should not.
 func TestAlertRules(t *testing.T) {
+	t.Parallel()
 	promtool := requireTool(t, "promtool", "prometheus")
 	dir := repoFile("deploy/prometheus")
 	for _, args := range [][]string{{"check", "rules", "s3dns.rules.yaml"}, {"test", "rules", "s3dns.rules.test.yaml"}} {
@@ -27,6 +28,7 @@ var runbookURL = regexp.MustCompile(`runbook_url: "https://github.com/s3dns/s3dn
 
 // Every shipped alert links to its own section of docs/runbook.md.
 func TestAlertsHaveRunbookSections(t *testing.T) {
+	t.Parallel()
 	rules, err := os.ReadFile(repoFile("deploy/prometheus/s3dns.rules.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -37,9 +37,10 @@ const (
 
 func TestRealS3Clients(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: skipping real S3 clients through s3dns (about 80 s); go test ./... and CI run it")
+		t.Skip("-short: skipping real S3 clients through s3dns (about 45 s); go test ./... and CI run it")
 	}
 	if os.Getenv(insideEnv) == "" {
+		t.Parallel() // out here it only waits for the run in the namespace
 		runInOwnNamespace(t)
 		return
 	}
@@ -78,7 +79,7 @@ func runInOwnNamespace(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, unshare, "--net", "--mount", "--propagation", "private",
 		os.Args[0], "-test.run", "^TestRealS3Clients$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), insideEnv+"=1", binaryEnv+"="+binary)
+	cmd.Env = append(os.Environ(), insideEnv+"=1", binaryEnv+"="+builtBinary(t))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("inside the namespace: %v\n%s", err, out)

@@ -60,6 +60,7 @@ var serviceWants = []struct {
 }
 
 func TestServiceEndpointsWithDig(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	s := s3dnsFor(t, servicesPublicDNS(t).Addr, serviceEndpoints)
 	for _, w := range serviceWants {
@@ -83,6 +84,7 @@ func TestServiceEndpointsWithDig(t *testing.T) {
 }
 
 func TestServiceEndpointsThroughResolvers(t *testing.T) {
+	t.Parallel()
 	public := servicesPublicDNS(t)
 	s := s3dnsFor(t, public.Addr, serviceEndpoints)
 	cfg := exportConfig(t, serviceEndpoints...)

@@ -85,6 +85,7 @@ func unboundBeforeSites(t *testing.T) (*process, *resolver) {
 // client's subnet to s3dns (subnetcache, set up by export) and caches per
 // subnet; s3dns trusts it and answers per site.
 func TestSitesThroughUnboundClientSubnet(t *testing.T) {
+	t.Parallel()
 	s, unbound := unboundBeforeSites(t)
 	for round := 0; round < 2; round++ { // the second from Unbound's per-subnet cache
 		for _, c := range []struct {
@@ -104,6 +105,7 @@ func TestSitesThroughUnboundClientSubnet(t *testing.T) {
 // s3dns answers it for no site with a scope that keeps the answer to that
 // exact subnet, so each site's clients still get their own answer.
 func TestWideClientSubnetDoesNotLeakThroughUnbound(t *testing.T) {
+	t.Parallel()
 	_, unbound := unboundBeforeSites(t)
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(listedName), dns.TypeA)
@@ -130,6 +132,7 @@ func TestWideClientSubnetDoesNotLeakThroughUnbound(t *testing.T) {
 
 // A client subnet from a sender s3dns does not trust is ignored.
 func TestUntrustedClientSubnetIgnored(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	public := sitesPublicDNS(t)
 	file := writeConfig(t, fileConfig{Upstreams: []string{public.Addr}, Endpoints: []endpoint{zonedEndpoint},
@@ -146,6 +149,7 @@ func TestUntrustedClientSubnetIgnored(t *testing.T) {
 // data centre's view forwards to s3dns from its own source address, which
 // s3dns's site lists; the DR site's view forwards nothing to s3dns.
 func TestSitesThroughBINDViews(t *testing.T) {
+	t.Parallel()
 	public := sitesPublicDNS(t)
 	file := writeConfig(t, fileConfig{Upstreams: []string{public.Addr}, UpstreamTimeout: "1s", Endpoints: []endpoint{zonedEndpoint},
 		Sites: []site{{Name: "london-dc", Clients: []string{"127.0.0.12/32"}, Zone: "eu-west-2a"},

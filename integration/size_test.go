@@ -11,7 +11,8 @@ import (
 // exported method of every type, and the EC2 SDK's took the binary from
 // 23 MB to 69 MB.
 func TestBinaryRunsNoTemplates(t *testing.T) {
-	out, err := exec.Command("go", "tool", "nm", binary).Output()
+	t.Parallel()
+	out, err := exec.Command("go", "tool", "nm", builtBinary(t)).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

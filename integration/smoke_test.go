@@ -9,6 +9,7 @@ import (
 )
 
 func TestSmokeScript(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "dig", "dnsutils")
 	up := publicDNS(t)
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)

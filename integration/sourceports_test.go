@@ -70,6 +70,7 @@ func spreadOf(t *testing.T, up *dnstest.Upstream, suffix string) spread {
 // 1,000 source ports, with 1,000 IDs, as through Unbound beside it. The
 // numbers go to the log (docs/performance.md quotes them).
 func TestSourcePortsAndIDsBesideUnbound(t *testing.T) {
+	t.Parallel()
 	const misses = 1000
 	up := dnstest.NewUpstream(t)
 	s := s3dnsFor(t, up.Addr, []endpoint{listedEndpoint})

@@ -9,6 +9,7 @@ import (
 )
 
 func TestUnbound0x20AndPrivateDomain(t *testing.T) {
+	t.Parallel()
 	public, behindS3dns := publicDNS(t), publicDNS(t)
 	s := s3dnsFor(t, behindS3dns.Addr, []endpoint{listedEndpoint}, "--log-queries", "true")
 	out := export(t, "--format", "unbound", "--config", exportConfig(t, listedEndpoint), "--server", s.dns)
@@ -44,6 +45,7 @@ func TestUnbound0x20AndPrivateDomain(t *testing.T) {
 // Without private-domain, Unbound's DNS-rebind protection strips the
 // endpoint's private addresses: the setting the export adds is needed.
 func TestUnboundWithoutPrivateDomainStripsPrivateAnswers(t *testing.T) {
+	t.Parallel()
 	public := publicDNS(t)
 	s := s3dnsFor(t, public.Addr, []endpoint{listedEndpoint})
 	_, zones := splitUnbound(export(t, "--format", "unbound", "--config", exportConfig(t, listedEndpoint), "--server", s.dns))

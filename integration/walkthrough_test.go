@@ -31,6 +31,7 @@ func publicDNS(t *testing.T) *dnstest.Upstream {
 // TestReadmeWalkthrough serves the repository's sample s3dns.yaml (only the
 // ports and the upstream moved) and checks the answers the README shows.
 func TestReadmeWalkthrough(t *testing.T) {
+	t.Parallel()
 	digPath := requireTool(t, "dig", "dnsutils")
 	up := publicDNS(t)
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)
@@ -72,6 +73,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 }
 
 func TestGoClientAnd0x20(t *testing.T) {
+	t.Parallel()
 	up := publicDNS(t)
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", repoFile("s3dns.yaml"), "--upstream", up.Addr)
 	name := "mYsPeCiFiCbUcKeT.s3.Eu-WeSt-2.aMaZoNaWs.CoM."
@@ -89,13 +91,14 @@ func TestGoClientAnd0x20(t *testing.T) {
 }
 
 func TestValidateSampleAndBadConfig(t *testing.T) {
-	out, err := exec.Command(binary, "validate", "--config", repoFile("s3dns.yaml")).CombinedOutput()
+	t.Parallel()
+	out, err := exec.Command(builtBinary(t), "validate", "--config", repoFile("s3dns.yaml")).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "configuration OK") {
 		t.Fatalf("validate sample: %v\n%s", err, out)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("endpoints: [{region: eu-west-2, hostname: vpce_bad, buckets: [b1b]}]\nupstreams: [127.0.0.1]\n"), 0o600)
-	cmd := exec.Command(binary, "serve", "--config", bad, "--listen", dnstest.FreeAddr(t), "--http-listen", "")
+	cmd := exec.Command(builtBinary(t), "serve", "--config", bad, "--listen", dnstest.FreeAddr(t), "--http-listen", "")
 	out, err = cmd.CombinedOutput()
 	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), `endpoints[0].hostname: "vpce_bad" is not a valid DNS name`) {
 		t.Fatalf("serve with a bad config: %v\n%s", err, out)
@@ -103,9 +106,10 @@ func TestValidateSampleAndBadConfig(t *testing.T) {
 }
 
 func TestContainerStyleEnvironmentOnly(t *testing.T) {
+	t.Parallel()
 	up := publicDNS(t)
 	dir := t.TempDir() // no s3dns.yaml here
-	cmd := exec.Command(binary, "validate")
+	cmd := exec.Command(builtBinary(t), "validate")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"S3DNS_UPSTREAMS="+up.Addr,

@@ -24,6 +24,7 @@ func askA(name string) *dns.Msg {
 }
 
 func TestFailover(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	timeout := 200 * time.Millisecond
 	for _, tc := range dnstest.Faults {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -66,6 +67,7 @@ func TestTruncatedRetriedOverTCP(t *testing.T) {
 }
 
 func TestAllFail(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	a, b := dnstest.NewUpstream(t), dnstest.NewUpstream(t)
 	a.SetMode(dnstest.Silent, 0)
 	b.SetMode(dnstest.Servfail, 0)
@@ -189,6 +191,7 @@ func TestForgedRepliesDroppedAndCounted(t *testing.T) {
 }
 
 func TestReplyFromAnotherAddressIgnored(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	spoofer, good := dnstest.NewUpstream(t, record), dnstest.NewUpstream(t, record)
 	spoofer.SetMode(dnstest.OtherAddress, 0)
 	resp, from, err := New([]string{spoofer.Addr, good.Addr}, 200*time.Millisecond).Exchange(context.Background(), askA("www.example."))
@@ -198,6 +201,7 @@ func TestReplyFromAnotherAddressIgnored(t *testing.T) {
 }
 
 func TestOverloadFailsFast(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	u := dnstest.NewUpstream(t, record)
 	u.SetMode(dnstest.Slow, 300*time.Millisecond)
 	f := New([]string{u.Addr}, time.Second, WithMaxInFlight(2))

@@ -39,6 +39,7 @@ func TestEveryQueryHasItsOwnSourcePort(t *testing.T) {
 // A socket whose exchange failed is never used again: a late reply to the
 // failed query must not meet the next one.
 func TestFailedSocketNotReused(t *testing.T) {
+	t.Parallel() // waits on timeouts: overlapped with the other waiting tests
 	u := dnstest.NewUpstream(t, record)
 	f := New([]string{u.Addr}, 150*time.Millisecond)
 	defer f.Close()

@@ -293,6 +293,19 @@ func (s *Server) EnvIn(dir, caFile string) map[string]string {
 	}
 }
 
+// ProcessEnv is Env for every fake server of a test process at once: their
+// certificate is httptest's, the same for all of them. Set once in TestMain,
+// it lets the tests that use fake servers run in parallel (t.Setenv cannot).
+func ProcessEnv(dir string) (map[string]string, error) {
+	s := &Server{Server: httptest.NewTLSServer(http.NotFoundHandler())}
+	defer s.Close()
+	ca, err := s.WriteCA(dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.EnvIn(dir, ca), nil
+}
+
 // SetEnv applies Env to the test process (t.Setenv: not for parallel tests).
 func (s *Server) SetEnv(t *testing.T) {
 	for k, v := range s.Env(t) {
