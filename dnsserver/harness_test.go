@@ -105,6 +105,27 @@ func startWith(t testing.TB, sc serverConfig, ups ...*dnstest.Upstream) *harness
 // startOpts is startWith with server options (its metrics are always fresh).
 func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upstream) *harness {
 	t.Helper()
+	h := build(t, sc, opts, ups...)
+	if err := h.srv.Start(h.srv.State().Config.Listen); err != nil {
+		t.Fatal(err)
+	}
+	h.addr = h.srv.Addrs()[0]
+	return h
+}
+
+// flow is a server for sc that listens nowhere: its flow tests hand it
+// packets through a recorder.
+func flow(t testing.TB, sc serverConfig, ups ...*dnstest.Upstream) *harness {
+	t.Helper()
+	if len(ups) == 0 {
+		ups = []*dnstest.Upstream{dnstest.NewUpstream(t, publicZone...)}
+	}
+	return build(t, sc, Options{}, ups...)
+}
+
+// build makes the server, its state, cache and metrics for sc, not listening.
+func build(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upstream) *harness {
+	t.Helper()
 	for _, u := range ups {
 		sc.Upstreams = append(sc.Upstreams, u.Addr)
 	}
@@ -129,9 +150,6 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	st.Health.Start(context.Background())
 	t.Cleanup(st.Health.Stop)
 	srv := New(st, opts)
-	if err := srv.Start(cfg.Listen); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -142,7 +160,7 @@ func startOpts(t testing.TB, sc serverConfig, opts Options, ups ...*dnstest.Upst
 	if len(ups) > 0 {
 		up = ups[0]
 	}
-	return &harness{srv: srv, addr: srv.Addrs()[0], up: up, clock: clock, wclock: wclock, cache: c, metrics: m}
+	return &harness{srv: srv, up: up, clock: clock, wclock: wclock, cache: c, metrics: m}
 }
 
 // stateFor is a State for cfg over the harness's cache, clock and health,
