@@ -2,8 +2,6 @@ package dnsserver
 
 import (
 	"context"
-	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -102,40 +100,6 @@ func TestUDPAdmission(t *testing.T) {
 	if n, err := conn.Read(make([]byte, 512)); err == nil {
 		t.Fatalf("%d bytes answered to an unparseable packet from outside allow", n)
 	}
-}
-
-// rawExchange sends packed bytes and returns the packed reply.
-func rawExchange(t *testing.T, network, addr string, pkt []byte) []byte {
-	t.Helper()
-	conn, err := net.DialTimeout(network, addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if network == "udp" {
-		if _, err := conn.Write(pkt); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 65535)
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return buf[:n]
-	}
-	if _, err := conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(pkt))), pkt...)); err != nil {
-		t.Fatal(err)
-	}
-	var length [2]byte
-	if _, err := io.ReadFull(conn, length[:]); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, binary.BigEndian.Uint16(length[:]))
-	if _, err := io.ReadFull(conn, buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf
 }
 
 // 12. The client's CD bit goes upstream and keeps its answers apart
