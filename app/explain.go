@@ -68,10 +68,20 @@ func explain(fs *pflag.FlagSet, io IO) int {
 		return 0
 	}
 	e := m.Endpoint
-	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, region %s)\n", e.Name, m.Index, e.Service, e.Region)
+	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, %s)\n", e.Name, m.Index, e.Service, regionText(e))
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
-	if zonal, ok := e.ZonalHostname(); ok && e.Hostname != "" {
+	if m.AZ != "" {
+		named := *e
+		named.Zone = m.AZ
+		zonal, ok := named.ZonalHostname()
+		switch {
+		case ok && e.Hostname != "":
+			fmt.Fprintf(w, "zone: %s (from the name): the CNAME goes to its zonal hostname %s while one of its addresses is up, else to %s\n", m.AZ, zonal, e.Hostname)
+		default:
+			fmt.Fprintf(w, "zone: %s (from the name): the endpoint has no zonal hostname there, so the regional one answers\n", m.AZ)
+		}
+	} else if zonal, ok := e.ZonalHostname(); ok && e.Hostname != "" {
 		fmt.Fprintf(w, "zone: %s: the CNAME goes to %s while one of its addresses is up, else to %s\n", e.Zone, zonal, e.Hostname)
 	}
 	if h := e.Health; h != nil {
@@ -79,6 +89,14 @@ func explain(fs *pflag.FlagSet, io IO) int {
 			h.Fall, h.Port, human(h.Interval), e.OnUnhealthy)
 	}
 	return 0
+}
+
+// regionText is "region R", or "global" for a service whose names carry none.
+func regionText(e *model.Endpoint) string {
+	if e.Region == "" {
+		return "global"
+	}
+	return "region " + e.Region
 }
 
 func explainAnswer(e *model.Endpoint, name string, qtype uint16, m zones.Match) string {
@@ -91,7 +109,7 @@ func explainAnswer(e *model.Endpoint, name string, qtype uint16, m zones.Match) 
 		return fmt.Sprintf("%s CNAME %s (TTL %s), then the %s records of %s chased through the upstreams; when unresolved: %s",
 			name, e.Hostname, human(e.TTL), t, e.Hostname, unresolvedText(e))
 	case !isAddr:
-		return fmt.Sprintf("NOERROR with no records and the SOA of %s (only A and AAAA are answered)", m.Zone)
+		return fmt.Sprintf("NOERROR with no records and the SOA of %s (only A and AAAA are answered)", zones.ZoneOf(m, name))
 	case e.Hostname == "":
 		return fmt.Sprintf("the static %s addresses under %s (TTL %s)", t, name, human(e.TTL))
 	default:

@@ -85,7 +85,7 @@ func rateText(qps float64) string {
 }
 
 func writeEndpoint(w io.Writer, i int, e *model.Endpoint) {
-	fmt.Fprintf(w, "  %s (endpoints[%d]) service %s, region %s: %s\n", e.Name, i, e.Service, e.Region, answerText(e))
+	fmt.Fprintf(w, "  %s (endpoints[%d]) service %s, %s: %s\n", e.Name, i, e.Service, regionText(e), answerText(e))
 	if e.VPCEndpointID != "" {
 		fmt.Fprintf(w, "      discovered from EC2: %s (%s)\n", e.VPCEndpointID, discoveredText(e))
 	}
@@ -152,10 +152,27 @@ func unresolvedText(e *model.Endpoint) string {
 
 // ServedNames lists the name patterns an endpoint takes.
 func ServedNames(e *model.Endpoint) []string {
-	if e.Service != model.ServiceS3 {
+	var out []string
+	switch e.Service {
+	case model.ServiceS3:
+	case model.ServiceMRAP:
+		for _, a := range e.MRAPs {
+			out = append(out, a+".mrap."+zones.MRAPZone)
+		}
+		return out
+	case model.ServiceS3Express:
+		out = append(out, zones.ExpressZones(e)...)
+		for _, n := range append(append([]string{}, e.Buckets...), e.AccessPoints...) {
+			if model.IsGlob(n) {
+				out = append(out, n+".s3express-ZONE-ID."+e.Region+"."+model.DNSSuffix(e.Region))
+			} else {
+				out = append(out, zones.ExpressName(n, e.Region, false))
+			}
+		}
+		return out
+	default:
 		return e.Names
 	}
-	var out []string
 	for _, z := range zones.BucketZones(e) {
 		if e.ServesApex() {
 			out = append(out, z+" (path-style requests)")
@@ -166,6 +183,9 @@ func ServedNames(e *model.Endpoint) []string {
 	}
 	for _, ap := range e.AccessPoints {
 		out = append(out, zones.Name(ap, zones.AccessPoints, e.Region))
+		if e.Dualstack {
+			out = append(out, zones.Name(ap, zones.DualstackAccessPoints, e.Region))
+		}
 	}
 	if e.Control {
 		out = append(out, zones.ZoneName(zones.Control, e.Region), zones.Name("ACCOUNT", zones.Control, e.Region))

@@ -62,8 +62,8 @@ func discoveredKeys(p *problems, key string, raw rawEndpoint, e *model.Endpoint)
 	for _, az := range sortedKeys(raw.ZonalHostnames) {
 		k := fmt.Sprintf("%s.zonal_hostnames.%s", key, az)
 		zone := strings.ToLower(az)
-		if !ValidAvailabilityZone(zone) {
-			p.errorf(k, "%q is not an Availability Zone name (like eu-west-2a)", az)
+		if !ValidAvailabilityZone(zone) && !zoneIDPattern.MatchString(zone) {
+			p.errorf(k, "%q is not an Availability Zone name (like eu-west-2a) or id (like use1-az4)", az)
 			continue
 		}
 		host := strings.TrimPrefix(raw.ZonalHostnames[az], "*.")

@@ -19,7 +19,11 @@ func endpoint(p *problems, key string, raw rawEndpoint) model.Endpoint {
 		OnUnresolved: strings.ToLower(raw.OnUnresolved),
 		TTL:          duration(p, key+".ttl", raw.TTL, time.Second),
 	}
-	if why := regionProblem(e.Region); why != "" {
+	global := strings.EqualFold(strings.TrimSpace(raw.Service), model.ServiceMRAP)
+	switch why := regionProblem(e.Region); {
+	case global && e.Region != "":
+		p.errorf(key+".region", "%q: service %s is global, its names carry no region: leave region out", raw.Region, model.ServiceMRAP)
+	case !global && why != "":
 		p.errorf(key+".region", "%q %s", raw.Region, why)
 	}
 	if hostname := raw.Hostname; hostname != "" {
@@ -51,8 +55,14 @@ func endpoint(p *problems, key string, raw rawEndpoint) model.Endpoint {
 	serviceEndpoint(p, key, raw, &e)
 	e.Health = healthCheck(p, key+".health", raw.Health)
 	e.OnUnhealthy = onUnhealthy(p, key+".on_unhealthy", raw.OnUnhealthy, e.Health)
-	e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name ("+bucketRule+")")
-	e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
+	if e.Service == model.ServiceS3Express {
+		e.Buckets = patterns(p, key+".buckets", raw.Buckets, validDirectoryBucket, "directory bucket name ("+directoryBucketRule+")")
+		e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validDirectoryAccessPoint, "directory bucket access point (<name>--<zone-id>--xa-s3)")
+	} else {
+		e.Buckets = patterns(p, key+".buckets", raw.Buckets, validBucket, "bucket name ("+bucketRule+")")
+		e.AccessPoints = patterns(p, key+".access_points", raw.AccessPoints, validAccessPoint, `access point ("<name>-<12 digit account id>")`)
+	}
+	e.MRAPs = patterns(p, key+".mraps", raw.MRAPs, validMRAPAlias, "Multi-Region Access Point alias (lower-case letters and digits, like mfzwi23gnjvgw)")
 	for i, b := range e.Buckets {
 		if !model.IsGlob(b) && strings.Contains(b, ".") && !raw.PathStyle {
 			p.warnf(fmt.Sprintf("%s.buckets[%d]", key, i),
@@ -71,10 +81,18 @@ func endpoint(p *problems, key string, raw rawEndpoint) model.Endpoint {
 	}
 	// An endpoint whose names were all rejected has its errors already.
 	rejected := len(raw.Buckets)+len(raw.AccessPoints) > 0
-	if e.Service == model.ServiceS3 && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && !e.PathStyle && !e.Control && !rejected {
+	rejected = rejected || len(raw.MRAPs) > 0
+	if servesS3Names(e.Service) && len(e.Buckets) == 0 && len(e.AccessPoints) == 0 && len(e.MRAPs) == 0 && !e.PathStyle && !e.Control && !rejected {
 		p.warnf(key, "lists no buckets, access points, path_style or control: it answers no names")
 	}
 	return e
+}
+
+// servesS3Names reports whether service's names come from lists of
+// buckets, access points or aliases (S3 and Multi-Region Access Points;
+// S3 Express answers its control names with none listed).
+func servesS3Names(service string) bool {
+	return service == model.ServiceS3 || service == model.ServiceMRAP
 }
 
 // patterns lower-cases and checks exact names and globs of one list.

@@ -29,7 +29,10 @@ func nameEndpoints(p *problems, endpoints []model.Endpoint, raw []rawEndpoint) {
 		if strings.TrimSpace(raw[i].Name) != "" {
 			continue
 		}
-		base := endpoints[i].Service + "-" + endpoints[i].Region
+		base := endpoints[i].Service
+		if endpoints[i].Region != "" { // a global service's has none
+			base += "-" + endpoints[i].Region
+		}
 		name := base
 		for n := 2; ; n++ {
 			if _, dup := taken[name]; !dup {

@@ -91,3 +91,34 @@ func globProblem(g string) string {
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// directoryBucketRule is S3 Express One Zone's naming rule for directory
+// buckets, as error messages state it.
+const directoryBucketRule = "<base name>--<zone id>--x-s3, like analytics--use1-az4--x-s3, 3–63 characters"
+
+// zoneIDPattern is an Availability Zone id (use1-az4) or a Local Zone's
+// (usw2-lax1-az1).
+var zoneIDPattern = regexp.MustCompile(`^[a-z]{2,4}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
+
+// validDirectoryBucket follows the directory bucket rule: a base name by
+// the bucket rule, the zone id, and the suffix --x-s3.
+func validDirectoryBucket(b string) bool { return validDirectoryName(b, "--x-s3") }
+
+// validDirectoryAccessPoint is validDirectoryBucket for the access points
+// of directory buckets (suffix --xa-s3).
+func validDirectoryAccessPoint(ap string) bool { return validDirectoryName(ap, "--xa-s3") }
+
+func validDirectoryName(name, suffix string) bool {
+	rest, ok := strings.CutSuffix(name, suffix)
+	if !ok || len(name) > 63 {
+		return false
+	}
+	i := strings.LastIndex(rest, "--")
+	return i > 0 && zoneIDPattern.MatchString(rest[i+2:]) && validBucket(rest[:i]+"x")
+}
+
+// mrapAliasPattern is a Multi-Region Access Point's alias: the label of
+// <alias>.mrap.accesspoint.s3-global.amazonaws.com.
+var mrapAliasPattern = regexp.MustCompile(`^[a-z0-9]{1,63}$`)
+
+func validMRAPAlias(a string) bool { return mrapAliasPattern.MatchString(a) }

@@ -103,6 +103,7 @@ type rawEndpoint struct {
 	Buckets      []string       `mapstructure:"buckets"`
 	PathStyle    bool           `mapstructure:"path_style"`
 	AccessPoints []string       `mapstructure:"access_points"`
+	MRAPs        []string       `mapstructure:"mraps"`
 	Control      bool           `mapstructure:"control"`
 	Dualstack    bool           `mapstructure:"dualstack"`
 	Answer       string         `mapstructure:"answer"`
@@ -166,6 +167,7 @@ var endpointDefaults = map[string]any{
 	"buckets":         []string{},
 	"path_style":      false,
 	"access_points":   []string{},
+	"mraps":           []string{},
 	"control":         false,
 	"dualstack":       false,
 	"answer":          model.AnswerCNAME,

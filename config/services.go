@@ -15,9 +15,24 @@ var servicePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 // the endpoint's own names, which replace them.
 func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *model.Endpoint) {
 	e.Service = strings.ToLower(strings.TrimSpace(raw.Service))
-	if e.Service == model.ServiceS3 {
+	if e.Service != model.ServiceMRAP && len(raw.MRAPs) > 0 {
+		p.errorf(key+".mraps", "is only for service: %s, not %q", model.ServiceMRAP, e.Service)
+	}
+	switch e.Service {
+	case model.ServiceS3, model.ServiceS3Express, model.ServiceMRAP:
 		if len(raw.Names) > 0 {
-			p.errorf(key+".names", "is not for service: s3, whose names come from buckets, path_style, access_points and control")
+			p.errorf(key+".names", "is not for service: %s, whose names come from its lists (buckets, access_points, mraps …)", e.Service)
+		}
+		switch e.Service {
+		case model.ServiceS3Express:
+			// Directory buckets: no control key (s3express-control is
+			// answered for every S3 Express endpoint).
+			if raw.Control {
+				p.errorf(key+".control", "is not for service: %s: its control name (s3express-control.REGION) is always answered", e.Service)
+			}
+		case model.ServiceMRAP:
+			s3Only(p, key, e.Service, map[string]bool{"buckets": len(raw.Buckets) > 0, "path_style": raw.PathStyle,
+				"access_points": len(raw.AccessPoints) > 0, "control": raw.Control, "dualstack": raw.Dualstack})
 		}
 		return
 	}
@@ -42,7 +57,7 @@ func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *model.Endpoint
 		name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), "."))
 		switch {
 		case !validServiceName(name):
-			p.errorf(k, "%q is not a DNS name under amazonaws.com (a leading \"*.\" label is allowed)", n)
+			p.errorf(k, "%q is not a DNS name under an AWS service suffix (amazonaws.com, api.aws, amazonaws.com.cn …; a leading \"*.\" label is allowed)", n)
 		case isS3Name(name):
 			p.errorf(k, "%q is an S3 name: use an endpoint with service: s3", n)
 		case seen[name]:
@@ -54,11 +69,20 @@ func serviceEndpoint(p *problems, key string, raw rawEndpoint, e *model.Endpoint
 	}
 }
 
-// validServiceName accepts a host name under amazonaws.com, with at most a
-// leading "*." label.
+// validServiceName accepts a host name under a partition's service suffix
+// (amazonaws.com, api.aws, amazonaws.com.cn …), with at most a leading
+// "*." label.
 func validServiceName(name string) bool {
 	host := strings.TrimPrefix(name, "*.")
-	return ValidHostname(host) && strings.HasSuffix(host, ".amazonaws.com") && !strings.Contains(host, "*")
+	if !ValidHostname(host) || strings.Contains(host, "*") {
+		return false
+	}
+	for _, s := range model.ServiceSuffixes() {
+		if strings.HasSuffix(host, "."+s) {
+			return true
+		}
+	}
+	return false
 }
 
 // isS3Name reports a name in the S3 zones (s3.R, s3-accesspoint.R …).

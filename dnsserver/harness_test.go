@@ -55,8 +55,10 @@ type serverConfig struct {
 
 type serverEndpoint struct {
 	Name           string            `yaml:"name,omitempty"`
+	Service        string            `yaml:"service,omitempty"`
+	MRAPs          []string          `yaml:"mraps,omitempty"`
 	ZonalHostnames map[string]string `yaml:"zonal_hostnames,omitempty"`
-	Region         string            `yaml:"region"`
+	Region         string            `yaml:"region,omitempty"`
 	Hostname       string            `yaml:"hostname,omitempty"`
 	Addresses      []string          `yaml:"addresses,omitempty"`
 	Buckets        []string          `yaml:"buckets,omitempty"`

@@ -166,15 +166,16 @@ func staticRecords(owner string, qtype uint16, ep *model.Endpoint) []dns.RR {
 // zoneSOA is the synthesized SOA of the served zone for negative answers, its
 // owner spelled as in the question.
 func zoneSOA(qname string, m zones.Match) *dns.SOA {
-	owner := m.Zone
-	if n := len(m.Zone); len(qname) >= n && strings.EqualFold(qname[len(qname)-n:], m.Zone) {
+	zone := zones.ZoneOf(m, qname)
+	owner := zone
+	if n := len(zone); len(qname) >= n && strings.EqualFold(qname[len(qname)-n:], zone) {
 		owner = qname[len(qname)-n:]
 	}
 	ttl := m.Endpoint.TTLSeconds()
 	return &dns.SOA{
 		Hdr:     header(owner, dns.TypeSOA, ttl),
-		Ns:      m.Zone,
-		Mbox:    "hostmaster." + m.Zone,
+		Ns:      zone,
+		Mbox:    "hostmaster." + zone,
 		Serial:  1,
 		Refresh: 3600,
 		Retry:   600,

@@ -10,11 +10,17 @@ import (
 	"github.com/s3dns/s3dns/zones"
 )
 
-// inZone is m answered from the endpoint's zonal hostname in the site's
-// Availability Zone while that zone has an address up, else m as it is
-// (the regional hostname: every healthy zone).
+// inZone is m answered from the endpoint's zonal hostname in the
+// Availability Zone the name carries (S3 Express: use1-az4), else the
+// site's, while that zone has an address up; else m as it is (the regional
+// hostname: every healthy zone).
 func (a *Answers) inZone(ctx context.Context, q *wire.Question, m zones.Match, view health.View) zones.Match {
 	ep := m.Endpoint
+	if m.AZ != "" {
+		named := *ep
+		named.Zone = m.AZ
+		ep = &named
+	}
 	zonal, ok := ep.ZonalHostname()
 	if !ok || !a.zoneUp(ctx, q, zonal, view) {
 		return m

@@ -89,3 +89,53 @@ func TestExportForSeveralServersPassesCheckers(t *testing.T) {
 		t.Errorf("unbound-checkconf: %v\n%s", err, out)
 	}
 }
+
+// A configuration with every name family of 2026 (S3 Express, a
+// Multi-Region Access Point, S3 Tables, S3 Vectors under api.aws, S3 in
+// China) exports forward zones for all of them, which BIND and Unbound
+// accept, and an RPZ that BIND loads.
+func TestExportEveryNameFamily(t *testing.T) {
+	t.Parallel()
+	namedCheck := requireTool(t, "named-checkconf", "bind9-utils")
+	unboundCheck := requireTool(t, "unbound-checkconf", "unbound")
+	zoneCheck := requireTool(t, "named-checkzone", "bind9-utils")
+	cfg := repoFile("config/testdata/families.yaml")
+	dir := t.TempDir()
+	zonesWanted := []string{"s3express-control.us-east-1.amazonaws.com", "s3express-use1-az4.us-east-1.amazonaws.com",
+		"accesspoint.s3-global.amazonaws.com", "s3tables.us-east-1.amazonaws.com", "s3vectors.us-east-1.api.aws",
+		"s3.cn-north-1.amazonaws.com.cn"}
+
+	bind := export(t, "--format", "bind", "--config", cfg, "--server", "10.0.0.53")
+	unbound := export(t, "--format", "unbound", "--config", cfg, "--server", "10.0.0.53")
+	for _, z := range zonesWanted {
+		if !strings.Contains(bind, `zone "`+z+`"`) {
+			t.Errorf("BIND export lacks zone %s:\n%s", z, bind)
+		}
+		if !strings.Contains(unbound, `name: "`+z+`."`) {
+			t.Errorf("Unbound export lacks zone %s:\n%s", z, unbound)
+		}
+	}
+	writeChecked(t, filepath.Join(dir, "named.conf"), bind, namedCheck)
+	file := filepath.Join(dir, "unbound.conf")
+	if err := os.WriteFile(file, []byte(unbound), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(unboundCheck, file).CombinedOutput(); err != nil || strings.Contains(strings.ToLower(string(out)), "warning") {
+		t.Errorf("unbound-checkconf: %v\n%s", err, out)
+	}
+
+	rpz := export(t, "--format", "rpz", "--config", cfg)
+	for _, want := range []string{"analytics--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com", "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com",
+		"s3express-control.us-east-1.amazonaws.com", `glob "tmp-*--x-s3" cannot be expressed`} {
+		if !strings.Contains(rpz, want) {
+			t.Errorf("RPZ lacks %q:\n%s", want, rpz)
+		}
+	}
+	zoneFile := filepath.Join(dir, "rpz.zone")
+	if err := os.WriteFile(zoneFile, []byte(rpz), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(zoneCheck, "rpz.s3dns", zoneFile).CombinedOutput(); err != nil {
+		t.Errorf("named-checkzone: %v\n%s", err, out)
+	}
+}

@@ -143,6 +143,7 @@ type Endpoint struct {
 	Buckets      []string // lower case exact names or shell globs; "*" = every bucket
 	PathStyle    bool
 	AccessPoints []string
+	MRAPs        []string // Multi-Region Access Point aliases or globs (service s3-global.accesspoint)
 	Control      bool
 	Dualstack    bool
 	Answer       string

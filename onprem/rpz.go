@@ -41,7 +41,21 @@ func WriteRPZ(w io.Writer, cfg *model.Config) {
 
 // rpzNames lists the owner names of one endpoint (comments start with ";").
 func rpzNames(e *model.Endpoint) []string {
-	if e.Service != model.ServiceS3 {
+	switch e.Service {
+	case model.ServiceS3Express:
+		return expressRPZNames(e)
+	case model.ServiceMRAP:
+		var names []string
+		for _, a := range e.MRAPs {
+			if model.IsGlob(a) && a != "*" {
+				names = append(names, fmt.Sprintf("; Multi-Region Access Point glob %q cannot be expressed in RPZ", a))
+				continue
+			}
+			names = append(names, a+".mrap."+zones.MRAPZone)
+		}
+		return names
+	case model.ServiceS3:
+	default:
 		return e.Names // exact names and "*." wildcards are both RPZ owner names
 	}
 	var names []string
@@ -60,14 +74,20 @@ func rpzNames(e *model.Endpoint) []string {
 			}
 		}
 	}
-	for _, ap := range e.AccessPoints {
-		switch {
-		case ap == "*":
-			names = append(names, zones.Name("*", zones.AccessPoints, e.Region))
-		case model.IsGlob(ap):
-			names = append(names, fmt.Sprintf("; access point glob %q cannot be expressed in RPZ", ap))
-		default:
-			names = append(names, zones.Name(ap, zones.AccessPoints, e.Region))
+	apKinds := []zones.Kind{zones.AccessPoints}
+	if e.Dualstack {
+		apKinds = append(apKinds, zones.DualstackAccessPoints)
+	}
+	for _, k := range apKinds {
+		for _, ap := range e.AccessPoints {
+			switch {
+			case ap == "*":
+				names = append(names, zones.Name("*", k, e.Region))
+			case model.IsGlob(ap):
+				names = append(names, fmt.Sprintf("; access point glob %q cannot be expressed in RPZ", ap))
+			default:
+				names = append(names, zones.Name(ap, k, e.Region))
+			}
 		}
 	}
 	if e.Control {
@@ -91,4 +111,30 @@ func writeRPZRecords(w io.Writer, name string, e *model.Endpoint) {
 		}
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", name, ttl, rrtype, a)
 	}
+}
+
+// expressRPZNames are an S3 Express endpoint's owner names: the control
+// endpoint's, and each exact directory bucket (or access point) in the zone
+// its name carries; a glob says in a comment that it cannot be expressed.
+func expressRPZNames(e *model.Endpoint) []string {
+	dualstack := []bool{false}
+	if e.Dualstack {
+		dualstack = append(dualstack, true)
+	}
+	var names []string
+	for _, z := range zones.ExpressZones(e) {
+		if strings.HasPrefix(z, "s3express-control.") {
+			names = append(names, z)
+		}
+	}
+	for _, n := range append(append([]string{}, e.Buckets...), e.AccessPoints...) {
+		if model.IsGlob(n) {
+			names = append(names, fmt.Sprintf("; directory bucket glob %q cannot be expressed in RPZ (its zone id is not known): list its buckets", n))
+			continue
+		}
+		for _, ds := range dualstack {
+			names = append(names, zones.ExpressName(n, e.Region, ds))
+		}
+	}
+	return names
 }

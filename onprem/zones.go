@@ -106,6 +106,14 @@ func ForwardZones(cfg *model.Config, perBucket bool) []Zone {
 		for _, z := range zones.ServiceZones(e) {
 			add(z, "service "+e.Service+" of "+r)
 		}
+		switch e.Service {
+		case model.ServiceS3Express:
+			for _, z := range zones.ExpressZones(e) {
+				add(z, "S3 Express One Zone of "+r)
+			}
+		case model.ServiceMRAP:
+			add(zones.MRAPZone, "Multi-Region Access Points")
+		}
 		if e.Health != nil && e.Hostname != "" {
 			// A resolver chases the CNAME target itself: only if it asks
 			// s3dns can health checks keep down addresses out of its answers.
@@ -147,6 +155,8 @@ func zoneReason(k zones.Kind, region string) string {
 		return "dualstack buckets of " + region
 	case zones.AccessPoints:
 		return "access points of " + region
+	case zones.DualstackAccessPoints:
+		return "dualstack access points of " + region
 	}
 	return "S3 control of " + region
 }

@@ -121,7 +121,7 @@ func TestExplainReasons(t *testing.T) {
 		"b.s3-eu-west-2.amazonaws.com.":                  "dash-region S3 names",
 		"b.s3.ap-south-1.amazonaws.com.":                 "no endpoint is configured for region ap-south-1",
 		"other.s3.us-east-1.amazonaws.com.":              "bucket other is not listed for region us-east-1",
-		"example.org.":                                   "not an amazonaws.com name",
+		"example.org.":                                   "not an AWS service name (amazonaws.com, amazonaws.com.cn …)",
 		"backup-1.s3.dualstack.us-east-1.amazonaws.com.": "not listed on an endpoint with dualstack: true",
 	}
 	for name, want := range cases {

@@ -67,13 +67,16 @@ type region struct {
 	buckets           *ruleSet
 	dualstackBuckets  *ruleSet
 	accessPoints      *ruleSet
+	dualstackAPs      *ruleSet
 	apex              int // -1: path_style apex not served
 	apexRule          string
 	dualstackApex     int
 	dualstackApexRule string
 	control           int
+	// express holds the S3 Express rules; nil without such an endpoint.
+	express *express
 	// Served zone names, lower case and fully qualified.
-	zoneS3, zoneDualstack, zoneAccessPoint, zoneControl string
+	zoneS3, zoneDualstack, zoneAccessPoint, zoneDualstackAP, zoneControl string
 }
 
 func newRegion(name string) *region {
@@ -82,6 +85,8 @@ func newRegion(name string) *region {
 		zoneS3:           z(Buckets),
 		zoneDualstack:    z(DualstackBuckets),
 		zoneAccessPoint:  z(AccessPoints),
+		zoneDualstackAP:  z(DualstackAccessPoints),
+		dualstackAPs:     newRuleSet("access_points"),
 		zoneControl:      z(Control),
 		buckets:          newRuleSet("buckets"),
 		dualstackBuckets: newRuleSet("buckets"),
@@ -99,6 +104,7 @@ func (r *region) add(e *model.Endpoint, i int) {
 	r.accessPoints.add(e.AccessPoints, i)
 	if e.Dualstack {
 		r.dualstackBuckets.add(e.Buckets, i)
+		r.dualstackAPs.add(e.AccessPoints, i)
 	}
 	if e.Control && r.control < 0 {
 		r.control = i
