@@ -74,15 +74,27 @@ func writeDiscovered(w io.Writer, region, vpc string, found []discovery.Endpoint
 		fmt.Fprintf(w, "  #   subnets %s; zones %s\n", list(e.Subnets), list(e.Zones))
 		fmt.Fprintf(w, "  #   hostname %s; addresses now %s\n", e.Hostname, addrList(e.Addresses))
 		_, known := model.ServiceNames(e.Service, e.Region)
-		if e.Service == "" || (e.Service != model.ServiceS3 && !known) {
+		s3Family := e.Service == model.ServiceS3 || e.Service == model.ServiceS3Express || e.Service == model.ServiceMRAP
+		if e.Service == "" || (!s3Family && !known) {
 			fmt.Fprintf(w, "  #   not in s3dns's service table: to serve it, add an entry with service: %s and its private DNS names under names:\n", orUnknown(e.Service))
 			continue
 		}
-		name := uniqueName(taken, e.Service+"-"+e.Region)
-		fmt.Fprintf(w, "  - name: %s\n    vpc_endpoint_id: %s\n    region: %s\n", name, e.ID, e.Region)
-		if e.Service == model.ServiceS3 {
+		if e.Region != "" && e.VPCRegion != "" && e.Region != e.VPCRegion {
+			fmt.Fprintf(w, "  #   cross-Region: in a VPC of %s, for the service of %s (whose names it answers)\n", e.VPCRegion, e.Region)
+		}
+		name := uniqueName(taken, strings.TrimSuffix(e.Service+"-"+e.Region, "-"))
+		fmt.Fprintf(w, "  - name: %s\n    vpc_endpoint_id: %s\n", name, e.ID)
+		if e.Region != "" {
+			fmt.Fprintf(w, "    region: %s\n", e.Region)
+		}
+		switch e.Service {
+		case model.ServiceS3:
 			fmt.Fprintf(w, "    buckets: []  # the buckets to reach through this endpoint, or [\"*\"] for all\n")
-		} else {
+		case model.ServiceS3Express:
+			fmt.Fprintf(w, "    service: %s\n    buckets: []  # the directory buckets (<name>--<zone id>--x-s3), or [\"*\"] for all\n", e.Service)
+		case model.ServiceMRAP:
+			fmt.Fprintf(w, "    service: %s\n    mraps: []  # the Multi-Region Access Point aliases, or [\"*\"] for all\n", e.Service)
+		default:
 			fmt.Fprintf(w, "    service: %s\n", e.Service)
 		}
 		if e.PrivateDNS {

@@ -93,8 +93,9 @@ func (c *Client) Endpoints(ctx context.Context, q Query) ([]Endpoint, error) {
 				ServiceName: aws.ToString(v.ServiceName), Subnets: slices.Sorted(slices.Values(v.SubnetIds)),
 				PrivateDNS: aws.ToBool(v.PrivateDnsEnabled)}
 			e.Service, e.Region = shortService(e.ServiceName)
-			if e.Region == "" {
-				e.Region = c.region
+			e.VPCRegion = c.region
+			if sr := aws.ToString(v.ServiceRegion); sr != "" {
+				e.Region = sr // a cross-Region endpoint: the service's region
 			}
 			var names []string
 			for _, d := range v.DnsEntries {

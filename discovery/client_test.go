@@ -100,6 +100,12 @@ func TestShortService(t *testing.T) {
 		"com.amazonaws.us-east-1.ecr.dkr":            {"ecr.dkr", "us-east-1"},
 		"com.amazonaws.vpce.eu-west-2.vpce-svc-0123": {"", ""},
 		"aws.sagemaker.eu-west-2.notebook":           {"", ""},
+		"com.amazonaws.s3-global.accesspoint":        {"s3-global.accesspoint", ""},
+		"com.amazonaws.iam":                          {"iam", ""},
+		"com.amazonaws.route53":                      {"route53", ""},
+		"cn.com.amazonaws.cn-north-1.s3":             {"s3", "cn-north-1"},
+		"com.amazonaws.us-gov-west-1.s3":             {"s3", "us-gov-west-1"},
+		"com.amazonaws.us-east-1.s3express":          {"s3express", "us-east-1"},
 	} {
 		if s, r := shortService(in); s != want[0] || r != want[1] {
 			t.Errorf("shortService(%q) = %q, %q; want %q", in, s, r, want)

@@ -22,7 +22,12 @@ type Endpoint struct {
 	// Service is the short name s3dns configures (s3, sts, ecr.dkr); ""
 	// when ServiceName is not an AWS service of the endpoint's region.
 	Service string
-	Region  string
+	// Region is the service's region, whose names the endpoint answers;
+	// VPCRegion the region of the VPC it is in. They differ for a
+	// cross-Region endpoint (EC2's ServiceRegion); Region is "" for a
+	// global service.
+	Region    string
+	VPCRegion string
 	// Hostname is the regional DNS name, without the leading "*.".
 	Hostname string
 	// ZonalHostnames maps an Availability Zone name to the zonal DNS name.
@@ -69,17 +74,28 @@ func sortNames(e *Endpoint, dnsNames []string) {
 	}
 }
 
-// shortService turns com.amazonaws.<region>.<service> into <service>, and
-// says the region; anything else (a partner or own endpoint service) gives
-// "".
+// shortService turns com.amazonaws.<region>.<service> (cn.com.amazonaws. in
+// China) into <service> and says the region; a global service
+// (com.amazonaws.s3-global.accesspoint, com.amazonaws.iam) has none.
+// Anything else (a partner's or one's own endpoint service) gives "".
 func shortService(serviceName string) (service, region string) {
 	rest, ok := strings.CutPrefix(serviceName, "com.amazonaws.")
 	if !ok {
+		if rest, ok = strings.CutPrefix(serviceName, "cn.com.amazonaws."); !ok {
+			return "", ""
+		}
+	}
+	first, tail, _ := strings.Cut(rest, ".")
+	switch {
+	case first == "vpce":
+		return "", "" // com.amazonaws.vpce.<region>.vpce-svc-…: an endpoint service of someone's own
+	case regionLabel.MatchString(first) && tail != "":
+		return tail, first
+	case regionLabel.MatchString(first):
 		return "", ""
 	}
-	region, service, ok = strings.Cut(rest, ".")
-	if !ok || strings.HasPrefix(region, "vpce") {
-		return "", ""
-	}
-	return service, region
+	return rest, "" // global
 }
+
+// regionLabel is an AWS region's name (eu-west-2, us-gov-west-1, cn-north-1).
+var regionLabel = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)

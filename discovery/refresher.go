@@ -169,7 +169,11 @@ func (r *Refresher) nextWait() time.Duration {
 func (r *Refresher) Refresh(ctx context.Context) {
 	byRegion := map[string][]target{}
 	for _, t := range r.targets {
-		byRegion[t.region] = append(byRegion[t.region], t)
+		region := t.region
+		if region == "" { // a global service: asked where aws.region says
+			region = r.settings.Region
+		}
+		byRegion[region] = append(byRegion[region], t)
 	}
 	changed, good, bad := false, false, false
 	for region, targets := range byRegion {
@@ -177,15 +181,28 @@ func (r *Refresher) Refresh(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // stopping: an interrupted call is no failure
 		}
+		// A cross-Region endpoint (and a global service's) lives in a VPC
+		// of another region than the service's: aws.region's.
+		if missing := notFound(targets, found); err == nil && len(missing) > 0 && r.settings.Region != "" && r.settings.Region != region {
+			more, err2 := r.describe(ctx, r.settings.Region, missing)
+			if ctx.Err() != nil {
+				return
+			}
+			if err2 == nil {
+				maps.Copy(found, more)
+			}
+		}
 		for _, t := range targets {
 			e, ok := found[t.id]
 			switch {
 			case err != nil:
 				r.failed(t, err)
 			case !ok:
-				r.failed(t, fmt.Errorf("EC2 lists no interface endpoint %s in %s", t.id, region))
+				r.failed(t, fmt.Errorf("EC2 lists no interface endpoint %s in %s%s", t.id, region, alsoAsked(r.settings.Region, region)))
 			case e.Service != t.service:
 				r.failed(t, fmt.Errorf("%s is an endpoint of %s, not of service %q as configured", t.id, e.ServiceName, t.service))
+			case e.Region != t.region:
+				r.failed(t, fmt.Errorf("%s serves %s names, not %q as endpoints[].region says", t.id, orGlobal(e.Region), t.region))
 			case e.State != "available":
 				r.failed(t, fmt.Errorf("%s is %s, not available", t.id, e.State))
 			default:
@@ -207,6 +224,32 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	if changed && r.opts.OnChange != nil {
 		r.opts.OnChange()
 	}
+}
+
+func orGlobal(region string) string {
+	if region == "" {
+		return "global"
+	}
+	return region
+}
+
+// alsoAsked names the VPC's region when it was asked too.
+func alsoAsked(vpcRegion, region string) string {
+	if vpcRegion == "" || vpcRegion == region {
+		return ""
+	}
+	return " or " + vpcRegion + " (aws.region)"
+}
+
+// notFound are the targets found does not hold.
+func notFound(targets []target, found map[string]Endpoint) []target {
+	var out []target
+	for _, t := range targets {
+		if _, ok := found[t.id]; !ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (r *Refresher) describe(ctx context.Context, region string, targets []target) (map[string]Endpoint, error) {

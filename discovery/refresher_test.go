@@ -80,3 +80,38 @@ func TestFillLeavesWhatTheFileGives(t *testing.T) {
 		t.Errorf("Fill changed its input or an endpoint without an id: %+v", cfg.Endpoints)
 	}
 }
+
+// A cross-Region endpoint (in a VPC of eu-west-2, aws.region, for S3 of
+// us-west-2: EC2's ServiceRegion) and a global service's endpoint
+// (Multi-Region Access Points) are found where their VPC is, though EC2 of
+// us-west-2 does not list them; an endpoint whose service region is not the
+// configured one is refused, saying so.
+func TestRefresherFindsCrossRegionAndGlobalEndpoints(t *testing.T) {
+	api := fakeec2.New(t)
+	api.SetEnv(t)
+	const crossID, mrapID = "vpce-0c0c0c0c0c0c0c0c1", "vpce-0c0c0c0c0c0c0c0c2"
+	api.Put(fakeec2.Endpoint{ID: crossID, VPCID: fakeec2.VPC, ServiceName: "com.amazonaws.us-west-2.s3", ServiceRegion: "us-west-2",
+		VPCRegion: "eu-west-2", State: "available", DNSNames: []string{"*.vpce-0c0c0c0c0c0c0c0c1-aaaa1111.s3.us-west-2.vpce.amazonaws.com"},
+		Interfaces: []string{"eni-0c0c000000000001"}}, fakeec2.Interface{ID: "eni-0c0c000000000001", Zone: "eu-west-2a", Subnet: "subnet-0a", Addresses: []string{"10.30.1.10"}})
+	api.Put(fakeec2.Endpoint{ID: mrapID, VPCID: fakeec2.VPC, ServiceName: "com.amazonaws.s3-global.accesspoint",
+		VPCRegion: "eu-west-2", State: "available", DNSNames: []string{"*.vpce-0c0c0c0c0c0c0c0c2-bbbb2222.accesspoint.s3-global.vpce.amazonaws.com"},
+		Interfaces: []string{"eni-0c0c000000000002"}}, fakeec2.Interface{ID: "eni-0c0c000000000002", Zone: "eu-west-2b", Subnet: "subnet-0b", Addresses: []string{"10.30.2.10"}})
+	cfg := discoveringConfig(api.URL,
+		model.Endpoint{Name: "s3-oregon-from-london", VPCEndpointID: crossID, Region: "us-west-2", Service: "s3"},
+		model.Endpoint{Name: "mrap", VPCEndpointID: mrapID, Service: model.ServiceMRAP},
+		model.Endpoint{Name: "wrong-region", VPCEndpointID: crossID, Region: "us-east-1", Service: "s3"})
+	failed := map[string]int{}
+	r := NewRefresher(cfg, Options{OnError: func(name string) { failed[name]++ }}, nil)
+	r.Refresh(context.Background())
+	found := r.Found()
+	cross, mrap := found[crossID], found[mrapID]
+	if cross.Region != "us-west-2" || cross.VPCRegion != "eu-west-2" || cross.Hostname != "vpce-0c0c0c0c0c0c0c0c1-aaaa1111.s3.us-west-2.vpce.amazonaws.com" {
+		t.Errorf("cross-Region endpoint: %+v", cross)
+	}
+	if mrap.Service != model.ServiceMRAP || mrap.Region != "" || len(mrap.Addresses) != 1 {
+		t.Errorf("Multi-Region Access Point endpoint: %+v", mrap)
+	}
+	if failed["s3-oregon-from-london"] != 0 || failed["mrap"] != 0 || failed["wrong-region"] != 1 {
+		t.Errorf("failures %v: want one, for the endpoint configured with another region", failed)
+	}
+}

@@ -29,10 +29,14 @@ const (
 // Endpoint is one interface endpoint as EC2 describes it.
 type Endpoint struct {
 	ID, VPCID, ServiceName, State string
-	DNSNames                      []string // as EC2 lists them, "*." included
-	Interfaces                    []string // network interface ids
-	Subnets                       []string
-	PrivateDNS                    bool
+	// VPCRegion, when set, is the only region whose EC2 API lists the
+	// endpoint (the request's SigV4 scope names it); ServiceRegion is
+	// EC2's field of that name, set for a cross-Region endpoint.
+	VPCRegion, ServiceRegion string
+	DNSNames                 []string // as EC2 lists them, "*." included
+	Interfaces               []string // network interface ids
+	Subnets                  []string
+	PrivateDNS               bool
 }
 
 // Interface is one network interface of an endpoint.
@@ -155,6 +159,9 @@ func (s *Server) Calls(action string) int {
 }
 
 // credential is the access key id of a SigV4 Authorization header.
+// scope finds the region in a SigV4 Authorization header's credential scope.
+var scope = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([a-z0-9-]+)/ec2/`)
+
 var credential = regexp.MustCompile(`Credential=([^/]+)/`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +184,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	filters := parseFilters(r.PostForm)
 	switch action {
 	case "DescribeVpcEndpoints":
-		s.write(w, s.describeEndpoints(filters))
+		region := ""
+		if m := scope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+			region = m[1]
+		}
+		s.write(w, s.describeEndpoints(filters, region))
 	case "DescribeNetworkInterfaces":
 		s.write(w, s.describeInterfaces(filters))
 	default:
@@ -211,13 +222,14 @@ func matches(filters map[string][]string, name, value string) bool {
 	return !ok || slices.Contains(want, value)
 }
 
-func (s *Server) describeEndpoints(f map[string][]string) any {
+func (s *Server) describeEndpoints(f map[string][]string, region string) any {
 	resp := endpointsResponse{NS: ns, RequestID: "fake-request"}
 	for _, e := range s.endpoints {
-		if !matches(f, "vpc-endpoint-type", "Interface") || !matches(f, "vpc-endpoint-id", e.ID) || !matches(f, "vpc-id", e.VPCID) {
+		if !matches(f, "vpc-endpoint-type", "Interface") || !matches(f, "vpc-endpoint-id", e.ID) || !matches(f, "vpc-id", e.VPCID) ||
+			(e.VPCRegion != "" && e.VPCRegion != region) {
 			continue
 		}
-		item := endpointXML{ID: e.ID, Type: "Interface", VPCID: e.VPCID, ServiceName: e.ServiceName, State: e.State,
+		item := endpointXML{ID: e.ID, Type: "Interface", VPCID: e.VPCID, ServiceName: e.ServiceName, ServiceRegion: e.ServiceRegion, State: e.State,
 			PrivateDNS: e.PrivateDNS, Interfaces: items(e.Interfaces), Subnets: items(e.Subnets)}
 		for _, n := range e.DNSNames {
 			item.DNSEntries = append(item.DNSEntries, dnsEntryXML{Name: n, Zone: "Z7HUB22UULQXV"})

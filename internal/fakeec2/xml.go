@@ -27,15 +27,18 @@ type endpointsResponse struct {
 }
 
 type endpointXML struct {
-	ID          string        `xml:"vpcEndpointId"`
-	Type        string        `xml:"vpcEndpointType"`
-	VPCID       string        `xml:"vpcId"`
-	ServiceName string        `xml:"serviceName"`
-	State       string        `xml:"state"`
-	PrivateDNS  bool          `xml:"privateDnsEnabled"`
-	Subnets     []item        `xml:"subnetIdSet>item"`
-	Interfaces  []item        `xml:"networkInterfaceIdSet>item"`
-	DNSEntries  []dnsEntryXML `xml:"dnsEntrySet>item"`
+	ID          string `xml:"vpcEndpointId"`
+	Type        string `xml:"vpcEndpointType"`
+	VPCID       string `xml:"vpcId"`
+	ServiceName string `xml:"serviceName"`
+	// ServiceRegion is omitted when empty, as EC2 does for endpoints of
+	// the VPC's own region.
+	ServiceRegion string        `xml:"serviceRegion,omitempty"`
+	State         string        `xml:"state"`
+	PrivateDNS    bool          `xml:"privateDnsEnabled"`
+	Subnets       []item        `xml:"subnetIdSet>item"`
+	Interfaces    []item        `xml:"networkInterfaceIdSet>item"`
+	DNSEntries    []dnsEntryXML `xml:"dnsEntrySet>item"`
 }
 
 type dnsEntryXML struct {
