@@ -84,6 +84,9 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	} else if zonal, ok := e.ZonalHostname(); ok && e.Hostname != "" {
 		fmt.Fprintf(w, "zone: %s: the CNAME goes to %s while one of its addresses is up, else to %s\n", e.Zone, zonal, e.Hostname)
 	}
+	if len(e.Fallback) > 0 {
+		fmt.Fprintf(w, "fallback: while every address is down, the first of %s with an address up answers instead (before on_unhealthy)\n", strings.Join(e.Fallback, ", "))
+	}
 	if h := e.Health; h != nil {
 		fmt.Fprintf(w, "health: decided at run time: addresses failing %d TCP probes in a row to port %d (every %s) are left out; with none up, on_unhealthy: %s\n",
 			h.Fall, h.Port, human(h.Interval), e.OnUnhealthy)

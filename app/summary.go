@@ -99,6 +99,9 @@ func writeEndpoint(w io.Writer, i int, e *model.Endpoint) {
 		fmt.Fprintf(w, "      health: TCP to port %d every %s (timeout %s), down after %d failures, up after %d; with none up: %s\n",
 			h.Port, human(h.Interval), human(h.Timeout), h.Fall, h.Rise, e.OnUnhealthy)
 	}
+	if len(e.Fallback) > 0 {
+		fmt.Fprintf(w, "      fallback while every address is down: %s\n", strings.Join(e.Fallback, ", "))
+	}
 	for _, name := range ServedNames(e) {
 		fmt.Fprintf(w, "      takes %s\n", name)
 	}

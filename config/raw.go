@@ -111,6 +111,7 @@ type rawEndpoint struct {
 	TTL          string         `mapstructure:"ttl"`
 	Health       map[string]any `mapstructure:"health"`
 	OnUnhealthy  string         `mapstructure:"on_unhealthy"`
+	Fallback     []string       `mapstructure:"fallback"`
 	// Discovery: the endpoint's id, and the zonal names it fills in.
 	VPCEndpointID  string            `mapstructure:"vpc_endpoint_id"`
 	ZonalHostnames map[string]string `mapstructure:"zonal_hostnames"`
@@ -175,6 +176,7 @@ var endpointDefaults = map[string]any{
 	"ttl":             "60s",
 	"health":          map[string]any{},
 	"on_unhealthy":    model.UnhealthyKeep,
+	"fallback":        []string{},
 	"vpc_endpoint_id": "",
 	"zonal_hostnames": map[string]any{},
 }

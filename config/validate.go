@@ -68,12 +68,13 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *model.Config {
 	keys := endpointKeys(raw.Endpoints)
 	for i := range raw.Endpoints {
 		r := raw.Endpoints[i]
-		if r.Region == "" && r.VPCEndpointID != "" {
+		if r.Region == "" && r.VPCEndpointID != "" && !strings.EqualFold(strings.TrimSpace(r.Service), model.ServiceMRAP) {
 			r.Region = raw.AWS.Region // discovery's default region
 		}
 		cfg.Endpoints = append(cfg.Endpoints, endpoint(p, keys[i], r))
 	}
 	nameEndpoints(p, cfg.Endpoints, raw.Endpoints)
+	fallbacks(p, cfg.Endpoints, raw.Endpoints, keys)
 	checkDuplicates(p, cfg.Endpoints, keys)
 	checkServiceNames(p, cfg.Endpoints, keys)
 	cfg.Sites = sites(p, raw.Sites, cfg.Endpoints)

@@ -67,6 +67,7 @@ type serverEndpoint struct {
 	TTL            string            `yaml:"ttl,omitempty"`
 	Health         map[string]any    `yaml:"health,omitempty"`
 	OnUnhealthy    string            `yaml:"on_unhealthy,omitempty"`
+	Fallback       []string          `yaml:"fallback,omitempty"`
 }
 
 // baseConfig serves the listed buckets of eu-west-2 through vpce.

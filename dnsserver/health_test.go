@@ -249,3 +249,33 @@ func TestHealthBoundsTTLs(t *testing.T) {
 		t.Fatalf("without health: A TTLs %v", a)
 	}
 }
+
+// A fallback endpoint (a cross-Region one, say) answers the listed names
+// while every address of the endpoint is down, before on_unhealthy
+// applies; once an address is back, the endpoint answers again.
+func TestFallbackWhileEveryAddressIsDown(t *testing.T) {
+	t.Parallel() // waits on health checks
+	const crossRegion = "vpce-0c0c.s3.eu-west-2.vpce.amazonaws.com."
+	ifs := newInterfaces(t, "127.0.0.21", "127.0.0.22")
+	up := dnstest.NewUpstream(t, vpce+" 60 IN A 127.0.0.21", vpce+" 60 IN A 127.0.0.22", crossRegion+" 60 IN A 127.0.0.31",
+		listed+" 300 IN A 192.0.2.7")
+	h := startWith(t, baseConfig().with(func(c *serverConfig) {
+		c.Endpoints[0].Name = "s3-london"
+		c.Endpoints[0].Health = map[string]any{"interval": "100ms", "timeout": "50ms", "port": ifs.port, "fall": 2, "rise": 2}
+		c.Endpoints[0].OnUnhealthy = "servfail"
+		c.Endpoints[0].Fallback = []string{"s3-cross-region"}
+		c.Endpoints = append(c.Endpoints, serverEndpoint{Name: "s3-cross-region", Region: "eu-west-2", Hostname: crossRegion})
+	}), up)
+	eventually(t, h, listed, only("127.0.0.21", "127.0.0.22"), "both addresses")
+	ifs.closeAll()
+	viaFallback := func(m *dns.Msg) bool {
+		if len(m.Answer) == 0 {
+			return false
+		}
+		cname, ok := m.Answer[0].(*dns.CNAME)
+		return m.Rcode == dns.RcodeSuccess && ok && cname.Target == crossRegion && slices.Equal(addrsOf(m), []string{"127.0.0.31"})
+	}
+	eventually(t, h, listed, viaFallback, "the fallback endpoint's answer, not SERVFAIL")
+	ifs.reopen(t, "127.0.0.22")
+	eventually(t, h, listed, only("127.0.0.22"), "the endpoint's own address once it is back")
+}

@@ -142,7 +142,7 @@ func NewState(cfg *model.Config, c *cache.Cache, monitor *health.Monitor, log *s
 		Config:    cfg,
 		Matcher:   zones.New(cfg.Endpoints),
 		Cache:     c,
-		Endpoints: endpoint.New(c, monitor, limits, log),
+		Endpoints: endpoint.New(cfg.Endpoints, c, monitor, limits, log),
 		Health:    monitor,
 		budget:    2*time.Duration(n)*cfg.UpstreamTimeout + time.Second,
 		limiter:   newRateLimiter(cfg.Access.RateLimitQPS),

@@ -33,12 +33,13 @@ const maxAnswers = 100_000
 // Answers synthesizes and keeps the endpoint answers of one configuration:
 // a reload builds a new one, so that old decisions are never served.
 type Answers struct {
-	resolver Resolver
-	health   *health.Monitor // nil: no endpoint is probed
-	clock    *wire.Clock     // the resolver's: target TTLs count down by it
-	limits   wire.Limits
-	log      *slog.Logger
-	packed   *otter.Cache[uint64, *entry]
+	endpoints []model.Endpoint // the configuration's, for fallbacks
+	resolver  Resolver
+	health    *health.Monitor // nil: no endpoint is probed
+	clock     *wire.Clock     // the resolver's: target TTLs count down by it
+	limits    wire.Limits
+	log       *slog.Logger
+	packed    *otter.Cache[uint64, *entry]
 }
 
 // entry is a packed endpoint answer and the health generation it was built
@@ -49,13 +50,13 @@ type entry struct {
 	site      uint8
 }
 
-// New returns the endpoint answers for one configuration, resolving targets
-// with resolver and judging entries by its clock.
-func New(resolver Resolver, monitor *health.Monitor, limits wire.Limits, log *slog.Logger) *Answers {
+// New returns the endpoint answers for one configuration's endpoints,
+// resolving targets with resolver and judging entries by its clock.
+func New(endpoints []model.Endpoint, resolver Resolver, monitor *health.Monitor, limits wire.Limits, log *slog.Logger) *Answers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Answers{resolver: resolver, health: monitor, clock: resolver.Clock(), limits: limits, log: log,
+	return &Answers{endpoints: endpoints, resolver: resolver, health: monitor, clock: resolver.Clock(), limits: limits, log: log,
 		packed: otter.Must(&otter.Options[uint64, *entry]{MaximumSize: maxAnswers})}
 }
 
@@ -81,6 +82,11 @@ func (a *Answers) Fresh(q *wire.Question) (*wire.Entry, int64) {
 func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) wire.Result {
 	gen := a.health.Gen() // read first: an answer is never newer than its generation
 	view := a.health.For(m.Index)
+	if view.NoneUp() {
+		if fb, ok := a.fallback(m); ok {
+			m, view = fb, a.health.For(fb.Index)
+		}
+	}
 	if view.NoneUp() {
 		switch m.Endpoint.OnUnhealthy {
 		case model.UnhealthyPublic:
@@ -136,6 +142,24 @@ func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) w
 		a.packed.Set(key, &entry{Entry: e, healthGen: gen, site: q.Site})
 	}
 	return wire.Result{Entry: &e, Now: now, Upstream: upstream}
+}
+
+// fallback is m answered by the first of its endpoint's fallbacks with an
+// address up (or not health-checked), keeping the site's zone; ok is false
+// when there is none.
+func (a *Answers) fallback(m zones.Match) (zones.Match, bool) {
+	for _, i := range m.Endpoint.FallbackIndexes {
+		if i >= len(a.endpoints) || a.health.For(i).NoneUp() {
+			continue
+		}
+		fb := a.endpoints[i]
+		fb.Zone = m.Endpoint.Zone
+		a.log.Debug("every address down: a fallback endpoint answers", "endpoint", m.Endpoint.Name, "fallback", fb.Name)
+		m.Rule = m.Rule + " (fallback for " + m.Endpoint.Name + ", every address of which is down)"
+		m.Endpoint, m.Index = &fb, i
+		return m, true
+	}
+	return m, false
 }
 
 // public forwards a listed name as if it were not listed (failing open),

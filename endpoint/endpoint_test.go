@@ -29,7 +29,7 @@ func answers(t *testing.T, eps []model.Endpoint, records ...string) (*Answers, *
 	wclock := wire.NewClock(clock.Now)
 	c := cache.New(cache.Config{MaxEntries: 100, MaxTTL: time.Hour, NegativeMaxTTL: time.Hour, Clock: wclock},
 		upstream.New([]string{up.Addr}, 300*time.Millisecond))
-	return New(c, nil, wire.Limits{MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, nil), up, clock
+	return New(eps, c, nil, wire.Limits{MaxTTL: time.Hour, NegativeMaxTTL: time.Hour}, nil), up, clock
 }
 
 func questionOf(t *testing.T, name string, qtype uint16) *wire.Question {

@@ -151,6 +151,11 @@ type Endpoint struct {
 	TTL          time.Duration
 	Health       *HealthCheck // nil: not probed
 	OnUnhealthy  string       // when no address is up: keep | public | servfail
+	// Fallback names the endpoints (of the same service and region) that
+	// answer, the first with an address up, while none of this one's is;
+	// FallbackIndexes are their places in the configuration.
+	Fallback        []string
+	FallbackIndexes []int
 	// VPCEndpointID is the endpoint's id when discovery fills in what the
 	// file leaves out: Hostname, ZonalHostnames, Addresses.
 	VPCEndpointID string
