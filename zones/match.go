@@ -110,7 +110,7 @@ func (m *Matcher) decide(qname string, explain bool) (Match, string, bool) {
 	dot := strings.LastIndexByte(rest, '.')
 	if dot < 0 {
 		if rest == "s3" || strings.HasPrefix(rest, "s3-") {
-			return Match{}, "legacy global and dash-region S3 names (s3.amazonaws.com, s3-REGION.amazonaws.com) are not served by PrivateLink", false
+			return Match{}, refusedLegacy, false
 		}
 		return Match{}, "not an S3 name", false
 	}
@@ -185,21 +185,6 @@ func (m *Matcher) decide(qname string, explain bool) (Match, string, bool) {
 	return Match{Endpoint: &m.endpoints[idx], Index: idx, Rule: rule, Zone: zn}, "", true
 }
 
-func unservedReason(service string) string {
-	labels := strings.Split(service, ".")
-	for _, l := range labels {
-		switch {
-		case strings.HasPrefix(l, "s3") && strings.Contains(l, "-fips"):
-			return "FIPS names are not served by PrivateLink"
-		case strings.HasPrefix(l, "s3-website"):
-			return "website endpoints are not served by PrivateLink"
-		}
-	}
-	if strings.HasPrefix(service, "s3-") && service != "s3-control" && service != "s3-accesspoint" {
-		return "dash-region S3 names (s3-REGION.amazonaws.com) are not served by PrivateLink"
-	}
-	return "not a name an S3 interface endpoint serves"
-}
 
 // cutPartitionSuffix splits name into what comes before a partition's
 // service suffix (amazonaws.com, amazonaws.com.cn …) and that suffix.
