@@ -185,7 +185,6 @@ func (m *Matcher) decide(qname string, explain bool) (Match, string, bool) {
 	return Match{Endpoint: &m.endpoints[idx], Index: idx, Rule: rule, Zone: zn}, "", true
 }
 
-
 // cutPartitionSuffix splits name into what comes before a partition's
 // service suffix (amazonaws.com, amazonaws.com.cn …) and that suffix.
 func cutPartitionSuffix(name string) (rest, suffix string, ok bool) {
