@@ -60,6 +60,14 @@ func (v *typedText) Set(s string) error {
 
 var configFlags = []configFlag{
 	{"listen", "listen", "DNS listen addresses, UDP and TCP", true},
+	{"listen-tls", "listen_tls", "DNS over TLS listen addresses (RFC 7858)", true},
+	{"listen-https", "listen_https", "DNS over HTTPS listen addresses (RFC 8484, /dns-query)", true},
+	{"listen-http", "listen_http", "cleartext DNS over HTTP listen addresses, for a TLS-terminating proxy", true},
+	{"https-trusted-proxies", "https_trusted_proxies", "proxies whose X-Forwarded-For or Forwarded names the DoH client", true},
+	{"tls-cert-file", "tls.cert_file", "PEM certificate chain of the TLS and HTTPS listeners", false},
+	{"tls-key-file", "tls.key_file", "PEM private key of that certificate", false},
+	{"tls-client-ca-file", "tls.client_ca_file", "PEM roots that client certificates are verified against", false},
+	{"tls-require-client-cert", "tls.require_client_cert", "refuse TLS clients without a verified certificate", false},
 	{"http-listen", "http_listen", `HTTP address for /metrics /healthz /readyz, "" for none`, false},
 	{"http-admin-allow", "http_admin_allow", "clients the HTTP admin paths answer (cache flush and dump, reload)", true},
 	{"upstream", "upstreams", "upstream resolvers, IP or IP:port", true},

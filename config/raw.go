@@ -6,6 +6,11 @@ import "github.com/s3dns/s3dns/model"
 // so that validation can name the key and the bad value in its own words.
 type rawConfig struct {
 	Listen          []string      `mapstructure:"listen"`
+	ListenTLS       []string      `mapstructure:"listen_tls"`
+	ListenHTTPS     []string      `mapstructure:"listen_https"`
+	ListenHTTP      []string      `mapstructure:"listen_http"`
+	TrustedProxies  []string      `mapstructure:"https_trusted_proxies"`
+	TLS             rawTLS        `mapstructure:"tls"`
 	HTTPListen      string        `mapstructure:"http_listen"`
 	HTTPAdminAllow  []string      `mapstructure:"http_admin_allow"`
 	Upstreams       []string      `mapstructure:"upstreams"`
@@ -39,6 +44,13 @@ type rawSiteEndpoint struct {
 	AccessPoints *[]string `mapstructure:"access_points"`
 	Control      *bool     `mapstructure:"control"`
 	Zone         string    `mapstructure:"zone"`
+}
+
+type rawTLS struct {
+	CertFile          string `mapstructure:"cert_file"`
+	KeyFile           string `mapstructure:"key_file"`
+	ClientCAFile      string `mapstructure:"client_ca_file"`
+	RequireClientCert bool   `mapstructure:"require_client_cert"`
 }
 
 type rawAWS struct {
@@ -122,6 +134,14 @@ type rawEndpoint struct {
 var defaults = map[string]any{
 	"listen":                     []string{"127.0.0.1:5353"},
 	"http_listen":                "127.0.0.1:9153",
+	"listen_tls":                 []string{},
+	"listen_https":               []string{},
+	"listen_http":                []string{},
+	"https_trusted_proxies":      []string{},
+	"tls.cert_file":              "",
+	"tls.key_file":               "",
+	"tls.client_ca_file":         "",
+	"tls.require_client_cert":    false,
 	"upstreams":                  []string{},
 	"upstream_timeout":           "2s",
 	"cache.max_entries":          100000,

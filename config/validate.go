@@ -19,6 +19,7 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *model.Config {
 		UpstreamTimeout: duration(p, "upstream_timeout", raw.UpstreamTimeout, time.Millisecond),
 	}
 	cfg.Listen = listenAddrs(p, "listen", raw.Listen)
+	encrypted(p, cfg, raw)
 	if raw.HTTPListen != "" {
 		checkHostPort(p, "http_listen", raw.HTTPListen)
 	}

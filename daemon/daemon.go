@@ -41,7 +41,8 @@ type daemon struct {
 	metrics  *metrics.Metrics
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
-	fwd      *upstream.Forwarder // the resolver's; guarded by mu after start-up
+	fwd      *upstream.Forwarder     // the resolver's; guarded by mu after start-up
+	certs    *dnsserver.Certificates // the encrypted listeners'; nil without them
 
 	ready *ops.Readiness
 
@@ -198,6 +199,16 @@ func (d *daemon) reload(reason string) error {
 		return fmt.Errorf("reload failed, the running configuration stays: %s", strings.Join(config.Messages(err), "; "))
 	}
 	old := d.cfg
+	if d.certs != nil {
+		// The certificate files are read again; one that does not load, or
+		// has expired, leaves the one in use.
+		if err := d.certs.Reload(); err != nil {
+			d.log.Error("TLS certificate not reloaded: the one in use stays", "error", err, "expires", d.certs.Expiry())
+		}
+	}
+	if !slices.Equal(cfg.ListenTLS, old.ListenTLS) || !slices.Equal(cfg.ListenHTTPS, old.ListenHTTPS) || !slices.Equal(cfg.ListenHTTP, old.ListenHTTP) {
+		d.log.Warn("listen_tls, listen_https or listen_http changed: a restart is needed to apply it")
+	}
 	if !slices.Equal(cfg.Listen, old.Listen) || cfg.HTTPListen != old.HTTPListen {
 		d.log.Warn("listen or http_listen changed: a restart is needed to apply it; still serving on the old addresses",
 			"listen", old.Listen, "http_listen", old.HTTPListen)

@@ -79,6 +79,25 @@ func newDaemon(opts Options, cfg *model.Config, warnings []string) (*daemon, *pr
 	return d, reg
 }
 
+// listenEncrypted binds the DoT and DoH listeners the configuration names,
+// with its certificate.
+func (d *daemon) listenEncrypted(reg *prometheus.Registry) error {
+	c := d.cfg
+	if len(c.ListenTLS)+len(c.ListenHTTPS)+len(c.ListenHTTP) == 0 {
+		return nil
+	}
+	e := dnsserver.Encrypted{TLS: c.ListenTLS, HTTPS: c.ListenHTTPS, HTTP: c.ListenHTTP, TrustedProxies: c.HTTPSTrustedProxies}
+	if c.Encrypted() {
+		certs, err := dnsserver.LoadCertificates(c.TLS)
+		if err != nil {
+			return err
+		}
+		d.certs, e.Certs = certs, certs
+		metrics.RegisterCertificateExpiry(reg, certs.Expiry)
+	}
+	return d.srv.StartEncrypted(e)
+}
+
 // listen binds HTTP (when configured) and DNS, or nothing.
 func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 	var httpSrv *ops.Server
@@ -92,6 +111,10 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 		}
 	}
 	if err := d.srv.Start(d.cfg.Listen); err != nil {
+		shutdownHTTP(httpSrv, d.log)
+		return nil, err
+	}
+	if err := d.listenEncrypted(reg); err != nil {
 		shutdownHTTP(httpSrv, d.log)
 		return nil, err
 	}

@@ -108,9 +108,10 @@ func (s *Server) send(st *State, q *query, resp []byte, write func([]byte) error
 	s.record(st, q, resp)
 }
 
-// limit is the largest reply this query may get: its UDP size, or 0 (none) over TCP.
+// limit is the largest reply this query may get: its UDP size, or 0 (none)
+// over a stream (TCP, TLS, HTTPS).
 func (q *query) limit() int {
-	if q.proto == metrics.TCP {
+	if q.proto != metrics.UDP {
 		return 0
 	}
 	return q.msg.MaxUDP()

@@ -8,6 +8,9 @@ import (
 	"github.com/s3dns/s3dns/wire"
 )
 
+// tapProtos are the dnstap socket protocols of the transports.
+var tapProtos = [...]tap.Proto{metrics.UDP: tap.UDP, metrics.TCP: tap.TCP, metrics.TLS: tap.DOT, metrics.HTTPS: tap.DOH}
+
 // record is step 6: the one place a query is counted, logged and tapped
 // (dnstap). resp is the reply as sent, nil when none was: a query dropped,
 // or a reply whose write failed, is counted as a request with no response.
@@ -15,11 +18,7 @@ import (
 func (s *Server) record(st *State, q *query, resp []byte) {
 	elapsed := q.elapsed()
 	if t := s.opts.Tap.Current(); t != nil {
-		p := tap.UDP
-		if q.proto == metrics.TCP {
-			p = tap.TCP
-		}
-		t.Client(p, q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
+		t.Client(tapProtos[q.proto], q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
 	}
 	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
 	if q.site != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -52,6 +53,7 @@ type Server struct {
 	// groups are the listen addresses' UDP sockets as the readers share them.
 	groups []*udpGroup
 	tcp    []net.Listener
+	https  []*http.Server // DNS over HTTPS
 	addrs  []string
 	conns  tcpConns
 	done   sync.WaitGroup // listener and connection goroutines
@@ -135,7 +137,7 @@ func (s *Server) Start(listen []string) error {
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
-			s.serveTCP(b.ln)
+			s.serveTCP(b.ln, metrics.TCP)
 		}()
 	}
 	return nil
@@ -210,8 +212,8 @@ func (s *Server) goFull(fn func()) bool {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopping.Store(true)
 	s.mu.Lock()
-	udp, tcp := s.udp, s.tcp
-	s.udp, s.tcp = nil, nil
+	udp, tcp, https := s.udp, s.tcp, s.https
+	s.udp, s.tcp, s.https = nil, nil, nil
 	s.mu.Unlock()
 	// Stop reading, but keep the sockets open until the answers in flight are written.
 	for _, c := range udp {
@@ -221,6 +223,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	s.conns.stopReading()
+	httpsDone := make(chan error, 1)
+	go func() { httpsDone <- s.shutdownHTTPS(ctx, https) }()
 	finished := make(chan struct{})
 	go func() { s.done.Wait(); s.full.Wait(); close(finished) }()
 	var err error
@@ -234,5 +238,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.Close()
 	}
 	s.conns.closeAll()
-	return errors.Join(err)
+	return errors.Join(err, <-httpsDone)
 }

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -32,7 +33,7 @@ const (
 // byte is read: a client outside access.allow is closed at once, and no
 // client address holds more than access.tcp_per_client connections, so
 // that nobody can take every slot from everybody else.
-func (s *Server) serveTCP(ln net.Listener) {
+func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -50,7 +51,7 @@ func (s *Server) serveTCP(ln net.Listener) {
 			s.refuseConn(c, refusedACL)
 			continue
 		}
-		tc := newTCPConn(c, client, st.Config.TCP)
+		tc := newTCPConn(c, proto, client, st.Config.TCP)
 		evicted, reason, ok := s.conns.add(tc, s.opts.MaxTCPConns, st.Config.Access.TCPPerClient)
 		if !ok {
 			s.refuseConn(c, reason)
@@ -78,7 +79,11 @@ func (s *Server) serveTCP(ln net.Listener) {
 // left behind for a flood).
 func (s *Server) refuseConn(c net.Conn, reason string) {
 	s.metrics.TCPRefused.WithLabelValues(reason).Inc()
-	if tc, ok := c.(*net.TCPConn); ok {
+	raw := c
+	if t, ok := c.(*tls.Conn); ok {
+		raw = t.NetConn()
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	c.Close()
@@ -119,7 +124,7 @@ func (s *Server) serveConn(c *tcpConn) {
 			return
 		}
 		wait = c.limits.IdleTimeout
-		q := sc.query(origin{proto: metrics.TCP, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive()})
+		q := sc.query(origin{proto: c.proto, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive()})
 		st := s.state.Load()
 		resp, done := s.serveFast(st, q, sc.in, sc.out[:0], sc)
 		if done {

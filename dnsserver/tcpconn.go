@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/model"
 )
 
@@ -24,6 +25,7 @@ import (
 // no frame ever follows a partial one (RFC 7766 §8).
 type tcpConn struct {
 	net.Conn
+	proto  metrics.Proto // TCP, or TLS for DNS over TLS
 	client netip.Addr
 	limits model.TCP
 	// owed counts queries read whose replies are not written yet: a
@@ -53,8 +55,8 @@ type waiting struct {
 	whole []byte
 }
 
-func newTCPConn(c net.Conn, client netip.Addr, limits model.TCP) *tcpConn {
-	return &tcpConn{Conn: c, client: client, limits: limits}
+func newTCPConn(c net.Conn, proto metrics.Proto, client netip.Addr, limits model.TCP) *tcpConn {
+	return &tcpConn{Conn: c, proto: proto, client: client, limits: limits}
 }
 
 // keepalive is the idle timeout in edns-tcp-keepalive's 100 ms units

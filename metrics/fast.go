@@ -18,10 +18,12 @@ type Proto uint8
 const (
 	UDP Proto = iota
 	TCP
+	TLS   // DNS over TLS (RFC 7858)
+	HTTPS // DNS over HTTPS (RFC 8484), with or without TLS in front
 	numProtos
 )
 
-var protoLabels = [numProtos]string{UDP: "udp", TCP: "tcp"}
+var protoLabels = [numProtos]string{UDP: "udp", TCP: "tcp", TLS: "tls", HTTPS: "https"}
 
 func (p Proto) String() string { return protoLabels[p] }
 

@@ -18,17 +18,20 @@ type Metrics struct {
 	Responses       *prometheus.CounterVec   // rcode
 	RequestDuration *prometheus.HistogramVec // action
 	InFlight        prometheus.Gauge
-	Upstream        *prometheus.CounterVec   // upstream, result
-	UpstreamLatency *prometheus.HistogramVec // upstream
-	CacheRequests   *prometheus.CounterVec   // result
-	TCPRefused      *prometheus.CounterVec   // reason
-	TCPClosed       *prometheus.CounterVec   // reason
-	TCPConnections  prometheus.Gauge
-	EndpointUp      *prometheus.GaugeVec   // endpoint, address
-	EndpointProbes  *prometheus.CounterVec // endpoint, result
-	DnstapDropped   prometheus.Counter
-	Reloads         *prometheus.CounterVec // result
-	LastReloadOK    prometheus.Gauge
+	// TLSHandshakeErrors counts failed handshakes on the TLS and HTTPS
+	// listeners, by reason.
+	TLSHandshakeErrors *prometheus.CounterVec
+	Upstream           *prometheus.CounterVec   // upstream, result
+	UpstreamLatency    *prometheus.HistogramVec // upstream
+	CacheRequests      *prometheus.CounterVec   // result
+	TCPRefused         *prometheus.CounterVec   // reason
+	TCPClosed          *prometheus.CounterVec   // reason
+	TCPConnections     prometheus.Gauge
+	EndpointUp         *prometheus.GaugeVec   // endpoint, address
+	EndpointProbes     *prometheus.CounterVec // endpoint, result
+	DnstapDropped      prometheus.Counter
+	Reloads            *prometheus.CounterVec // result
+	LastReloadOK       prometheus.Gauge
 
 	fast fastTables
 }
@@ -58,6 +61,10 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_inflight_queries",
 			Help: "Queries being answered right now.",
 		}),
+		TLSHandshakeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_tls_handshake_errors_total",
+			Help: "Failed TLS handshakes on the DNS over TLS and HTTPS listeners, by reason (client_certificate, refused_by_client, timeout, other).",
+		}, []string{"reason"}),
 		Upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_upstream_requests_total",
 			Help: "Attempts to ask an upstream, by upstream and result (success, timeout, servfail, refused, mismatch, truncated, error).",
@@ -121,7 +128,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Name: "s3dns_cache_entries",
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
-	reg.MustRegister(m.Requests, m.SiteRequests, m.Responses, m.RequestDuration, m.InFlight, m.Upstream, m.UpstreamLatency,
+	reg.MustRegister(m.Requests, m.SiteRequests, m.Responses, m.RequestDuration, m.InFlight, m.TLSHandshakeErrors, m.Upstream, m.UpstreamLatency,
 		m.CacheRequests, m.TCPRefused, m.TCPClosed, m.TCPConnections, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.
@@ -183,4 +190,14 @@ func RcodeLabel(rcode int) string {
 		return s
 	}
 	return "other"
+}
+
+// RegisterCertificateExpiry adds s3dns_tls_certificate_expiry_seconds: the
+// seconds until the encrypted listeners' certificate expires, read at each
+// scrape (none without encrypted listeners).
+func RegisterCertificateExpiry(reg prometheus.Registerer, expiry func() time.Time) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "s3dns_tls_certificate_expiry_seconds",
+		Help: "Seconds until the certificate of the DNS over TLS and HTTPS listeners expires.",
+	}, func() float64 { return time.Until(expiry()).Seconds() }))
 }

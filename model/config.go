@@ -28,8 +28,18 @@ const (
 
 // Config is the whole validated configuration of a running server.
 type Config struct {
-	Listen     []string // host:port, UDP and TCP on each
-	HTTPListen string   // "" turns HTTP off
+	Listen []string // host:port, UDP and TCP on each
+	// ListenTLS serves DNS over TLS (RFC 7858), ListenHTTPS DNS over HTTPS
+	// (RFC 8484) at /dns-query, both with TLS; ListenHTTP serves DoH in
+	// clear text, for a TLS-terminating proxy in front.
+	ListenTLS   []string
+	ListenHTTPS []string
+	ListenHTTP  []string
+	// HTTPSTrustedProxies are the proxies whose X-Forwarded-For or
+	// Forwarded header names the DoH client; anyone else's is ignored.
+	HTTPSTrustedProxies []netip.Prefix
+	TLS                 TLS
+	HTTPListen          string // "" turns HTTP off
 	// HTTPAdminAllow are the clients the admin paths (cache flush and dump,
 	// reload) answer; loopback by default.
 	HTTPAdminAllow  []netip.Prefix
@@ -54,6 +64,19 @@ type Config struct {
 	// File is the configuration file that was read, "" when none was.
 	File string
 }
+
+// TLS names the certificate of the encrypted listeners and how clients'
+// certificates are checked.
+type TLS struct {
+	CertFile, KeyFile string // PEM: the chain, and its key
+	// ClientCAFile, when set, verifies client certificates against these
+	// roots; RequireClientCert refuses handshakes without one.
+	ClientCAFile      string
+	RequireClientCert bool
+}
+
+// Encrypted reports whether any listener needs the certificate.
+func (c *Config) Encrypted() bool { return len(c.ListenTLS)+len(c.ListenHTTPS) > 0 }
 
 // Cache bounds the answer cache.
 type Cache struct {

@@ -27,6 +27,8 @@ type Proto uint8
 const (
 	UDP Proto = iota
 	TCP
+	DOT // DNS over TLS
+	DOH // DNS over HTTPS
 )
 
 // kind is a message type, as configured.
@@ -184,7 +186,8 @@ var (
 	typeMessage = dnstap.Dnstap_MESSAGE.Enum()
 	msgTypes    = [numKinds]*dnstap.Message_Type{}
 	inet, inet6 = dnstap.SocketFamily_INET.Enum(), dnstap.SocketFamily_INET6.Enum()
-	udp, tcp    = dnstap.SocketProtocol_UDP.Enum(), dnstap.SocketProtocol_TCP.Enum()
+	protocols   = [...]*dnstap.SocketProtocol{UDP: dnstap.SocketProtocol_UDP.Enum(), TCP: dnstap.SocketProtocol_TCP.Enum(),
+		DOT: dnstap.SocketProtocol_DOT.Enum(), DOH: dnstap.SocketProtocol_DOH.Enum()}
 )
 
 func init() {
@@ -198,12 +201,12 @@ func init() {
 // response side the responder.
 func (f *frame) fill(identity, version []byte, k kind, p Proto, from, to netip.AddrPort, query, reply []byte, asked, answered time.Time) {
 	m := &f.m
-	*m = dnstap.Message{Type: msgTypes[k], SocketFamily: inet, SocketProtocol: udp}
+	*m = dnstap.Message{Type: msgTypes[k], SocketFamily: inet, SocketProtocol: protocols[UDP]}
 	if from.Addr().Is6() && !from.Addr().Is4In6() {
 		m.SocketFamily = inet6
 	}
-	if p == TCP {
-		m.SocketProtocol = tcp
+	if int(p) < len(protocols) {
+		m.SocketProtocol = protocols[p]
 	}
 	m.QueryAddress = appendAddr(f.qaddr[:0], from.Addr())
 	m.ResponseAddress = appendAddr(f.raddr[:0], to.Addr())

@@ -1,0 +1,182 @@
+package dnsserver
+
+import (
+	"encoding/base64"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/metrics"
+)
+
+// dohPath is where DNS over HTTPS is served (RFC 8484 §6's example).
+const dohPath = "/dns-query"
+
+// dohContentType is RFC 8484's media type.
+const dohContentType = "application/dns-message"
+
+// dohHandler answers RFC 8484 requests: GET with ?dns= (base64url, no
+// padding) and POST with the message as the body. Each goes through the
+// same flow as a TCP query, synchronously.
+type dohHandler struct {
+	s       *Server
+	trusted []netip.Prefix
+}
+
+func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var pkt []byte
+	switch r.Method {
+	case http.MethodGet:
+		b64 := r.URL.Query().Get("dns")
+		var err error
+		if pkt, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(b64, "=")); err != nil || b64 == "" {
+			http.Error(w, "dns= holds no base64url DNS message", http.StatusBadRequest)
+			return
+		}
+	case http.MethodPost:
+		if ct := r.Header.Get("Content-Type"); ct != dohContentType {
+			http.Error(w, "Content-Type must be "+dohContentType, http.StatusUnsupportedMediaType)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, dns.MaxMsgSize+1))
+		switch {
+		case err != nil:
+			http.Error(w, "reading the body failed", http.StatusBadRequest)
+			return
+		case len(body) > dns.MaxMsgSize:
+			http.Error(w, "a DNS message is at most 65535 bytes", http.StatusRequestEntityTooLarge)
+			return
+		}
+		pkt = body
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if len(pkt) < 12 {
+		http.Error(w, "not a DNS message", http.StatusBadRequest)
+		return
+	}
+	client := h.client(r)
+	resp := h.s.answerStream(pkt, client, local(r))
+	if resp == nil {
+		http.Error(w, "no answer for this message", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", dohContentType)
+	w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(minTTL(resp))))
+	_, _ = w.Write(resp)
+}
+
+// client is who asked: the peer, or, when the peer is a trusted proxy, the
+// client its Forwarded or X-Forwarded-For header names (the last address
+// the proxy added).
+func (h *dohHandler) client(r *http.Request) netip.AddrPort {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	if !holds(h.trusted, peer.Addr()) {
+		return peer
+	}
+	if f := r.Header.Get("Forwarded"); f != "" {
+		if a, ok := forwardedFor(f); ok {
+			return netip.AddrPortFrom(a, 0)
+		}
+	}
+	if x := r.Header.Values("X-Forwarded-For"); len(x) > 0 {
+		last := x[len(x)-1]
+		if i := strings.LastIndexByte(last, ','); i >= 0 {
+			last = last[i+1:]
+		}
+		if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+			return netip.AddrPortFrom(a.Unmap(), 0)
+		}
+	}
+	return peer
+}
+
+// forwardedFor reads the last for= of an RFC 7239 Forwarded header.
+func forwardedFor(h string) (netip.Addr, bool) {
+	elems := strings.Split(h, ",")
+	for _, pair := range strings.Split(elems[len(elems)-1], ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || !strings.EqualFold(k, "for") {
+			continue
+		}
+		v = strings.Trim(v, `"`)
+		if ap, err := netip.ParseAddrPort(v); err == nil {
+			return ap.Addr().Unmap(), true
+		}
+		v = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+		if a, err := netip.ParseAddr(v); err == nil {
+			return a.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func holds(prefixes []netip.Prefix, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func local(r *http.Request) netip.AddrPort {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return addrPortOf(a)
+	}
+	return netip.AddrPort{}
+}
+
+// answerStream runs pkt through the flow as the stream transports do, the
+// full path synchronously, and returns the reply (nil: none).
+func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort) []byte {
+	st, sc := s.state.Load(), newScratch()
+	q := sc.query(origin{proto: metrics.HTTPS, client: peer.Addr().Unmap(), peer: peer, local: local, start: time.Now()})
+	resp, done := s.serveFast(st, q, pkt, nil, sc)
+	if done {
+		if resp != nil {
+			s.record(st, q, resp)
+		}
+		return resp
+	}
+	full := s.detach(st, q)
+	var out []byte
+	s.full.Add(1)
+	defer s.full.Done()
+	s.serveFull(st, full, func(b []byte) error { out = append([]byte(nil), b...); return nil })
+	return out
+}
+
+// minTTL is the smallest TTL of a reply's records (OPT aside), for
+// Cache-Control (RFC 8484 §5.1); 0 for a reply without any.
+func minTTL(reply []byte) uint32 {
+	var m dns.Msg
+	if m.Unpack(reply) != nil {
+		return 0
+	}
+	least := uint32(math.MaxUint32)
+	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range s {
+			if h := rr.Header(); h.Rrtype != dns.TypeOPT && h.Ttl < least {
+				least = h.Ttl
+			}
+		}
+	}
+	if least == math.MaxUint32 {
+		return 0
+	}
+	return least
+}

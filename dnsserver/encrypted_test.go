@@ -1,0 +1,232 @@
+package dnsserver
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/model"
+)
+
+// encryptedServer is a harness whose server also listens for DoT and DoH
+// (and cleartext DoH) on loopback, with a certificate for 127.0.0.1.
+func encryptedServer(t *testing.T, pki *dnstest.PKI, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
+	t.Helper()
+	h = start(t, baseConfig())
+	certs, err := LoadCertificates(tlsFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Encrypted{TLS: []string{"127.0.0.1:0"}, HTTPS: []string{"127.0.0.1:0"}, HTTP: []string{"127.0.0.1:0"}, Certs: certs}
+	for _, p := range trusted {
+		e.TrustedProxies = append(e.TrustedProxies, netip.MustParsePrefix(p))
+	}
+	if err := h.srv.StartEncrypted(e); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range h.srv.Addrs() {
+		switch {
+		case strings.HasPrefix(a, "tls://"):
+			dot = strings.TrimPrefix(a, "tls://")
+		case strings.HasPrefix(a, "https://"):
+			doh = strings.TrimPrefix(a, "https://")
+		case strings.HasPrefix(a, "http://"):
+			plain = strings.TrimPrefix(a, "http://")
+		}
+	}
+	return h, dot, doh, plain
+}
+
+func roots(t *testing.T, caFile string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return pool
+}
+
+// DNS over TLS (RFC 7858) answers the same as TCP, with the certificate
+// verified for 127.0.0.1 and ALPN dot, several queries on one connection;
+// a client that does not trust the CA fails its handshake, counted.
+func TestDNSOverTLS(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1", "dns.example")
+	h, dot, _, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
+	c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second,
+		TLSConfig: &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "dns.example", NextProtos: []string{"dot"}}}
+	conn, err := c.Dial(dot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if p := conn.Conn.(*tls.Conn).ConnectionState().NegotiatedProtocol; p != "dot" {
+		t.Errorf("ALPN %q, want dot", p)
+	}
+	for range 3 { // full path, then the fast path, on one connection
+		resp, _, err := c.ExchangeWithConn(question(listed, dns.TypeA), conn)
+		if err != nil || len(resp.Answer) != 3 || resp.Answer[0].(*dns.CNAME).Target != vpce {
+			t.Fatalf("%v %v", resp, err)
+		}
+	}
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tls", "A", "endpoint")); got != 3 {
+		t.Errorf("s3dns_requests_total{proto=tls} %v, want 3", got)
+	}
+	untrusting := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{ServerName: "dns.example"}}
+	if _, _, err := untrusting.Exchange(question(listed, dns.TypeA), dot); err == nil {
+		t.Fatal("a client without the CA got an answer")
+	}
+	dnstest.WaitFor(t, "the failed handshake counted", 5*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.TLSHandshakeErrors.WithLabelValues("refused_by_client")) >= 1
+	})
+}
+
+// DNS over HTTPS (RFC 8484): GET and POST over HTTP/2, the reply's
+// Cache-Control from its smallest TTL, 400/415/413/405 for bad requests;
+// cleartext DoH takes the client from X-Forwarded-For only when the proxy
+// is trusted.
+func TestDNSOverHTTPS(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	h, _, doh, plain := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key}, "127.0.0.1/32")
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{RootCAs: roots(t, pki.CAFile)}}}
+	pkt, _ := question(listed, dns.TypeA).Pack()
+	check := func(resp *http.Response, err error) *dns.Msg {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/dns-message" {
+			t.Fatalf("%s: %s", resp.Status, body)
+		}
+		var m dns.Msg
+		if err := m.Unpack(body); err != nil {
+			t.Fatal(err)
+		}
+		if resp.Header.Get("Cache-Control") != "max-age=60" {
+			t.Errorf("Cache-Control %q, want max-age=60 (the answer's smallest TTL)", resp.Header.Get("Cache-Control"))
+		}
+		if resp.ProtoMajor != 2 && resp.TLS != nil {
+			t.Errorf("%s, want HTTP/2 over TLS", resp.Proto)
+		}
+		return &m
+	}
+	get := "https://" + doh + "/dns-query?dns=" + base64.RawURLEncoding.EncodeToString(pkt)
+	if m := check(client.Get(get)); len(m.Answer) != 3 {
+		t.Fatalf("GET: %v", m)
+	}
+	if m := check(client.Post("https://"+doh+"/dns-query", "application/dns-message", bytes.NewReader(pkt))); len(m.Answer) != 3 {
+		t.Fatalf("POST: %v", m)
+	}
+	for _, c := range []struct {
+		name   string
+		do     func() (*http.Response, error)
+		status int
+	}{
+		{"GET without dns=", func() (*http.Response, error) { return client.Get("https://" + doh + "/dns-query") }, http.StatusBadRequest},
+		{"GET with bad base64", func() (*http.Response, error) { return client.Get("https://" + doh + "/dns-query?dns=%%%") }, http.StatusBadRequest},
+		{"POST of another type", func() (*http.Response, error) {
+			return client.Post("https://"+doh+"/dns-query", "text/plain", bytes.NewReader(pkt))
+		}, http.StatusUnsupportedMediaType},
+		{"POST too long", func() (*http.Response, error) {
+			return client.Post("https://"+doh+"/dns-query", "application/dns-message", bytes.NewReader(make([]byte, 70000)))
+		}, http.StatusRequestEntityTooLarge},
+		{"PUT", func() (*http.Response, error) {
+			req, _ := http.NewRequest(http.MethodPut, "https://"+doh+"/dns-query", bytes.NewReader(pkt))
+			return client.Do(req)
+		}, http.StatusMethodNotAllowed},
+	} {
+		resp, err := c.do()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %s, want %d", c.name, resp.Status, c.status)
+		}
+	}
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("https", "A", "endpoint")); got != 2 {
+		t.Errorf("s3dns_requests_total{proto=https} %v, want 2", got)
+	}
+
+	// Cleartext DoH behind a trusted proxy (127.0.0.1): the client its
+	// header names decides, here one outside access.allow: REFUSED.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+plain+"/dns-query", bytes.NewReader(pkt))
+	req.Header.Set("Content-Type", "application/dns-message")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var m dns.Msg
+	if err := m.Unpack(body); err != nil || m.Rcode != dns.RcodeRefused {
+		t.Fatalf("a client outside allow through the trusted proxy: %v %v", &m, err)
+	}
+}
+
+// A certificate that does not load, or one already expired, is not taken
+// on reload: the one in use stays.
+func TestCertificateReloadKeepsTheGoodOne(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	dir := t.TempDir()
+	certFile, keyFile := dir+"/tls.crt", dir+"/tls.key"
+	copyFile(t, cert, certFile)
+	copyFile(t, key, keyFile)
+	c, err := LoadCertificates(model.TLS{CertFile: certFile, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := c.Expiry()
+	expiredCert, expiredKey := pki.Server(t, time.Now().Add(-time.Hour), "127.0.0.1")
+	copyFile(t, expiredCert, certFile)
+	copyFile(t, expiredKey, keyFile)
+	if err := c.Reload(); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("reloading an expired certificate: %v", err)
+	}
+	if err := os.WriteFile(certFile, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reload(); err == nil {
+		t.Fatal("reloading garbage succeeded")
+	}
+	if !c.Expiry().Equal(good) {
+		t.Fatal("a failed reload replaced the certificate in use")
+	}
+	newCert, newKey := pki.Server(t, time.Now().Add(48*time.Hour), "127.0.0.1")
+	copyFile(t, newCert, certFile)
+	copyFile(t, newKey, keyFile)
+	if err := c.Reload(); err != nil || !c.Expiry().After(good) {
+		t.Fatalf("reloading a good certificate: %v (expiry %v)", err, c.Expiry())
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+)
+
+// The built binary's DoT and DoH listeners, with real clients: kdig +tls
+// and +https (knot-dnsutils), dig +tls and +https (BIND 9.18), and curl
+// resolving a listed bucket through DoH and reaching the endpoint (a local
+// HTTP server on 127.0.0.1) with it. The certificate is made by the test.
+func TestEncryptedListenersWithRealClients(t *testing.T) {
+	t.Parallel()
+	kdig := requireTool(t, "kdig", "knot-dnsutils")
+	digPath := requireTool(t, "dig", "dnsutils")
+	curl := requireTool(t, "curl", "curl")
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1", "dns.example")
+	const vpceLocal = "vpce-local.s3.eu-west-2.vpce.amazonaws.com."
+	up := dnstest.NewUpstream(t, vpceLocal+" 60 IN A 127.0.0.1")
+	dot, doh := dnstest.FreeAddr(t), dnstest.FreeAddr(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	text := fmt.Sprintf(`upstreams: [%q]
+listen_tls: [%q]
+listen_https: [%q]
+tls: {cert_file: %q, key_file: %q}
+endpoints:
+  - {region: eu-west-2, hostname: %s, buckets: [listed-bucket]}
+`, up.Addr, dot, doh, cert, key, vpceLocal)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	waitListening(t, doh)
+	const name = "listed-bucket.s3.eu-west-2.amazonaws.com"
+	dotHost, dotPort, _ := net.SplitHostPort(dot)
+	dohHost, dohPort, _ := net.SplitHostPort(doh)
+	for _, c := range []struct {
+		tool string
+		args []string
+	}{
+		{kdig, []string{"@" + dotHost, "-p", dotPort, "+tls-ca=" + pki.CAFile, "+tls-hostname=dns.example", name, "A"}},
+		{kdig, []string{"@" + dohHost, "-p", dohPort, "+https", "+tls-ca=" + pki.CAFile, "+tls-hostname=dns.example", name, "A"}},
+	} {
+		out, err := exec.Command(c.tool, c.args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "CNAME\t"+vpceLocal) || !strings.Contains(string(out), "127.0.0.1") {
+			t.Errorf("%s %v: %v\n%s", filepath.Base(c.tool), c.args, err, out)
+		}
+	}
+	// dig's +tls and +https verify with +tls-ca (BIND 9.18).
+	for _, args := range [][]string{
+		{"+tls", "+tls-ca=" + pki.CAFile, "+tls-hostname=dns.example", name},
+	} {
+		out := dig(t, digPath, dot, args...)
+		if !strings.Contains(out, vpceLocal) {
+			t.Errorf("dig %v:\n%s", args, out)
+		}
+	}
+	out := dig(t, digPath, doh, "+https", "+tls-ca="+pki.CAFile, "+tls-hostname=dns.example", name)
+	if !strings.Contains(out, vpceLocal) {
+		t.Errorf("dig +https:\n%s", out)
+	}
+
+	// curl resolves the bucket through DoH and reaches the endpoint's
+	// address (127.0.0.1, a local server standing in for it).
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "endpoint reached for %s", r.Host)
+	}))
+	defer endpoint.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(endpoint.URL, "http://"))
+	body, err := exec.Command(curl, "-sS", "--max-time", "10", "--doh-url", "https://"+doh+"/dns-query", "--cacert", pki.CAFile,
+		"http://"+name+":"+port+"/").CombinedOutput()
+	if err != nil || !strings.Contains(string(body), "endpoint reached for "+name) {
+		t.Errorf("curl --doh-url: %v\n%s", err, body)
+	}
+}
+
+// waitListening waits until addr accepts TCP connections.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	dnstest.WaitFor(t, addr+" to listen", 10*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
