@@ -29,11 +29,12 @@ type rawConfig struct {
 }
 
 type rawSite struct {
-	Name      string            `mapstructure:"name"`
-	Clients   []string          `mapstructure:"clients"`
-	Zone      string            `mapstructure:"zone"`
-	Public    bool              `mapstructure:"public"`
-	Endpoints []rawSiteEndpoint `mapstructure:"endpoints"`
+	Name        string            `mapstructure:"name"`
+	Clients     []string          `mapstructure:"clients"`
+	ClientNames []string          `mapstructure:"client_names"`
+	Zone        string            `mapstructure:"zone"`
+	Public      bool              `mapstructure:"public"`
+	Endpoints   []rawSiteEndpoint `mapstructure:"endpoints"`
 }
 
 // rawSiteEndpoint overrides one endpoint for a site; a nil list or flag

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	siteKeys         = []string{"clients", "endpoints", "name", "public", "zone"}
+	siteKeys         = []string{"client_names", "clients", "endpoints", "name", "public", "zone"}
 	siteEndpointKeys = []string{"access_points", "buckets", "control", "name", "zone"}
 )
 
@@ -28,10 +28,18 @@ func sites(p *problems, raw []rawSite, endpoints []model.Endpoint) []model.Site 
 		} else {
 			takeName(p, key+".name", r.Name, "sites", i, names)
 		}
-		if len(r.Clients) == 0 {
-			p.errorf(key+".clients", "at least one CIDR prefix is needed")
+		if len(r.Clients) == 0 && len(r.ClientNames) == 0 {
+			p.errorf(key+".clients", "at least one CIDR prefix (or, under client_names, a client certificate's name) is needed")
 		}
 		s.Clients = prefixList(p, key+".clients", r.Clients)
+		for j, n := range r.ClientNames {
+			name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), "."))
+			if problem := HostnameProblem(name); problem != "" {
+				p.errorf(fmt.Sprintf("%s.client_names[%d]", key, j), "%q is not a certificate's DNS name: %s", n, problem)
+				continue
+			}
+			s.ClientNames = append(s.ClientNames, name)
+		}
 		s.Zone = siteZone(p, key+".zone", r.Zone)
 		if r.Public && len(r.Endpoints) > 0 {
 			p.errorf(key+".endpoints", "a public site is served by no endpoint: give public or endpoints, not both")

@@ -69,7 +69,7 @@ func TestSiteErrors(t *testing.T) {
 	for yaml, want := range map[string]string{
 		"  - {clients: [10.0.0.0/8]}\n":           `sites[0].name: is needed`,
 		"  - {name: a, clients: [10.0.0.0/33]}\n": `sites[0].clients[0]: "10.0.0.0/33" is not a CIDR prefix or IP address`,
-		"  - {name: a}\n":                         `sites[0].clients: at least one CIDR prefix is needed`,
+		"  - {name: a}\n":                         `sites[0].clients: at least one CIDR prefix (or, under client_names, a client certificate's name) is needed`,
 		"  - {name: a, clients: [10.0.0.0/8]}\n  - {name: A, clients: [\"::1\"]}\n":            `sites[1].name: "A" is already the name of sites[0]`,
 		"  - {name: a, clients: [10.0.0.0/8], zone: west-2a}\n":                                `sites[0].zone: "west-2a" is not an Availability Zone name (like eu-west-2a) or id (like euw2-az1)`,
 		"  - {name: a, clients: [10.0.0.0/8], public: true, endpoints: [{name: s3-london}]}\n": `sites[0].endpoints: a public site is served by no endpoint`,

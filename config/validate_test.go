@@ -59,6 +59,8 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 			`endpoints[a].fallback[0]: "b" serves s3 in us-east-1, not s3 in eu-west-2: a fallback answers the same names`},
 		{"a fallback that is itself", ep(`name: a, region: eu-west-2, hostname: a.b, buckets: [x1x], fallback: [a]`),
 			`endpoints[a].fallback[0]: "a" is this endpoint itself`},
+		{"a site with a bad client certificate name", "upstreams: [127.0.0.1]\nsites: [{name: dr, client_names: [\"not a name\"]}]\n",
+			`sites[0].client_names[0]: "not a name" is not a certificate's DNS name`},
 		{"bad zonal az", ep(`region: eu-west-2, hostname: a.b, zonal_hostnames: {west-2a: c.d}, buckets: [x1x]`), `endpoints[1].zonal_hostnames.west-2a: "west-2a" is not an Availability Zone name (like eu-west-2a) or id (like use1-az4)`},
 		{"bad zonal hostname", ep(`region: eu-west-2, hostname: a.b, zonal_hostnames: {eu-west-2a: "c..d"}, buckets: [x1x]`), `endpoints[1].zonal_hostnames.eu-west-2a: "c..d" is not a valid DNS name`},
 		{"bad aws region", "upstreams: [127.0.0.1]\naws: {region: london}\n", `aws.region: "london" is not an AWS region name`},

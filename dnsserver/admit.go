@@ -26,6 +26,10 @@ type origin struct {
 	// keepalive is what edns-tcp-keepalive tells a TCP client that asks
 	// (the connection's idle timeout in 100 ms units); 0 over UDP.
 	keepalive uint16
+	// certNames are the DNS names (or common name) of the client's
+	// verified TLS certificate, lower case; nil without one. The slice is
+	// the connection's, never changed once the handshake is done.
+	certNames []string
 }
 
 // query is one query: where it came from, what steps 1 and 2 made of its
@@ -174,6 +178,13 @@ func (s *Server) decide(st *State, q *query, sc *scratch) {
 // sends (RFC 7871), setting the scope its replies carry back, else by the
 // client's address. ECS from anyone else is ignored and never echoed.
 func (q *query) siteOf(st *State) *site {
+	if len(q.certNames) > 0 && len(st.sites) > 0 {
+		// An authenticated client is known by its certificate, wherever it
+		// comes from (and whatever subnet it claims).
+		if i, ok := st.Config.SiteNamed(q.certNames); ok {
+			return &st.sites[i]
+		}
+	}
 	addr := q.client
 	trusted := q.msg.HasECS && len(st.sites) > 0 && st.trustsECS(q.client)
 	if trusted && q.msg.ECSSource > 0 {

@@ -96,3 +96,20 @@ func handshakeReason(err error) string {
 	}
 	return "other"
 }
+
+// peerNames are the names of a connection's verified client certificate:
+// its DNS names, else its common name, lower case; nil without one.
+func peerNames(cs tls.ConnectionState) []string {
+	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	leaf := cs.VerifiedChains[0][0]
+	var out []string
+	for _, n := range leaf.DNSNames {
+		out = append(out, strings.ToLower(strings.TrimSuffix(n, ".")))
+	}
+	if len(out) == 0 && leaf.Subject.CommonName != "" {
+		out = append(out, strings.ToLower(leaf.Subject.CommonName))
+	}
+	return out
+}

@@ -65,7 +65,11 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := h.client(r)
-	resp := h.s.answerStream(pkt, client, local(r))
+	var names []string
+	if r.TLS != nil {
+		names = peerNames(*r.TLS)
+	}
+	resp := h.s.answerStream(pkt, client, local(r), names)
 	if resp == nil {
 		http.Error(w, "no answer for this message", http.StatusBadRequest)
 		return
@@ -142,9 +146,9 @@ func local(r *http.Request) netip.AddrPort {
 
 // answerStream runs pkt through the flow as the stream transports do, the
 // full path synchronously, and returns the reply (nil: none).
-func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort) []byte {
+func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort, certNames []string) []byte {
 	st, sc := s.state.Load(), newScratch()
-	q := sc.query(origin{proto: metrics.HTTPS, client: peer.Addr().Unmap(), peer: peer, local: local, start: time.Now()})
+	q := sc.query(origin{proto: metrics.HTTPS, client: peer.Addr().Unmap(), peer: peer, local: local, start: time.Now(), certNames: certNames})
 	resp, done := s.serveFast(st, q, pkt, nil, sc)
 	if done {
 		if resp != nil {

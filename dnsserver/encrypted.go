@@ -122,9 +122,14 @@ func (h *handshaking) Accept() (net.Conn, error) {
 // the read timeout, and counts the ones that fail.
 type lazyHandshake struct {
 	*tls.Conn
-	s    *Server
-	done bool
+	s     *Server
+	done  bool
+	names []string // the verified client certificate's, once done
 }
+
+// peerNames are the verified client certificate's names (nil: none), known
+// once the first read has done the handshake.
+func (c *lazyHandshake) peerNames() []string { return c.names }
 
 func (c *lazyHandshake) Read(b []byte) (int, error) {
 	if !c.done {
@@ -137,6 +142,7 @@ func (c *lazyHandshake) Read(b []byte) (int, error) {
 			c.s.log.Debug("TLS handshake failed", "client", c.RemoteAddr().String(), "error", err)
 			return 0, err
 		}
+		c.names = peerNames(c.Conn.ConnectionState())
 	}
 	return c.Conn.Read(b)
 }

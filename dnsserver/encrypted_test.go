@@ -230,3 +230,79 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// Sites by client certificate (authenticated views): a DoT or DoH client
+// whose verified certificate names a site's client_names gets that site's
+// policy, from any address; the same client without a certificate gets
+// the top-level one. With require_client_cert, a client without one gets
+// no handshake.
+func TestSitesByClientCertificate(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	h := start(t, baseConfig().with(func(c *serverConfig) {
+		c.Sites = []map[string]any{{"name": "dr", "client_names": []string{"resolver.dr.example"}, "public": true}}
+	}))
+	for _, require := range []bool{false, true} {
+		certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key, ClientCAFile: pki.CAFile, RequireClientCert: require})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.srv.StartEncrypted(Encrypted{TLS: []string{"127.0.0.1:0"}, HTTPS: []string{"127.0.0.1:0"}, Certs: certs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dots, dohs []string
+	for _, a := range h.srv.Addrs() {
+		if d, ok := strings.CutPrefix(a, "tls://"); ok {
+			dots = append(dots, d)
+		}
+		if d, ok := strings.CutPrefix(a, "https://"); ok {
+			dohs = append(dohs, d)
+		}
+	}
+	clientCert, clientKey := pki.Client(t, "resolver.dr.example")
+	pair, err := tls.LoadX509KeyPair(clientCert, clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConfig := func(withCert bool) *tls.Config {
+		c := &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"}
+		if withCert {
+			c.Certificates = []tls.Certificate{pair}
+		}
+		return c
+	}
+	public := func(m *dns.Msg) bool { return len(m.Answer) == 1 && m.Answer[0].Header().Rrtype == dns.TypeA }
+	private := func(m *dns.Msg) bool { return len(m.Answer) == 3 && m.Answer[0].Header().Rrtype == dns.TypeCNAME }
+	for _, withCert := range []bool{true, false} {
+		want, what := private, "the top-level (private) answer"
+		if withCert {
+			want, what = public, "site dr's (public) answer"
+		}
+		c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: tlsConfig(withCert)}
+		resp, _, err := c.Exchange(question(listed, dns.TypeA), dots[0])
+		if err != nil || !want(resp) {
+			t.Errorf("DoT, certificate %v: %v %v; want %s", withCert, resp, err, what)
+		}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(withCert)}}
+		pkt, _ := question(listed, dns.TypeA).Pack()
+		httpResp, err := hc.Post("https://"+dohs[0]+"/dns-query", "application/dns-message", bytes.NewReader(pkt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(httpResp.Body)
+		httpResp.Body.Close()
+		var m dns.Msg
+		if err := m.Unpack(body); err != nil || !want(&m) {
+			t.Errorf("DoH, certificate %v: %v %v; want %s", withCert, &m, err, what)
+		}
+	}
+	// require_client_cert: no certificate, no handshake.
+	c := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: tlsConfig(false)}
+	if resp, _, err := c.Exchange(question(listed, dns.TypeA), dots[1]); err == nil {
+		t.Fatalf("answered without a client certificate where one is required: %v", resp)
+	}
+	if resp, _, err := (&dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: tlsConfig(true)}).Exchange(question(listed, dns.TypeA), dots[1]); err != nil || !public(resp) {
+		t.Fatalf("with the certificate where one is required: %v %v", resp, err)
+	}
+}

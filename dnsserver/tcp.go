@@ -124,7 +124,8 @@ func (s *Server) serveConn(c *tcpConn) {
 			return
 		}
 		wait = c.limits.IdleTimeout
-		q := sc.query(origin{proto: c.proto, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive()})
+		q := sc.query(origin{proto: c.proto, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive(),
+			certNames: c.peerNames()})
 		st := s.state.Load()
 		resp, done := s.serveFast(st, q, sc.in, sc.out[:0], sc)
 		if done {

@@ -59,6 +59,15 @@ func newTCPConn(c net.Conn, proto metrics.Proto, client netip.Addr, limits model
 	return &tcpConn{Conn: c, proto: proto, client: client, limits: limits}
 }
 
+// peerNames are the names of the client's verified TLS certificate (DoT),
+// nil over plain TCP or without one.
+func (c *tcpConn) peerNames() []string {
+	if p, ok := c.Conn.(interface{ peerNames() []string }); ok {
+		return p.peerNames()
+	}
+	return nil
+}
+
 // keepalive is the idle timeout in edns-tcp-keepalive's 100 ms units
 // (config validation keeps it within 16 bits).
 func (c *tcpConn) keepalive() uint16 {

@@ -11,6 +11,10 @@ import (
 type Site struct {
 	Name    string
 	Clients []netip.Prefix
+	// ClientNames match a verified TLS client certificate's DNS names (or
+	// its common name): the site of an authenticated client, whatever
+	// address it comes from (DoT and DoH with tls.client_ca_file).
+	ClientNames []string
 	// Zone is the AZ (name) whose zonal hostname answers matched names
 	// while one of its addresses is up; "" answers with the regional one.
 	Zone string
@@ -44,6 +48,19 @@ func (c *Config) SiteOf(addr netip.Addr) (site, prefix int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// SiteNamed finds the first site one of names (a verified client
+// certificate's, lower case) is listed in; ok is false for none.
+func (c *Config) SiteNamed(names []string) (site int, ok bool) {
+	for i := range c.Sites {
+		for _, n := range names {
+			if slices.Contains(c.Sites[i].ClientNames, n) {
+				return i, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // Holds reports whether one of prefixes holds addr (in any form: mapped,
