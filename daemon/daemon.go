@@ -199,13 +199,7 @@ func (d *daemon) reload(reason string) error {
 		return fmt.Errorf("reload failed, the running configuration stays: %s", strings.Join(config.Messages(err), "; "))
 	}
 	old := d.cfg
-	if d.certs != nil {
-		// The certificate files are read again; one that does not load, or
-		// has expired, leaves the one in use.
-		if err := d.certs.Reload(); err != nil {
-			d.log.Error("TLS certificate not reloaded: the one in use stays", "error", err, "expires", d.certs.Expiry())
-		}
-	}
+	d.reloadCertificate(reason)
 	if !slices.Equal(cfg.ListenTLS, old.ListenTLS) || !slices.Equal(cfg.ListenHTTPS, old.ListenHTTPS) || !slices.Equal(cfg.ListenHTTP, old.ListenHTTP) {
 		d.log.Warn("listen_tls, listen_https or listen_http changed: a restart is needed to apply it")
 	}
@@ -243,6 +237,19 @@ func (d *daemon) reload(reason string) error {
 	d.metrics.LastReloadOK.Set(1)
 	d.log.Info("configuration reloaded", "trigger", reason, "endpoints", len(cfg.Endpoints), "upstreams", cfg.Upstreams)
 	return nil
+}
+
+// reloadCertificate reads the TLS certificate files again; one that does
+// not load, or has expired, leaves the one in use.
+func (d *daemon) reloadCertificate(reason string) {
+	if d.certs == nil {
+		return
+	}
+	if err := d.certs.Reload(); err != nil {
+		d.log.Error("TLS certificate not reloaded: the one in use stays", "trigger", reason, "error", err, "expires", d.certs.Expiry())
+		return
+	}
+	d.log.Info("TLS certificate read", "trigger", reason, "expires", d.certs.Expiry())
 }
 
 // swapState puts cfg (with what discovery found) in use, handing endpoint

@@ -138,14 +138,27 @@ func (d *daemon) watch(ctx context.Context) {
 	// state file's answers, not SERVFAIL.
 	d.ready.Unblock("starting")
 	file := d.cfg.File
+	certFiles := []string{d.cfg.TLS.CertFile, d.cfg.TLS.KeyFile}
 	d.mu.Unlock()
 	d.checkLoop(ctx)
+	if d.certs != nil {
+		// A renewed certificate (certbot, cert-manager) is taken as it is
+		// written, as on SIGHUP.
+		for _, f := range certFiles {
+			d.watchFile(ctx, f, "the TLS certificate", func() { d.reloadCertificate("file changed") })
+		}
+	}
 	if file == "" {
 		return
 	}
-	done, err := config.Watch(ctx, file, func() { d.reload("file changed") })
+	d.watchFile(ctx, file, "the configuration file", func() { d.reload("file changed") })
+}
+
+// watchFile calls changed when file changes, until ctx ends.
+func (d *daemon) watchFile(ctx context.Context, file, what string, changed func()) {
+	done, err := config.Watch(ctx, file, changed)
 	if err != nil {
-		d.log.Warn("cannot watch the configuration file; reload with SIGHUP", "file", file, "error", err)
+		d.log.Warn("cannot watch "+what+"; reload with SIGHUP", "file", file, "error", err)
 		return
 	}
 	d.background.Add(1)

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -95,4 +97,72 @@ func waitListening(t *testing.T, addr string) {
 		}
 		return err == nil
 	})
+}
+
+// A renewed certificate written over the old one is taken by new
+// connections without a restart or SIGHUP (the files are watched), and an
+// expired one written next is refused, the renewed one staying.
+func TestCertificateRenewalTakenOnWrite(t *testing.T) {
+	t.Parallel()
+	skipShort(t)
+	pki := dnstest.NewPKI(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	place := func(notAfter time.Time) {
+		c, k := pki.Server(t, notAfter, "127.0.0.1")
+		for from, to := range map[string]string{c: certFile, k: keyFile} {
+			b, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(to+".new", b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(to+".new", to); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+	place(first)
+	dot := dnstest.FreeAddr(t)
+	file := filepath.Join(dir, "s3dns.yaml")
+	text := fmt.Sprintf("upstreams: [\"127.0.0.1:9\"]\nlisten_tls: [%q]\ntls: {cert_file: %q, key_file: %q}\n", dot, certFile, keyFile)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	waitListening(t, dot)
+	expiry := func() time.Time {
+		c, err := tls.Dial("tcp", dot, &tls.Config{RootCAs: caPool(t, pki.CAFile)})
+		if err != nil {
+			return time.Time{}
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].NotAfter
+	}
+	if got := expiry(); !got.Equal(first) {
+		t.Fatalf("certificate expiring %v, want %v", got, first)
+	}
+	renewed := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
+	place(renewed)
+	dnstest.WaitFor(t, "the renewed certificate in use", 10*time.Second, func() bool { return expiry().Equal(renewed) })
+	place(time.Now().Add(-time.Hour))
+	dnstest.WaitFor(t, "the expired certificate refused in the log", 10*time.Second, func() bool {
+		return strings.Contains(p.stderr.String(), "TLS certificate not reloaded")
+	})
+	if got := expiry(); !got.Equal(renewed) {
+		t.Fatalf("after an expired certificate was written: %v, want the renewed one's %v", got, renewed)
+	}
+}
+
+func caPool(t *testing.T, file string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return pool
 }
