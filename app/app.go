@@ -114,6 +114,8 @@ command it serves.`,
 	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")
 	exportCmd.Flags().StringArray("server", nil, "where on-prem resolvers reach s3dns: IP[:PORT], repeated or comma-separated for several instances (default: the first listen address)")
 	exportCmd.Flags().Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
+	exportCmd.Flags().String("tls-name", "", "forward over DNS over TLS, verifying s3dns's certificate for this name (port 853 unless --server gives one)")
+	exportCmd.Flags().String("tls-ca", "", "with --tls-name: the PEM roots the resolver verifies s3dns's certificate against (Unbound's tls-cert-bundle)")
 	exportCmd.Flags().String("site", "", "only what this site's resolvers forward (a BIND view per site); public: nothing")
 	discoverCmd := &cobra.Command{Use: "discover", Short: "print endpoints: YAML for the interface endpoints EC2 lists",
 		Args: maxArgs(0), RunE: runs(discover)}

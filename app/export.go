@@ -56,6 +56,10 @@ func export(fs *pflag.FlagSet, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns export: %v\n", err)
 		return 2
 	}
+	if name, _ := fs.GetString("tls-name"); name != "" {
+		ca, _ := fs.GetString("tls-ca")
+		servers = onprem.OverTLS(servers, name, ca)
+	}
 	switch format {
 	case "bind":
 		onprem.WriteBIND(io.Stdout, cfg, servers, perBucket)

@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
@@ -165,4 +167,40 @@ func caPool(t *testing.T, file string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	return pool
+}
+
+// Unbound forwards the S3 zone to s3dns over DNS over TLS, configured by
+// s3dns export --tls-name (forward-tls-upstream, the name after #, the CA
+// as tls-cert-bundle), and its clients get the endpoint's answer.
+func TestUnboundForwardsOverTLS(t *testing.T) {
+	t.Parallel()
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "dns.example")
+	const vpceLocal = "vpce-tls.s3.eu-west-2.vpce.amazonaws.com."
+	public := dnstest.NewUpstream(t, vpceLocal+" 60 IN A 10.0.9.10", "listed-bucket.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.9")
+	dot := dnstest.FreeAddr(t)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	text := fmt.Sprintf(`upstreams: [%q]
+listen_tls: [%q]
+tls: {cert_file: %q, key_file: %q}
+endpoints:
+  - {region: eu-west-2, hostname: %s, buckets: [listed-bucket]}
+`, public.Addr, dot, cert, key, vpceLocal)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	waitListening(t, dot)
+	out := export(t, "--format", "unbound", "--config", file, "--server", dot, "--tls-name", "dns.example", "--tls-ca", pki.CAFile)
+	for _, want := range []string{"forward-tls-upstream: yes", "@" + strings.Split(dot, ":")[1] + "#dns.example", `tls-cert-bundle: "` + pki.CAFile + `"`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("export lacks %q:\n%s", want, out)
+		}
+	}
+	server, zones := splitUnbound(out)
+	unbound := startUnbound(t, public.Addr, server, zones)
+	resp := ask(t, unbound.addr, "listed-bucket.s3.eu-west-2.amazonaws.com.", dns.TypeA)
+	if len(resp.Answer) == 0 || resp.Answer[0].Header().Rrtype != dns.TypeCNAME || !slices.Contains(addrs(resp), "10.0.9.10") {
+		t.Fatalf("through Unbound over DoT: %v", resp)
+	}
 }

@@ -26,6 +26,10 @@ func named(servers []Server) string {
 // WriteBIND prints BIND 9 forward zones for named.conf.
 func WriteBIND(w io.Writer, cfg *model.Config, servers []Server, perBucket bool) {
 	fmt.Fprintf(w, "# BIND 9: forward the S3 names s3dns serves to s3dns at %s.\n", named(servers))
+	if len(servers) > 0 && servers[0].TLSName != "" {
+		fmt.Fprintf(w, "# DNS over TLS: BIND forwards over TLS only from 9.20 (a tls clause and\n")
+		fmt.Fprintf(w, "# forwarders { ADDR port %d tls NAME; }). With 9.18, forward to s3dns's plain listener.\n", servers[0].Port)
+	}
 	fmt.Fprintf(w, "# Include in named.conf. s3dns must not forward these names back here.\n")
 	if len(cfg.Sites) > 0 {
 		fmt.Fprintf(w, "# sites: s3dns tells sites apart by the address a query comes from. A BIND serving\n")
@@ -53,6 +57,14 @@ func WriteUnbound(w io.Writer, cfg *model.Config, servers []Server, perBucket bo
 	for _, d := range privateDomains(cfg, zones) {
 		fmt.Fprintf(w, "\tprivate-domain: \"%s\"\n", d)
 	}
+	if len(servers) > 0 && servers[0].TLSName != "" {
+		if servers[0].CABundle != "" {
+			fmt.Fprintf(w, "\ttls-cert-bundle: \"%s\"\n", servers[0].CABundle)
+		} else {
+			fmt.Fprintf(w, "\t# DNS over TLS: s3dns's certificate is verified against tls-cert-bundle (the system's roots,\n")
+			fmt.Fprintf(w, "\t# or your private CA): tls-cert-bundle: \"/etc/ssl/certs/ca-certificates.crt\"\n")
+		}
+	}
 	if slices.ContainsFunc(servers, func(s Server) bool { return s.Addr.IsLoopback() }) {
 		fmt.Fprintf(w, "\t# s3dns runs on this host: Unbound must be allowed to query a loopback address.\n")
 		fmt.Fprintf(w, "\tdo-not-query-localhost: no\n")
@@ -61,7 +73,14 @@ func WriteUnbound(w io.Writer, cfg *model.Config, servers []Server, perBucket bo
 	for _, z := range zones {
 		fmt.Fprintf(w, "\n# %s\nforward-zone:\n\tname: \"%s.\"\n", z.Reason, z.Name)
 		for _, s := range servers {
-			fmt.Fprintf(w, "\tforward-addr: %s@%d\n", s.Addr, s.Port)
+			if s.TLSName != "" {
+				fmt.Fprintf(w, "\tforward-addr: %s@%d#%s\n", s.Addr, s.Port, s.TLSName)
+			} else {
+				fmt.Fprintf(w, "\tforward-addr: %s@%d\n", s.Addr, s.Port)
+			}
+		}
+		if len(servers) > 0 && servers[0].TLSName != "" {
+			fmt.Fprintf(w, "\tforward-tls-upstream: yes\n")
 		}
 	}
 }
@@ -74,6 +93,9 @@ func WriteWindows(w io.Writer, cfg *model.Config, servers []Server, perBucket bo
 	}
 	fmt.Fprintf(w, "# Windows DNS Server (PowerShell, DnsServer module): forward to s3dns at %s.\n", strings.Join(addrs, ", "))
 	fmt.Fprintf(w, "# -ForwarderTimeout %d: Windows waits this long on each server in turn (see docs/operations.md).\n", WindowsForwarderTimeout)
+	if len(servers) > 0 && servers[0].TLSName != "" {
+		fmt.Fprintf(w, "# Windows DNS Server forwards in clear text only: point these at s3dns's plain listener.\n")
+	}
 	for _, s := range servers {
 		if s.Port != 53 {
 			fmt.Fprintf(w, "# WARNING: Windows conditional forwarders always use port 53; s3dns at %s listens on %d.\n", s.Addr, s.Port)

@@ -18,6 +18,24 @@ import (
 type Server struct {
 	Addr netip.Addr
 	Port int
+	// TLSName, when set, makes the resolver forward over DNS over TLS,
+	// verifying s3dns's certificate for this name; CABundle is the PEM
+	// file of the roots it is verified against ("": the system's).
+	TLSName, CABundle string
+}
+
+// OverTLS turns servers into DoT forwarders verified for name (a port left
+// at 53 becomes 853, DoT's).
+func OverTLS(servers []Server, name, caBundle string) []Server {
+	out := make([]Server, len(servers))
+	for i, s := range servers {
+		if s.Port == 53 {
+			s.Port = 853
+		}
+		s.TLSName, s.CABundle = name, caBundle
+		out[i] = s
+	}
+	return out
 }
 
 // ParseServer reads IP, [IPv6] or IP:PORT (port 53 by default).
