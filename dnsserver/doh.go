@@ -3,17 +3,18 @@ package dnsserver
 import (
 	"encoding/base64"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // dohPath is where DNS over HTTPS is served (RFC 8484 §6's example).
@@ -21,6 +22,9 @@ const dohPath = "/dns-query"
 
 // dohContentType is RFC 8484's media type.
 const dohContentType = "application/dns-message"
+
+// dohContentTypes is the header value, shared (never changed).
+var dohContentTypes = []string{dohContentType}
 
 // dohHandler answers RFC 8484 requests: GET with ?dns= (base64url, no
 // padding) and POST with the message as the body. Each goes through the
@@ -74,8 +78,9 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no answer for this message", http.StatusBadRequest)
 		return
 	}
-	w.Header().Set("Content-Type", dohContentType)
-	w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(minTTL(resp))))
+	h2 := w.Header()
+	h2["Content-Type"] = dohContentTypes
+	h2["Cache-Control"] = []string{"max-age=" + strconv.Itoa(int(wire.MinTTL(resp)))}
 	_, _ = w.Write(resp)
 }
 
@@ -147,14 +152,16 @@ func local(r *http.Request) netip.AddrPort {
 // answerStream runs pkt through the flow as the stream transports do, the
 // full path synchronously, and returns the reply (nil: none).
 func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort, certNames []string) []byte {
-	st, sc := s.state.Load(), newScratch()
+	st := s.state.Load()
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
 	q := sc.query(origin{proto: metrics.HTTPS, client: peer.Addr().Unmap(), peer: peer, local: local, start: time.Now(), certNames: certNames})
 	resp, done := s.serveFast(st, q, pkt, nil, sc)
 	if done {
 		if resp != nil {
 			s.record(st, q, resp)
 		}
-		return resp
+		return resp // a new slice (dst was nil): sc's buffers are not in it
 	}
 	full := s.detach(st, q)
 	var out []byte
@@ -164,23 +171,6 @@ func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort, certNames 
 	return out
 }
 
-// minTTL is the smallest TTL of a reply's records (OPT aside), for
-// Cache-Control (RFC 8484 §5.1); 0 for a reply without any.
-func minTTL(reply []byte) uint32 {
-	var m dns.Msg
-	if m.Unpack(reply) != nil {
-		return 0
-	}
-	least := uint32(math.MaxUint32)
-	for _, s := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
-		for _, rr := range s {
-			if h := rr.Header(); h.Rrtype != dns.TypeOPT && h.Ttl < least {
-				least = h.Ttl
-			}
-		}
-	}
-	if least == math.MaxUint32 {
-		return 0
-	}
-	return least
-}
+// scratches are the DoH handlers' scratch space: each request is a
+// goroutine of its own, with no reader's scratch to borrow.
+var scratches = sync.Pool{New: func() any { return newScratch() }}

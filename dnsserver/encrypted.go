@@ -84,7 +84,10 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle(dohPath, h)
 	return &http.Server{Handler: mux, ReadHeaderTimeout: s.opts.TCPReadTimeout, IdleTimeout: 30 * time.Second,
-		MaxHeaderBytes: 16 << 10}
+		MaxHeaderBytes: 16 << 10,
+		// As many queries in flight on one connection as a DoT client may
+		// pipeline on its connection, and more than dnsperf's default.
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000}}
 }
 
 // shutdownHTTPS stops the DoH servers, letting requests in flight finish

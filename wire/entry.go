@@ -299,3 +299,27 @@ func (e *Entry) Msg(now int64) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	return m, m.Unpack(e.Append(make([]byte, 0, e.wireLen), &q, now, 0))
 }
+
+// MinTTL is the smallest TTL of a packed message's records, OPT aside
+// (RFC 8484 §5.1: a DoH reply's freshness); 0 for one without any, or one
+// that does not parse.
+func MinTTL(b []byte) uint32 {
+	if len(b) < headerLen {
+		return 0
+	}
+	ttls, _, err := ttlOffsets(b)
+	if err != nil {
+		return 0
+	}
+	least, found := uint32(0), false
+	for _, off := range ttls {
+		// The TYPE sits 4 bytes before the TTL: OPT's TTL field is flags.
+		if binary.BigEndian.Uint16(b[off-4:]) == typeOPT {
+			continue
+		}
+		if ttl := binary.BigEndian.Uint32(b[off:]); !found || ttl < least {
+			least, found = ttl, true
+		}
+	}
+	return least
+}

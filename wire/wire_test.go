@@ -360,3 +360,37 @@ func TestAgingCapAndFixed(t *testing.T) {
 		}
 	}
 }
+
+// MinTTL reads the smallest TTL from the wire as miekg/dns reads it,
+// leaving the OPT record's flags out.
+func TestMinTTL(t *testing.T) {
+	m := new(dns.Msg)
+	m.SetQuestion("a.example.", dns.TypeA)
+	m.Response = true
+	for _, rr := range []string{"a.example. 300 IN CNAME b.example.", "b.example. 45 IN A 192.0.2.1", "example. 900 IN NS ns.example."} {
+		r, _ := dns.NewRR(rr)
+		if r.Header().Rrtype == dns.TypeNS {
+			m.Ns = append(m.Ns, r)
+		} else {
+			m.Answer = append(m.Answer, r)
+		}
+	}
+	m.SetEdns0(1232, true) // its TTL field holds flags (DO: 32768)
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := MinTTL(b); got != 45 {
+		t.Fatalf("MinTTL %d, want 45", got)
+	}
+	empty := new(dns.Msg)
+	empty.SetQuestion("a.example.", dns.TypeA)
+	empty.SetEdns0(1232, true)
+	e, _ := empty.Pack()
+	if got := MinTTL(e); got != 0 {
+		t.Fatalf("MinTTL of a reply without records %d, want 0", got)
+	}
+	if MinTTL([]byte{1, 2}) != 0 {
+		t.Fatal("MinTTL of garbage is not 0")
+	}
+}

@@ -24,6 +24,9 @@ type perfResult struct {
 func dnsperf(addr, file, mode string, duration time.Duration, n int, cpu string, rate int) (perfResult, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	args := []string{"-c", cpu, "dnsperf", "-s", host, "-p", port, "-d", file, "-m", mode, "-t", "2", "-v"}
+	if mode == "doh" {
+		args = append(args, "-O", "doh-uri=https://"+addr+"/dns-query", "-O", "doh-method=POST")
+	}
 	if rate > 0 {
 		args = append(args, "-c", "10", "-q", "100", "-Q", strconv.Itoa(rate))
 	} else {
@@ -113,7 +116,7 @@ func measure(s *server, w workload, file string, duration time.Duration, cpu str
 	if err != nil {
 		return row{}, err
 	}
-	r, err := dnsperf(s.addr, file, w.mode, duration, 0, cpu, 0)
+	r, err := dnsperf(s.addrFor(w.mode), file, w.mode, duration, 0, cpu, 0)
 	if err != nil {
 		return row{}, err
 	}
@@ -146,7 +149,7 @@ func measureRate(s *server, w workload, file string, duration time.Duration, cpu
 	if err != nil {
 		return rateRow{}, err
 	}
-	r, err := dnsperf(s.addr, file, w.mode, duration, 0, cpu, rate)
+	r, err := dnsperf(s.addrFor(w.mode), file, w.mode, duration, 0, cpu, rate)
 	if err != nil {
 		return rateRow{}, err
 	}

@@ -120,7 +120,7 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 			if w.name == "miss-heavy" {
 				continue
 			}
-			if _, err := dnsperf(s.addr, files[w.file], w.mode, 0, 1, clientCPU, 0); err != nil {
+			if _, err := dnsperf(s.addrFor(w.mode), files[w.file], w.mode, 0, 1, clientCPU, 0); err != nil {
 				return fmt.Errorf("warming %s: %w", s.name, err)
 			}
 		}
@@ -150,7 +150,7 @@ func run(out, bin string, duration time.Duration, reps, fill int, serverCPU, cli
 	var rateRows []rateRow
 	for _, rate := range fixedRates {
 		for _, w := range workloads {
-			if w.name == "miss-heavy" || w.mode == "tcp" {
+			if w.name == "miss-heavy" || w.mode != "udp" {
 				continue // fixed rates are about cached answers over UDP
 			}
 			// The servers take turns, so that a noisy moment of the machine

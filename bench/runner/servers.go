@@ -1,7 +1,14 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -15,10 +22,22 @@ import (
 
 // server is a DNS server under test, pinned to one CPU.
 type server struct {
-	name string
-	addr string
-	http string
-	cmd  *exec.Cmd
+	name       string
+	addr       string
+	tls, https string // DoT and DoH listeners
+	http       string
+	cmd        *exec.Cmd
+}
+
+// addrFor is where dnsperf sends a workload of mode.
+func (s *server) addrFor(mode string) string {
+	switch mode {
+	case "dot":
+		return s.tls
+	case "doh":
+		return s.https
+	}
+	return s.addr
 }
 
 func freePort() (int, error) {
@@ -36,6 +55,15 @@ func freePort() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no free port")
+}
+
+func twoPorts() (int, int, error) {
+	a, err := freePort()
+	if err != nil {
+		return 0, 0, err
+	}
+	b, err := freePort()
+	return a, b, err
 }
 
 func fillTemplate(tmpl string, vars map[string]string) (string, error) {
@@ -60,6 +88,10 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 	if err != nil {
 		return nil, err
 	}
+	tlsPort, httpsPort, err := twoPorts()
+	if err != nil {
+		return nil, err
+	}
 	var buckets []string
 	for i := range listedBuckets {
 		buckets = append(buckets, fmt.Sprintf("bucket-%d", i))
@@ -75,9 +107,14 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 			buckets = append(buckets, fmt.Sprintf(`"team-%04d-*"`, i))
 		}
 	}
+	cert, key, err := benchCertificate(dir)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := fillTemplate("bench/s3dns.yaml.tmpl", map[string]string{
 		"PORT": strconv.Itoa(port), "HTTP": strconv.Itoa(httpPort), "UPSTREAM": upstream,
 		"VPCE": vpce, "BUCKETS": strings.Join(buckets, ", "),
+		"TLSPORT": strconv.Itoa(tlsPort), "HTTPSPORT": strconv.Itoa(httpsPort), "CERT": cert, "KEY": key,
 	})
 	if err != nil {
 		return nil, err
@@ -87,6 +124,7 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 		return nil, err
 	}
 	s := &server{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), http: fmt.Sprintf("127.0.0.1:%d", httpPort),
+		tls: fmt.Sprintf("127.0.0.1:%d", tlsPort), https: fmt.Sprintf("127.0.0.1:%d", httpsPort),
 		cmd: exec.Command("taskset", append([]string{"-c", cpu, bin, "serve", "--config", file}, extra...)...)}
 	if withSites {
 		s.cmd.Env = append(os.Environ(), "S3DNS_SITES="+benchSites)
@@ -118,9 +156,18 @@ func startUnbound(dir, upstream, cpu string) (*server, error) {
 		fmt.Fprintf(&local, "\tlocal-zone: \"%s.\" redirect\n", bucket(i))
 		fmt.Fprintf(&local, "\tlocal-data: \"%s. 60 IN CNAME %s\"\n", bucket(i), vpce)
 	}
+	tlsPort, httpsPort, err := twoPorts()
+	if err != nil {
+		return nil, err
+	}
+	cert, key, err := benchCertificate(dir)
+	if err != nil {
+		return nil, err
+	}
 	host, upPort, _ := net.SplitHostPort(upstream)
 	cfg, err := fillTemplate("bench/unbound.conf.tmpl", map[string]string{
 		"PORT": strconv.Itoa(port), "DIR": dir, "UPSTREAM": host + "@" + upPort, "LOCALDATA": local.String(),
+		"TLSPORT": strconv.Itoa(tlsPort), "HTTPSPORT": strconv.Itoa(httpsPort), "CERT": cert, "KEY": key,
 	})
 	if err != nil {
 		return nil, err
@@ -130,6 +177,7 @@ func startUnbound(dir, upstream, cpu string) (*server, error) {
 		return nil, err
 	}
 	s := &server{name: "unbound", addr: fmt.Sprintf("127.0.0.1:%d", port),
+		tls: fmt.Sprintf("127.0.0.1:%d", tlsPort), https: fmt.Sprintf("127.0.0.1:%d", httpsPort),
 		cmd: exec.Command("taskset", "-c", cpu, "unbound", "-d", "-c", file)}
 	return s, s.start()
 }
@@ -214,3 +262,32 @@ func (s *server) rssMB() float64 {
 
 // pid is the server's own process: taskset execs it, so the PID is the same.
 func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// benchCertificate writes a self-signed certificate for 127.0.0.1 into dir
+// (once) for both servers' TLS and HTTPS listeners; dnsperf does not verify it.
+func benchCertificate(dir string) (certFile, keyFile string, err error) {
+	certFile, keyFile = filepath.Join(dir, "bench-cert.pem"), filepath.Join(dir, "bench-key.pem")
+	if _, err := os.Stat(keyFile); err == nil {
+		return certFile, keyFile, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+}

@@ -19,6 +19,8 @@ var workloads = []workload{
 	{"mixed", "mixed.txt", "udp"},
 	{"miss-heavy", "", "udp"},
 	{"tcp", "local.txt", "tcp"},
+	{"dot", "local.txt", "dot"}, // DNS over TLS, 8 persistent connections
+	{"doh", "local.txt", "doh"}, // DNS over HTTPS (HTTP/2), 8 persistent connections
 }
 
 func bucket(i int) string { return fmt.Sprintf("bucket-%d.s3.eu-west-2.amazonaws.com", i) }
