@@ -164,9 +164,16 @@ func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort, certNames 
 		return resp // a new slice (dst was nil): sc's buffers are not in it
 	}
 	full := s.detach(st, q)
+	if !s.fullSlots.TryTake() {
+		// As many misses wait already as MaxFullPath allows: SERVFAIL at
+		// once, as over UDP.
+		resp = overloaded(nil, full)
+		s.record(st, full, resp)
+		return resp
+	}
 	var out []byte
 	s.full.Add(1)
-	defer s.full.Done()
+	defer func() { s.fullSlots.Release(); s.full.Done() }()
 	s.serveFull(st, full, func(b []byte) error { out = append([]byte(nil), b...); return nil })
 	return out
 }

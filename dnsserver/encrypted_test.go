@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,56 @@ func TestSitesByClientCertificate(t *testing.T) {
 	}
 	if resp, _, err := (&dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: tlsConfig(true)}).Exchange(question(listed, dns.TypeA), dots[1]); err != nil || !public(resp) {
 		t.Fatalf("with the certificate where one is required: %v %v", resp, err)
+	}
+}
+
+// DoH misses share the full path's cap with UDP and TCP: beyond
+// MaxFullPath, a miss gets SERVFAIL at once instead of another goroutine
+// waiting on a silent upstream.
+func TestDoHMissesCapped(t *testing.T) {
+	t.Parallel() // waits on a silent upstream
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	up := dnstest.NewUpstream(t)
+	up.SetMode(dnstest.Silent, 0)
+	h := startOpts(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "1s" }), Options{MaxFullPath: 1}, up)
+	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.StartEncrypted(Encrypted{HTTPS: []string{"127.0.0.1:0"}, Certs: certs}); err != nil {
+		t.Fatal(err)
+	}
+	var doh string
+	for _, a := range h.srv.Addrs() {
+		if d, ok := strings.CutPrefix(a, "https://"); ok {
+			doh = d
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots(t, pki.CAFile)}}}
+	quick := make(chan bool, 3)
+	for i := range 3 {
+		go func() {
+			pkt, _ := question("miss"+strconv.Itoa(i)+".example.", dns.TypeA).Pack()
+			start := time.Now()
+			resp, err := client.Post("https://"+doh+"/dns-query", "application/dns-message", bytes.NewReader(pkt))
+			if err != nil {
+				quick <- false
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var m dns.Msg
+			quick <- m.Unpack(body) == nil && m.Rcode == dns.RcodeServerFailure && time.Since(start) < 500*time.Millisecond
+		}()
+	}
+	n := 0
+	for range 3 {
+		if <-quick {
+			n++
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d of 3 DoH misses got a quick SERVFAIL with room for 1 on the full path", n)
 	}
 }

@@ -22,7 +22,8 @@ func TestMetricNamesLint(t *testing.T) {
 	// Touch every vector so that each family is gathered.
 	m.Requests.WithLabelValues("udp", "A", "forward").Inc()
 	m.Responses.WithLabelValues("NOERROR").Inc()
-	m.RequestDuration.WithLabelValues("forward").Observe(0.001)
+	m.RequestDuration.WithLabelValues("forward", "udp").Observe(0.001)
+	m.TLSHandshakeErrors.WithLabelValues("timeout").Inc()
 	m.ObserveUpstream("127.0.0.1:53", "success", 0)
 	m.CacheRequests.WithLabelValues("hit").Inc()
 	m.AddressUp("endpoints[0]", "10.0.1.10", true)
@@ -76,8 +77,8 @@ func TestQueriesMoveTheRightCounters(t *testing.T) {
 	if got := testutil.ToFloat64(m.Responses.WithLabelValues("NOERROR")); got != 3 {
 		t.Errorf("NOERROR responses = %v", got)
 	}
-	if got := testutil.CollectAndCount(m.RequestDuration); got != 3 {
-		t.Errorf("duration series = %d, want endpoint, forward, refused", got)
+	if got := testutil.CollectAndCount(m.RequestDuration); got != 4 {
+		t.Errorf("duration series = %d, want endpoint/udp, forward/tcp, forward/udp, refused/udp", got)
 	}
 }
 

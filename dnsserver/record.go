@@ -27,7 +27,7 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 	if resp != nil {
 		s.metrics.CountResponse(q.rcode)
 	}
-	s.metrics.ObserveDuration(q.action, elapsed.Seconds())
+	s.metrics.ObserveDuration(q.proto, q.action, elapsed.Seconds())
 	if st.Config.Log.Queries {
 		name := ""
 		if q.msg.Name != nil {

@@ -90,7 +90,7 @@ type observerSlot struct {
 type fastTables struct {
 	requests  [numProtos][len(qtypeLabels)][numActions]counterSlot
 	responses [numRcodes]counterSlot
-	durations [numActions]observerSlot
+	durations [numProtos][numActions]observerSlot
 }
 
 func (s *counterSlot) get(make func() prometheus.Counter) prometheus.Counter {
@@ -124,15 +124,16 @@ func (m *Metrics) CountResponse(rcode int) {
 	}).Inc()
 }
 
-// ObserveDuration records one query's time in s3dns_request_duration_seconds{action}.
-func (m *Metrics) ObserveDuration(a Action, seconds float64) {
-	if a >= numActions {
+// ObserveDuration records one query's time in
+// s3dns_request_duration_seconds{action,transport}.
+func (m *Metrics) ObserveDuration(p Proto, a Action, seconds float64) {
+	if a >= numActions || p >= numProtos {
 		return
 	}
-	slot := &m.fast.durations[a]
+	slot := &m.fast.durations[p][a]
 	o := slot.o.Load()
 	if o == nil {
-		obs := m.RequestDuration.WithLabelValues(a.String())
+		obs := m.RequestDuration.WithLabelValues(a.String(), p.String())
 		o = &obs
 		slot.o.Store(o)
 	}

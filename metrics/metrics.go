@@ -16,7 +16,7 @@ type Metrics struct {
 	Requests        *prometheus.CounterVec   // proto, qtype, action
 	SiteRequests    *prometheus.CounterVec   // site, action
 	Responses       *prometheus.CounterVec   // rcode
-	RequestDuration *prometheus.HistogramVec // action
+	RequestDuration *prometheus.HistogramVec // action, transport
 	InFlight        prometheus.Gauge
 	// TLSHandshakeErrors counts failed handshakes on the TLS and HTTPS
 	// listeners, by reason.
@@ -56,7 +56,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name:    "s3dns_request_duration_seconds",
 			Help:    "Time from receiving a query to writing its answer.",
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"action"}),
+		}, []string{"action", "transport"}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "s3dns_inflight_queries",
 			Help: "Queries being answered right now.",
