@@ -77,7 +77,7 @@ func TestValidateListsEveryError(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
 	for _, want := range []string{
-		`upstreams[0]: "nope" is not an IP address or IP:port`,
+		`upstreams[0]: "nope" is not an IP address, IP:port or tls://IP[:PORT]#NAME`,
 		`endpoints[0].hostname: "vpce_bad" is not a valid DNS name`,
 		`endpoints[1]: needs a vpc_endpoint_id, a hostname or addresses`,
 		`endpoints[1].buckets[0]: "ok-bucket" is already listed on endpoints[0]`,

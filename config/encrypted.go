@@ -17,7 +17,8 @@ func encrypted(p *problems, cfg *model.Config, raw *rawConfig) {
 	cfg.ListenHTTP = optionalListen(p, "listen_http", raw.ListenHTTP)
 	cfg.HTTPSTrustedProxies = prefixList(p, "https_trusted_proxies", raw.TrustedProxies)
 	cfg.TLS = model.TLS{CertFile: strings.TrimSpace(raw.TLS.CertFile), KeyFile: strings.TrimSpace(raw.TLS.KeyFile),
-		ClientCAFile: strings.TrimSpace(raw.TLS.ClientCAFile), RequireClientCert: raw.TLS.RequireClientCert}
+		ClientCAFile: strings.TrimSpace(raw.TLS.ClientCAFile), RequireClientCert: raw.TLS.RequireClientCert,
+		UpstreamCAFile: strings.TrimSpace(raw.TLS.UpstreamCAFile)}
 	t := cfg.TLS
 	switch {
 	case !cfg.Encrypted() && (t.CertFile != "" || t.KeyFile != ""):
@@ -32,6 +33,11 @@ func encrypted(p *problems, cfg *model.Config, raw *rawConfig) {
 	if t.ClientCAFile != "" {
 		if _, err := LoadCAs(t.ClientCAFile); err != nil {
 			p.errorf("tls.client_ca_file", "%q: %v", t.ClientCAFile, err)
+		}
+	}
+	if t.UpstreamCAFile != "" {
+		if _, err := LoadCAs(t.UpstreamCAFile); err != nil {
+			p.errorf("tls.upstream_ca_file", "%q: %v", t.UpstreamCAFile, err)
 		}
 	}
 	if t.RequireClientCert && t.ClientCAFile == "" {

@@ -68,6 +68,7 @@ var configFlags = []configFlag{
 	{"tls-key-file", "tls.key_file", "PEM private key of that certificate", false},
 	{"tls-client-ca-file", "tls.client_ca_file", "PEM roots that client certificates are verified against", false},
 	{"tls-require-client-cert", "tls.require_client_cert", "refuse TLS clients without a verified certificate", false},
+	{"tls-upstream-ca-file", "tls.upstream_ca_file", "PEM roots that tls:// upstreams' certificates are verified against (default: the system's)", false},
 	{"http-listen", "http_listen", `HTTP address for /metrics /healthz /readyz, "" for none`, false},
 	{"http-admin-allow", "http_admin_allow", "clients the HTTP admin paths answer (cache flush and dump, reload)", true},
 	{"upstream", "upstreams", "upstream resolvers, IP or IP:port", true},

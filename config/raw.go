@@ -52,6 +52,7 @@ type rawTLS struct {
 	KeyFile           string `mapstructure:"key_file"`
 	ClientCAFile      string `mapstructure:"client_ca_file"`
 	RequireClientCert bool   `mapstructure:"require_client_cert"`
+	UpstreamCAFile    string `mapstructure:"upstream_ca_file"`
 }
 
 type rawAWS struct {
@@ -143,6 +144,7 @@ var defaults = map[string]any{
 	"tls.key_file":               "",
 	"tls.client_ca_file":         "",
 	"tls.require_client_cert":    false,
+	"tls.upstream_ca_file":       "",
 	"upstreams":                  []string{},
 	"upstream_timeout":           "2s",
 	"cache.max_entries":          100000,

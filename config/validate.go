@@ -201,13 +201,25 @@ func upstreams(p *problems, list []string, resolvConf string) []string {
 	var out []string
 	for i, u := range list {
 		k := fmt.Sprintf("%s[%d]", key, i)
+		if strings.HasPrefix(u, "tls://") {
+			ap, name, ok := model.ParseDoT(u)
+			switch {
+			case !ok:
+				p.errorf(k, "%q is not tls://IP[:PORT]#NAME (DNS over TLS, the certificate verified for NAME)", u)
+			case HostnameProblem(name) != "":
+				p.errorf(k, "%q: %q is not a DNS name to verify the certificate for: %s", u, name, HostnameProblem(name))
+			default:
+				out = append(out, "tls://"+ap.String()+"#"+strings.ToLower(name))
+			}
+			continue
+		}
 		if ip, err := netip.ParseAddr(strings.Trim(u, "[]")); err == nil {
 			out = append(out, net.JoinHostPort(ip.String(), "53"))
 			continue
 		}
 		host, port, err := net.SplitHostPort(u)
 		if err != nil {
-			p.errorf(k, "%q is not an IP address or IP:port", u)
+			p.errorf(k, "%q is not an IP address, IP:port or tls://IP[:PORT]#NAME", u)
 			continue
 		}
 		if _, err := netip.ParseAddr(host); err != nil {

@@ -6,6 +6,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -143,7 +144,11 @@ func (d *daemon) checkLoop(ctx context.Context) {
 
 // resolverFor builds the forwarder and cache for cfg.
 func (d *daemon) resolverFor(cfg *model.Config) *cache.Cache {
-	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout,
+	var roots *x509.CertPool
+	if cfg.TLS.UpstreamCAFile != "" {
+		roots, _ = config.LoadCAs(cfg.TLS.UpstreamCAFile) // validated with the configuration
+	}
+	fwd := upstream.New(cfg.Upstreams, cfg.UpstreamTimeout, upstream.WithRoots(roots),
 		upstream.WithLogger(d.log), upstream.WithObserver(d.metrics.ObserveUpstream), upstream.WithTap(d.tapForwarder, d.tapWantsForwarder))
 	d.fwd = fwd
 	c := cache.New(cache.Config{
@@ -266,7 +271,8 @@ func (d *daemon) swapState(cfg *model.Config, resolver *cache.Cache) {
 // sameResolver reports whether the upstream and cache settings are unchanged,
 // so that the cache can be kept across a reload.
 func sameResolver(a, b *model.Config) bool {
-	return slices.Equal(a.Upstreams, b.Upstreams) && a.UpstreamTimeout == b.UpstreamTimeout && a.Cache == b.Cache
+	return slices.Equal(a.Upstreams, b.Upstreams) && a.UpstreamTimeout == b.UpstreamTimeout && a.Cache == b.Cache &&
+		a.TLS.UpstreamCAFile == b.TLS.UpstreamCAFile
 }
 
 // knownSeries names the labelled series cfg will produce, so that they are

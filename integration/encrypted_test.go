@@ -204,3 +204,32 @@ endpoints:
 		t.Fatalf("through Unbound over DoT: %v", resp)
 	}
 }
+
+// s3dns forwards to Unbound's DNS over TLS listener (a tls:// upstream,
+// verified for its name against tls.upstream_ca_file): an unlisted name
+// is answered through it.
+func TestDoTUpstreamThroughUnbound(t *testing.T) {
+	t.Parallel()
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "unbound.example")
+	public := dnstest.NewUpstream(t, "unlisted.s3.eu-west-2.amazonaws.com. 300 IN A 192.0.2.77")
+	dot := dnstest.FreeAddr(t)
+	host, port, _ := net.SplitHostPort(dot)
+	unbound := startUnbound(t, public.Addr, fmt.Sprintf("interface: %s@%s\ntls-port: %s\ntls-service-key: %q\ntls-service-pem: %q\n",
+		host, port, port, key, cert), "")
+	_ = unbound
+	waitListening(t, dot)
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	text := fmt.Sprintf(`upstreams: ["tls://%s#unbound.example"]
+tls: {upstream_ca_file: %q}
+endpoints:
+  - {region: eu-west-2, hostname: %s, buckets: [listed-bucket]}
+`, dot, pki.CAFile, sampleVPCE)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
+	if got := addrs(ask(t, p.dns, "unlisted.s3.eu-west-2.amazonaws.com.", dns.TypeA)); !slices.Equal(got, []string{"192.0.2.77"}) {
+		t.Fatalf("through Unbound over DoT: %v\n%s", got, p.stderr)
+	}
+}

@@ -73,6 +73,9 @@ type TLS struct {
 	// roots; RequireClientCert refuses handshakes without one.
 	ClientCAFile      string
 	RequireClientCert bool
+	// UpstreamCAFile holds the roots DoT upstreams' certificates are
+	// verified against ("": the system's).
+	UpstreamCAFile string
 }
 
 // Encrypted reports whether any listener needs the certificate.

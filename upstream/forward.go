@@ -4,6 +4,7 @@ package upstream
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/slots"
 )
 
@@ -48,13 +50,15 @@ type Forwarder struct {
 	tapWants  func() bool
 	inFlight  slots.Slots
 	maxFlight int
-	sockets   *sockets // idle UDP sockets, holding no port
+	sockets   *sockets       // idle UDP sockets, holding no port
+	roots     *x509.CertPool // for DoT upstreams; nil: the system's
 }
 
 type server struct {
 	addr    string
 	ap      netip.AddrPort // addr parsed; invalid if addr is not IP:port (config validation prevents it)
 	remote  remote
+	dot     *dotUpstream // a DNS over TLS upstream ("tls://IP#NAME"); nil for plain ones
 	backoff backoff
 }
 
@@ -96,6 +100,10 @@ func (f *Forwarder) tapExchange(tapping, tcp bool, local netip.AddrPort, s *serv
 	f.tap(tcp, local, s.ap, q, resp, asked, time.Now())
 }
 
+// WithRoots sets the roots DoT upstreams' certificates are verified
+// against (tls.upstream_ca_file); without it, the system's.
+func WithRoots(roots *x509.CertPool) Option { return func(f *Forwarder) { f.roots = roots } }
+
 // WithMaxInFlight caps concurrent exchanges (DefaultMaxInFlight by default).
 func WithMaxInFlight(n int) Option { return func(f *Forwarder) { f.maxFlight = n } }
 
@@ -109,7 +117,9 @@ func New(addrs []string, timeout time.Duration, opts ...Option) *Forwarder {
 	f.sockets = newSockets(f.maxFlight)
 	for _, a := range addrs {
 		s := &server{addr: a}
-		if ap, err := netip.ParseAddrPort(a); err == nil {
+		if ap, name, ok := model.ParseDoT(a); ok {
+			s.ap, s.dot = ap, newDoT(ap, name, f.roots)
+		} else if ap, err := netip.ParseAddrPort(a); err == nil {
 			s.ap, s.remote = ap, newRemote(ap)
 		}
 		f.upstreams = append(f.upstreams, s)
@@ -156,7 +166,14 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 // Close releases the idle upstream sockets; call it when the Forwarder is
 // replaced (a reload with other upstreams) or no longer used. Queries still
 // in flight finish.
-func (f *Forwarder) Close() { f.sockets.close() }
+func (f *Forwarder) Close() {
+	f.sockets.close()
+	for _, s := range f.upstreams {
+		if s.dot != nil {
+			s.dot.close()
+		}
+	}
+}
 
 // order lists the usable upstreams in configured order, or all of them when
 // none is usable: trying a resting upstream beats failing at once.
@@ -204,6 +221,13 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 	}
 	tapping := f.tapping()
 	asked := time.Now()
+	if s.dot != nil {
+		dotCtx, cancel := context.WithDeadline(ctx, deadline)
+		resp, local, err := s.dot.exchange(dotCtx, m, onSpoof)
+		cancel()
+		f.tapExchange(tapping, true, local, s, m, resp, asked)
+		return judge(addr, resp, err)
+	}
 	resp, local, err := exchangeUDP(ctx, f.sockets, s.remote, m, deadline, tapping, onSpoof)
 	f.tapExchange(tapping, false, local, s, m, resp, asked)
 	if err == nil && resp.Truncated {
@@ -217,6 +241,11 @@ func (f *Forwarder) attempt(ctx context.Context, s *server, q *dns.Msg) (*dns.Ms
 			return nil, "truncated", fmt.Errorf("exchanging with %s over tcp: reply still truncated", addr)
 		}
 	}
+	return judge(addr, resp, err)
+}
+
+// judge turns an exchange's outcome into a result: a reply, or why not.
+func judge(addr string, resp *dns.Msg, err error) (*dns.Msg, string, error) {
 	if err != nil {
 		return nil, classify(err), err
 	}
