@@ -111,7 +111,10 @@ command it serves.`,
 	explainCmd.Flags().String("client", "", "the client's IP address: its site's policy decides")
 	exportCmd := &cobra.Command{Use: "export", Short: "print the on-prem resolvers' side: BIND, Unbound, Windows DNS or RPZ",
 		Args: maxArgs(0), RunE: runs(export)}
-	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz")
+	exportCmd.Flags().String("format", "", "bind | unbound | windows | rpz | bucket-policy | endpoint-policy")
+	exportCmd.Flags().String("bucket", "", "with --format bucket-policy: the listed bucket to lock to the endpoints DNS answers it with")
+	exportCmd.Flags().StringArray("allow-principal", nil, "with --format bucket-policy: an ARN (role, user) the lock leaves out, repeated for several")
+	exportCmd.Flags().String("endpoint", "", "with --format endpoint-policy: the endpoint whose listed buckets the policy allows (default: every S3 endpoint)")
 	exportCmd.Flags().StringArray("server", nil, "where on-prem resolvers reach s3dns: IP[:PORT], repeated or comma-separated for several instances (default: the first listen address)")
 	exportCmd.Flags().Bool("per-bucket", false, "forward each exact bucket on its own (regions with globs stay whole)")
 	exportCmd.Flags().String("tls-name", "", "forward over DNS over TLS, verifying s3dns's certificate for this name (port 853 unless --server gives one)")
@@ -123,6 +126,11 @@ command it serves.`,
 	discoverCmd.Flags().String("vpc-id", "", "list only this VPC's endpoints")
 	discoverCmd.Flags().String("profile", "", "AWS shared config profile (default: aws.profile, else AWS_PROFILE)")
 	discoverCmd.Flags().String("endpoint-url", "", "EC2 API URL (default: aws.endpoint_url, else AWS's own)")
+	auditCommand := &cobra.Command{Use: "audit", Short: "check that the bucket, access point and endpoint policies agree with the DNS split",
+		Args: maxArgs(0), RunE: runs(auditCmd)}
+	auditCommand.Flags().Bool("all-buckets", false, "judge every bucket of the account (ListBuckets), listed or not")
+	auditCommand.Flags().String("site", "", "judge only this site's routes")
+	auditCommand.Flags().String("format", "table", "table | json")
 	statusCmd := &cobra.Command{Use: "status", Short: "print the running server's endpoint health (GET /status) as a table",
 		Args: maxArgs(0), RunE: runs(status)}
 	healthCmd := &cobra.Command{Use: "healthcheck", Short: "exit 0 if the running server's /readyz answers 200, else 1",
@@ -145,7 +153,7 @@ command it serves.`,
 			fmt.Fprintln(io.Stdout, VersionString())
 			return nil
 		}}
-	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, discoverCmd, statusCmd, healthCmd, cacheCmd, reloadCmd, versionCmd)
+	root.AddCommand(serveCmd, validateCmd, explainCmd, exportCmd, auditCommand, discoverCmd, statusCmd, healthCmd, cacheCmd, reloadCmd, versionCmd)
 	root.SuggestionsMinimumDistance = 2
 	strictCompletion(root)
 	strictHelp(root, io)

@@ -16,10 +16,14 @@ func completeValues(root *cobra.Command) {
 	_ = root.RegisterFlagCompletionFunc("log-level", fixed("debug", "info", "warn", "error"))
 	_ = root.RegisterFlagCompletionFunc("log-format", fixed("text", "json"))
 	for _, c := range root.Commands() {
-		if c.Name() != "export" {
+		switch c.Name() {
+		case "export":
+			_ = c.RegisterFlagCompletionFunc("format", fixed("bind", "unbound", "windows", "rpz", "bucket-policy", "endpoint-policy"))
+		case "audit":
+			_ = c.RegisterFlagCompletionFunc("format", fixed("table", "json"))
+		default:
 			continue
 		}
-		_ = c.RegisterFlagCompletionFunc("format", fixed("bind", "unbound", "windows", "rpz"))
 		_ = c.RegisterFlagCompletionFunc("site", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 			cfg, _, err := config.Load(config.Options{Flags: cmd.Flags()})
 			if err != nil {

@@ -17,9 +17,9 @@ func export(fs *pflag.FlagSet, io IO) int {
 	serverFlags, _ := fs.GetStringArray("server")
 	perBucket, _ := fs.GetBool("per-bucket")
 	switch format {
-	case "bind", "unbound", "windows", "rpz":
+	case "bind", "unbound", "windows", "rpz", "bucket-policy", "endpoint-policy":
 	default:
-		fmt.Fprintf(io.Stderr, "s3dns export: --format must be bind, unbound, windows or rpz, not %q\n", format)
+		fmt.Fprintf(io.Stderr, "s3dns export: --format must be bind, unbound, windows, rpz, bucket-policy or endpoint-policy, not %q\n", format)
 		return 2
 	}
 	cfg, ok := load(fs, io)
@@ -36,6 +36,9 @@ func export(fs *pflag.FlagSet, io IO) int {
 		fmt.Fprintf(io.Stderr, "s3dns export: %s lists no endpoints, so there is nothing to forward to s3dns "+
 			"(give --config FILE, or endpoints through S3DNS_ENDPOINTS or --endpoints)\n", source)
 		return 1
+	}
+	if strings.HasSuffix(format, "-policy") {
+		return exportPolicy(fs, io, format, cfg)
 	}
 	if name, _ := fs.GetString("site"); name != "" {
 		if cfg, ok = forSite(cfg, name, io); !ok {

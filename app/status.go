@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/s3dns/s3dns/audit"
 	"github.com/s3dns/s3dns/discovery"
 	"github.com/s3dns/s3dns/health"
 )
@@ -31,6 +32,11 @@ func status(fs *pflag.FlagSet, io IO) int {
 	var body struct {
 		Endpoints []health.Status    `json:"endpoints"`
 		Discovery []discovery.Source `json:"discovery"`
+		Audit     *struct {
+			At       time.Time       `json:"at"`
+			Checked  int             `json:"checked"`
+			Findings []audit.Finding `json:"findings"`
+		} `json:"audit"`
 	}
 	if resp.StatusCode != http.StatusOK {
 		fmt.Fprintf(io.Stderr, "status: %s answered %s\n", url, resp.Status)
@@ -41,6 +47,11 @@ func status(fs *pflag.FlagSet, io IO) int {
 		return 1
 	}
 	writeSources(io, body.Discovery)
+	if a := body.Audit; a != nil {
+		fmt.Fprintf(io.Stdout, "policy audit of %s (%s ago):\n", a.At.Format(time.RFC3339), time.Since(a.At).Round(time.Second))
+		(&audit.Report{Findings: a.Findings, Checked: a.Checked}).WriteTable(io.Stdout)
+		fmt.Fprintln(io.Stdout)
+	}
 	if len(body.Endpoints) == 0 {
 		fmt.Fprintln(io.Stdout, "no endpoint has health checks (health: in the configuration)")
 		return 0

@@ -23,7 +23,7 @@ var flagKinds = map[string]string{
 	"cache.negative_max_ttl": "duration", "cache.serve_stale": "duration", "cache.stale_answer_timeout": "duration",
 	"cache.stale_recheck": "duration", "access.rate_limit_qps": "float", "access.tcp_per_client": "int",
 	"tcp.idle_timeout": "duration", "tcp.write_timeout": "duration", "tcp.max_queued": "int", "log.queries": "bool",
-	"discovery.interval": "duration", "shutdown.lameduck": "duration",
+	"discovery.interval": "duration", "audit.interval": "duration", "shutdown.lameduck": "duration",
 }
 
 // typedText is a flag value kept as text after its kind accepted it.
@@ -100,6 +100,7 @@ var configFlags = []configFlag{
 	{"aws-endpoint-url", "aws.endpoint_url", "EC2 API URL for discovery (proxies, tests)", false},
 	{"discovery-interval", "discovery.interval", "how often endpoints given by vpc_endpoint_id are looked up again", false},
 	{"discovery-state-file", "discovery.state_file", "file keeping the last good discovery result across restarts", false},
+	{"audit-interval", "audit.interval", "run s3dns audit inside serve this often (0: off)", false},
 	{"shutdown-lameduck", "shutdown.lameduck", "on SIGTERM, keep answering this long with /readyz at 503 before the listeners close", false},
 	{"sites", "sites", `sites as a YAML/JSON list, e.g. '[{name: dc, clients: [10.1.0.0/16], zone: eu-west-2a}]'`, false},
 	{"sites-trust-ecs", "sites_trust_ecs", "resolvers whose EDNS Client Subnet decides a query's site", true},

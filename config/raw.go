@@ -22,6 +22,7 @@ type rawConfig struct {
 	Dnstap          rawDnstap     `mapstructure:"dnstap"`
 	AWS             rawAWS        `mapstructure:"aws"`
 	Discovery       rawDiscovery  `mapstructure:"discovery"`
+	Audit           rawAudit      `mapstructure:"audit"`
 	Shutdown        rawShutdown   `mapstructure:"shutdown"`
 	Endpoints       []rawEndpoint `mapstructure:"endpoints"`
 	Sites           []rawSite     `mapstructure:"sites"`
@@ -64,6 +65,10 @@ type rawAWS struct {
 type rawDiscovery struct {
 	Interval  string `mapstructure:"interval"`
 	StateFile string `mapstructure:"state_file"`
+}
+
+type rawAudit struct {
+	Interval string `mapstructure:"interval"`
 }
 
 type rawShutdown struct {
@@ -174,6 +179,7 @@ var defaults = map[string]any{
 	"aws.endpoint_url":           "",
 	"discovery.interval":         "5m",
 	"discovery.state_file":       "",
+	"audit.interval":             "0s",
 	"shutdown.lameduck":          "0s",
 	"endpoints":                  []any{},
 	"sites":                      []any{},

@@ -65,6 +65,10 @@ func validate(p *problems, raw *rawConfig, resolvConf string) *model.Config {
 	cfg.Dnstap = dnstapConfig(p, raw.Dnstap)
 	cfg.AWS = awsConfig(p, raw.AWS)
 	cfg.Discovery = discoveryConfig(p, raw.Discovery)
+	cfg.Audit = model.Audit{Interval: duration(p, "audit.interval", raw.Audit.Interval, 0)}
+	if i := cfg.Audit.Interval; i > 0 && i < time.Second {
+		p.errorf("audit.interval", "%q must be 0 (off) or at least 1s", raw.Audit.Interval)
+	}
 	cfg.Shutdown = model.Shutdown{Lameduck: duration(p, "shutdown.lameduck", raw.Shutdown.Lameduck, 0)}
 	keys := endpointKeys(raw.Endpoints)
 	for i := range raw.Endpoints {

@@ -99,6 +99,8 @@ func TestValidationErrorsNameKeyAndValue(t *testing.T) {
 			`listen[1]: "[::1]:53" cannot be bound beside "[::]:53": :: already takes port 53 on every IPv6 address`},
 		{"bad upstream", "upstreams: [dns.example.com]\n", `upstreams[0]: "dns.example.com" is not an IP address, IP:port or tls://IP[:PORT]#NAME`},
 		{"bad upstream port", "upstreams: [\"127.0.0.1:99999\"]\n", `upstreams[0]: "127.0.0.1:99999" has an invalid port`},
+		{"audit interval below a second", "upstreams: [127.0.0.1]\naudit: {interval: 500ms}\n", `audit.interval: "500ms" must be 0 (off) or at least 1s`},
+		{"audit interval not a duration", "upstreams: [127.0.0.1]\naudit: {interval: hourly}\n", `audit.interval: "hourly" is not a duration`},
 		{"bad log level", "upstreams: [127.0.0.1]\nlog: {level: loud}\n", `log.level: "loud" is not one of debug, info, warn, error`},
 		{"bad log format", "upstreams: [127.0.0.1]\nlog: {format: xml}\n", `log.format: "xml" is not one of text, json`},
 		{"negative cache", "upstreams: [127.0.0.1]\ncache: {max_entries: -1}\n", `cache.max_entries: -1 must not be negative`},

@@ -60,6 +60,9 @@ type daemon struct {
 	// discovery fills in endpoints given by vpc_endpoint_id; nil without any.
 	discovery       atomic.Pointer[discovering]
 	discoveryErrors *prometheus.CounterVec
+	// audits is the policy audit serve runs every audit.interval.
+	audits auditing
+	reg    *prometheus.Registry
 }
 
 // setTap opens the dnstap output cfg names (none when off) and puts it in
@@ -233,6 +236,7 @@ func (d *daemon) reload(reason string) error {
 	}
 	d.startDiscovery(d.lifetime, cfg)
 	d.swapState(cfg, resolver)
+	defer d.wakeAudit() // the DNS split may have changed: audit it at once (once d.cfg is cfg)
 	if changed {
 		oldFwd.Close() // its idle sockets; queries still on it finish normally
 		d.checkLoop(d.lifetime)

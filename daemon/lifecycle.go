@@ -66,7 +66,8 @@ func newDaemon(opts Options, cfg *model.Config, warnings []string) (*daemon, *pr
 	}
 	setMemoryLimit(cfg, log)
 	reg := prometheus.NewRegistry()
-	d := &daemon{opts: opts.Load, version: opts.Version, log: log, level: level, cfg: cfg, ready: &ops.Readiness{}}
+	d := &daemon{opts: opts.Load, version: opts.Version, log: log, level: level, cfg: cfg, ready: &ops.Readiness{}, reg: reg}
+	d.audits.wake = make(chan struct{}, 1)
 	d.metrics = metrics.New(reg, d.version, d.cacheEntries)
 	metrics.RegisterReadiness(reg, func() bool { ok, _ := d.ready.Ready(); return ok },
 		func() bool { return d.ready.Blocked(loopBlocker) })
@@ -104,9 +105,9 @@ func (d *daemon) listen(reg *prometheus.Registry) (*ops.Server, error) {
 	if d.cfg.HTTPListen != "" {
 		var err error
 		status := func() any { return d.srv.State().Health.Status() }
-		discovered := func() any { return d.discoverySources() }
+		sections := map[string]func() any{"discovery": func() any { return d.discoverySources() }, "audit": d.auditStatus}
 		admin := d.admin(reg)
-		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status, discovered, admin), d.log); err != nil {
+		if httpSrv, err = ops.Start(d.cfg.HTTPListen, ops.Handler(reg, d.ready, status, sections, admin), d.log); err != nil {
 			return nil, err
 		}
 	}
@@ -141,6 +142,7 @@ func (d *daemon) watch(ctx context.Context) {
 	certFiles := []string{d.cfg.TLS.CertFile, d.cfg.TLS.KeyFile}
 	d.mu.Unlock()
 	d.checkLoop(ctx)
+	d.startAudit(ctx)
 	if d.certs != nil {
 		// A renewed certificate (certbot, cert-manager) is taken as it is
 		// written, as on SIGHUP.

@@ -36,6 +36,22 @@ func NewClient(ctx context.Context, s Settings) (*Client, error) { return newCli
 // newClient is NewClient with EC2 client options on top (tests give an
 // HTTP client of their own).
 func newClient(ctx context.Context, s Settings, optFns ...func(*ec2.Options)) (*Client, error) {
+	cfg, err := LoadAWS(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	client := ec2.NewFromConfig(cfg, append([]func(*ec2.Options){func(o *ec2.Options) {
+		if s.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(s.EndpointURL)
+		}
+	}}, optFns...)...)
+	return &Client{ec2: client, region: cfg.Region}, nil
+}
+
+// LoadAWS loads the SDK's configuration for s (credentials are fetched on
+// the first call, not here); it fails without a region. The audit's S3
+// and S3 Control calls use it too.
+func LoadAWS(ctx context.Context, s Settings) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if s.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(s.Region))
@@ -45,17 +61,12 @@ func newClient(ctx context.Context, s Settings, optFns ...func(*ec2.Options)) (*
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+		return cfg, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("no AWS region: set aws.region, --region or AWS_REGION")
+		return cfg, fmt.Errorf("no AWS region: set aws.region, --region or AWS_REGION")
 	}
-	client := ec2.NewFromConfig(cfg, append([]func(*ec2.Options){func(o *ec2.Options) {
-		if s.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(s.EndpointURL)
-		}
-	}}, optFns...)...)
-	return &Client{ec2: client, region: cfg.Region}, nil
+	return cfg, nil
 }
 
 // Region is the region the client asks.

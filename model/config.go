@@ -52,6 +52,7 @@ type Config struct {
 	Dnstap          Dnstap
 	AWS             AWS
 	Discovery       Discovery
+	Audit           Audit
 	Shutdown        Shutdown
 	Endpoints       []Endpoint
 	// Sites give groups of clients their own policy; a client in none gets
@@ -129,6 +130,11 @@ type Discovery struct {
 	// StateFile keeps the last good discovery result across restarts ("":
 	// none): read at start, written atomically after each good refresh.
 	StateFile string
+}
+
+// Audit says how often serve runs the policy audit (0: never).
+type Audit struct {
+	Interval time.Duration
 }
 
 // Shutdown says how the server stops on SIGTERM or SIGINT.

@@ -12,16 +12,18 @@ type partition struct {
 	prefix    string // of its region names ("" for aws, which takes the rest)
 	dnsSuffix string // service names: s3.<region>.<dnsSuffix>
 	dualStack string // dual-stack service names (<service>.<region>.<dualStack>)
+	arn       string // the partition's name in ARNs
 }
 
 var partitions = []partition{
-	{"cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
-	{"eusc-", "amazonaws.eu", "api.amazonwebservices.eu"},
-	{"us-isob-", "sc2s.sgov.gov", "api.aws.scloud"},
-	{"us-isof-", "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
-	{"us-iso-", "c2s.ic.gov", "api.aws.ic.gov"},
-	{"eu-isoe-", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
-	{"", "amazonaws.com", "api.aws"}, // aws and aws-us-gov (GovCloud regions are ordinary regions)
+	{"cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn", "aws-cn"},
+	{"eusc-", "amazonaws.eu", "api.amazonwebservices.eu", "aws-eusc"},
+	{"us-isob-", "sc2s.sgov.gov", "api.aws.scloud", "aws-iso-b"},
+	{"us-isof-", "csp.hci.ic.gov", "api.aws.hci.ic.gov", "aws-iso-f"},
+	{"us-iso-", "c2s.ic.gov", "api.aws.ic.gov", "aws-iso"},
+	{"eu-isoe-", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk", "aws-iso-e"},
+	{"us-gov-", "amazonaws.com", "api.aws", "aws-us-gov"}, // GovCloud: the aws partition's names
+	{"", "amazonaws.com", "api.aws", "aws"},
 }
 
 func partitionOf(region string) partition {
@@ -36,6 +38,10 @@ func partitionOf(region string) partition {
 // DNSSuffix is the suffix of region's service names: amazonaws.com, or
 // amazonaws.com.cn in the China regions, and so on.
 func DNSSuffix(region string) string { return partitionOf(region).dnsSuffix }
+
+// ARNPartition is region's partition as ARNs name it: aws, aws-cn,
+// aws-us-gov …
+func ARNPartition(region string) string { return partitionOf(region).arn }
 
 // DualStackSuffix is the suffix of region's dual-stack service names:
 // api.aws in the aws partition.
@@ -58,7 +64,11 @@ func DNSSuffixes() []string {
 func ServiceSuffixes() []string {
 	var out []string
 	for _, p := range partitions {
-		out = append(out, p.dnsSuffix, p.dualStack)
+		for _, suffix := range []string{p.dnsSuffix, p.dualStack} {
+			if !slices.Contains(out, suffix) {
+				out = append(out, suffix)
+			}
+		}
 	}
 	return out
 }

@@ -73,11 +73,12 @@ func (r *Readiness) Ready() (bool, []string) {
 	return len(reasons) == 0, reasons
 }
 
-// Handler returns the mux for the HTTP endpoints. status and discovered
-// give what GET /status shows as JSON (endpoint health; where discovered
-// data came from and its age); discovered may be nil, and admin (nil: no
-// admin paths) serves /admin/.
-func Handler(gatherer prometheus.Gatherer, ready *Readiness, status, discovered func() any, admin *Admin) http.Handler {
+// Handler returns the mux for the HTTP endpoints. status gives what GET
+// /status shows as JSON under "endpoints" (endpoint health), sections the
+// rest (where discovered data came from and its age, the policy audit): a
+// section giving nil is left out. admin (nil: no admin paths) serves
+// /admin/.
+func Handler(gatherer prometheus.Gatherer, ready *Readiness, status func() any, sections map[string]func() any, admin *Admin) http.Handler {
 	mux := http.NewServeMux()
 	if admin != nil {
 		admin.register(mux)
@@ -87,8 +88,10 @@ func Handler(gatherer prometheus.Gatherer, ready *Readiness, status, discovered 
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		body := map[string]any{"endpoints": status()}
-		if discovered != nil {
-			body["discovery"] = discovered()
+		for name, section := range sections {
+			if v := section(); v != nil {
+				body[name] = v
+			}
 		}
 		_ = enc.Encode(body)
 	})

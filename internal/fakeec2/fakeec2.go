@@ -5,6 +5,7 @@
 package fakeec2
 
 import (
+	"cmp"
 	"encoding/pem"
 	"encoding/xml"
 	"fmt"
@@ -37,6 +38,9 @@ type Endpoint struct {
 	Interfaces               []string // network interface ids
 	Subnets                  []string
 	PrivateDNS               bool
+	// Owner is the endpoint's account; Policy its endpoint policy (JSON;
+	// "" lists EC2's default, full access).
+	Owner, Policy string
 }
 
 // Interface is one network interface of an endpoint.
@@ -230,7 +234,8 @@ func (s *Server) describeEndpoints(f map[string][]string, region string) any {
 			continue
 		}
 		item := endpointXML{ID: e.ID, Type: "Interface", VPCID: e.VPCID, ServiceName: e.ServiceName, ServiceRegion: e.ServiceRegion, State: e.State,
-			PrivateDNS: e.PrivateDNS, Interfaces: items(e.Interfaces), Subnets: items(e.Subnets)}
+			PrivateDNS: e.PrivateDNS, Interfaces: items(e.Interfaces), Subnets: items(e.Subnets),
+			Owner: cmp.Or(e.Owner, "111122223333"), Policy: cmp.Or(e.Policy, fullAccess)}
 		for _, n := range e.DNSNames {
 			item.DNSEntries = append(item.DNSEntries, dnsEntryXML{Name: n, Zone: "Z7HUB22UULQXV"})
 		}
@@ -238,6 +243,9 @@ func (s *Server) describeEndpoints(f map[string][]string, region string) any {
 	}
 	return resp
 }
+
+// fullAccess is the policy EC2 gives an endpoint created without one.
+const fullAccess = `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`
 
 func (s *Server) describeInterfaces(f map[string][]string) any {
 	resp := interfacesResponse{NS: ns, RequestID: "fake-request"}
@@ -301,6 +309,8 @@ func (s *Server) EnvIn(dir, caFile string) map[string]string {
 		"AWS_PROFILE":                 "",
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_EC2":        "",
+		"AWS_ENDPOINT_URL_S3":         "",
+		"AWS_ENDPOINT_URL_S3_CONTROL": "",
 		"AWS_MAX_ATTEMPTS":            "1",
 	}
 }

@@ -39,6 +39,8 @@ type endpointXML struct {
 	Subnets       []item        `xml:"subnetIdSet>item"`
 	Interfaces    []item        `xml:"networkInterfaceIdSet>item"`
 	DNSEntries    []dnsEntryXML `xml:"dnsEntrySet>item"`
+	Owner         string        `xml:"ownerId"`
+	Policy        string        `xml:"policyDocument"`
 }
 
 type dnsEntryXML struct {
