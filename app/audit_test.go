@@ -89,7 +89,8 @@ func TestAuditCommand(t *testing.T) {
 // With audit.interval, serve audits at start and then every interval:
 // s3dns_audit_findings and s3dns_audit_age_seconds, the findings in
 // /status and s3dns status. A throttled audit keeps the last result (the
-// findings stay, the age grows); a reload audits the new split at once.
+// findings stay, the age grows); a policy change flips the gauge within an
+// interval; a reload audits the new split at once.
 func TestServeAuditsContinuously(t *testing.T) {
 	s3api, ec2api := fakes3api.New(t), fakeec2.New(t)
 	t.Setenv("AWS_ENDPOINT_URL_S3", s3api.URL) // not parallel: the process's environment
@@ -125,8 +126,15 @@ func TestServeAuditsContinuously(t *testing.T) {
 		t.Error("no log line says the throttled audit kept the last result")
 	}
 
-	// The dr site made private by a reload: audited at once, no error left.
+	// The lock taken off the bucket: the gauge flips within one interval,
+	// without a reload; put back, it flips again.
 	s3api.Throttle(0)
+	s3api.PutBucket("analytics", fakes3api.Bucket{Region: "eu-west-2"})
+	waitFor(t, r, func() bool { return r.metric(t, errors) == errors+" 0" }, "the policy change audited")
+	s3api.PutBucket("analytics", fakes3api.Bucket{Region: "eu-west-2", Policy: lock})
+	waitFor(t, r, func() bool { return r.metric(t, errors) == errors+" 1" }, "the lock put back audited")
+
+	// The dr site made private by a reload: audited at once, no error left.
 	writeAtomically(t, file, strings.Replace(body, ", public: true", "", 1))
 	r.reload <- struct{}{}
 	waitFor(t, r, func() bool { return r.metric(t, errors) == errors+" 0" }, "the reloaded split audited")

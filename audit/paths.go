@@ -11,6 +11,7 @@ import (
 // route is one way a site's clients reach a bucket, as DNS decides it.
 type route struct {
 	site     string          // "" for the top-level policy
+	public   bool            // the site is public: true
 	endpoint *model.Endpoint // nil: the public path
 	// while says when this route is taken, "" always: a fallback endpoint
 	// or on_unhealthy: public take over while the endpoint has no address up.
@@ -57,7 +58,7 @@ func views(cfg *model.Config, only string) []view {
 func (v *view) routes(name string) []route {
 	m, ok := v.matcher.Match(name)
 	if v.public || !ok {
-		return []route{{site: v.site}}
+		return []route{{site: v.site, public: v.public}}
 	}
 	e := m.Endpoint
 	out := []route{{site: v.site, endpoint: e}}

@@ -44,8 +44,13 @@ func (a *auditor) judgeRoute(b subject, p *Policy, public Request, r route, stat
 			f.Kind, f.Statement = LockedButPublic, v.statement.Name()
 			f.Detail = fmt.Sprintf("%s answers %s publicly%s; %s denies every request that does not come through %s",
 				siteText(r.site), b.dnsName, when, v.statement.Name(), required(v.statement))
-			f.Fix = fmt.Sprintf("list %s on the endpoint that serves %s (or drop the site's public: true), or relax %s",
-				b.label, siteText(r.site), v.statement.Name())
+			f.Fix = fmt.Sprintf("list %s on an endpoint that serves %s, or relax %s", b.label, siteText(r.site), v.statement.Name())
+			switch {
+			case r.public:
+				f.Fix = fmt.Sprintf("drop site %s's public: true (its clients cannot reach the endpoint otherwise), or relax %s", r.site, v.statement.Name())
+			case r.while != "":
+				f.Fix = fmt.Sprintf("give the endpoint a fallback the policy allows instead of on_unhealthy: public, or relax %s", v.statement.Name())
+			}
 			a.add(f)
 		case unknown:
 			a.notUnderstood(f, v)
