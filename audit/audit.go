@@ -196,6 +196,21 @@ func (a *auditor) describeEndpoints(ctx context.Context) map[string]*Endpoint {
 		for id, f := range found {
 			facts[id] = f
 		}
+		// A cross-Region endpoint lives in a VPC of aws.region: ask there
+		// for what the service's region does not list, as discovery does.
+		var missing []string
+		for _, id := range byRegion[region] {
+			if _, ok := found[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		if home := a.cfg.AWS.Region; len(missing) > 0 && home != "" && home != region {
+			if more, err := a.src.Endpoints(ctx, home, missing); err == nil {
+				for id, f := range more {
+					facts[id] = f
+				}
+			}
+		}
 	}
 	for _, e := range out {
 		f, ok := facts[e.ID]

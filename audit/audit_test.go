@@ -64,6 +64,11 @@ endpoints:
     vpc_endpoint_id: vpce-0bbb2222bbbb22220
     hostname: vpce-0bbb2222bbbb22220-hgfedcba.s3.eu-west-2.vpce.amazonaws.com
     addresses: [10.0.2.10]
+  - name: s3-east
+    region: us-east-1
+    hostname: vpce-0ccc3333cccc33330-abcdefgh.s3.us-east-1.vpce.amazonaws.com
+    addresses: [10.0.3.10]
+    buckets: [east-locked]
 `
 
 // deny is the data-perimeter statement AWS's examples write: deny unless
@@ -87,6 +92,9 @@ func TestAuditFindsEveryDisagreement(t *testing.T) {
 	ec2api.Put(fakeec2.Endpoint{ID: mainID, VPCID: "vpc-0main", ServiceName: "com.amazonaws.eu-west-2.s3", State: "available", Owner: account,
 		Policy: policy(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}`,
 			`{"Sid":"NotThatOne","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::endpoint-refuses","arn:aws:s3:::endpoint-refuses/*"]}`)})
+	// Cross-Region: in a VPC of eu-west-2 (aws.region), for us-east-1's S3.
+	ec2api.Put(fakeec2.Endpoint{ID: "vpce-0ccc3333cccc33330", VPCID: "vpc-0east", ServiceName: "com.amazonaws.us-east-1.s3", State: "available",
+		VPCRegion: "eu-west-2", ServiceRegion: "us-east-1", Owner: account})
 	ec2api.Put(fakeec2.Endpoint{ID: backupID, VPCID: "vpc-0backup", ServiceName: "com.amazonaws.eu-west-2.s3", State: "available", Owner: account})
 	main := `{"StringNotEquals":{"aws:SourceVpce":"` + mainID + `"}}`
 	buckets := map[string]fakes3api.Bucket{
@@ -114,6 +122,9 @@ func TestAuditFindsEveryDisagreement(t *testing.T) {
 		b.Region = "eu-west-2"
 		s3api.PutBucket(name, b)
 	}
+	// Its VPC is known only when the audit asks aws.region's EC2 as well.
+	s3api.PutBucket("east-locked", fakes3api.Bucket{Region: "us-east-1",
+		Policy: policy(deny("OnlyFromEastVPC", "east-locked", `{"StringNotEquals":{"aws:SourceVpc":"vpc-0east"}}`))})
 	s3api.PutAccessPoint(account, "finance", policy(`{"Sid":"APThroughMain","Effect":"Deny","Principal":"*","Action":"s3:*",`+
 		`"Resource":"arn:aws:s3:eu-west-2:111122223333:accesspoint/finance/object/*","Condition":`+main+`}`))
 
@@ -147,6 +158,7 @@ func TestAuditFindsEveryDisagreement(t *testing.T) {
 			"locked-but-public site=dr endpoint= statement=OnlyThroughMain"},
 		"secret":               {"locked-but-public site= endpoint= statement=Locked", "locked-but-public site=dr endpoint= statement=Locked", "locked-but-public site=london endpoint= statement=Locked"},
 		"finance-111122223333": {"locked-but-public site=dr endpoint= statement=APThroughMain"},
+		"east-locked":          {"locked-but-public site=dr endpoint= statement=OnlyFromEastVPC"},
 	}
 	for bucket := range mergeKeys(want, got) {
 		g, w := got[bucket], want[bucket]
@@ -156,7 +168,7 @@ func TestAuditFindsEveryDisagreement(t *testing.T) {
 			t.Errorf("%s:\n got  %q\n want %q", bucket, g, w)
 		}
 	}
-	if report.Errors() == 0 || report.Checked != len(buckets) { // every bucket but the unreadable one, and the access point
+	if report.Errors() == 0 || report.Checked != len(buckets)+1 { // every bucket but the unreadable one, and the access point
 		t.Errorf("%d errors, %d checked", report.Errors(), report.Checked)
 	}
 	for _, f := range report.Findings {
