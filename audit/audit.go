@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -184,7 +185,7 @@ func (a *auditor) describeEndpoints(ctx context.Context) map[string]*Endpoint {
 	}
 	facts := map[string]EndpointFacts{}
 	unread := map[string]bool{}
-	for _, region := range sortedKeys(byRegion) {
+	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
 		found, err := a.src.Endpoints(ctx, region, byRegion[region])
 		if err != nil {
 			a.readFailed("", "", "the endpoints' policies (DescribeVpcEndpoints in "+region+")", err)
@@ -232,13 +233,4 @@ func (a *auditor) describeEndpoints(ctx context.Context) map[string]*Endpoint {
 		e.Policy = p
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

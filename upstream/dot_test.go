@@ -5,13 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/s3dns/s3dns/config"
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
@@ -56,12 +56,10 @@ func (l *countingListener) Accept() (net.Conn, error) {
 
 func poolOf(t *testing.T, caFile string) *x509.CertPool {
 	t.Helper()
-	pem, err := os.ReadFile(caFile)
+	p, err := config.LoadCAs(caFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := x509.NewCertPool()
-	p.AppendCertsFromPEM(pem)
 	return p
 }
 
