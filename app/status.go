@@ -72,6 +72,11 @@ func status(fs *pflag.FlagSet, io IO) int {
 		}
 	}
 	w.Flush()
+	for _, e := range body.Endpoints {
+		if e.AnsweredBy != "" {
+			fmt.Fprintf(io.Stdout, "%s: every address is down; its fallback %s answers its names\n", e.Endpoint, e.AnsweredBy)
+		}
+	}
 	return 0
 }
 

@@ -52,10 +52,12 @@ type query struct {
 	// ownHost: the name is this endpoint's own hostname (its index; -1 when
 	// none), answered with RD=0 too, for resolvers using s3dns as a stub.
 	ownHost int
-	// How it was answered, for record.
-	action   metrics.Action
-	rcode    int
-	upstream string
+	// How it was answered, for record: answeredBy is the endpoint that
+	// answered (its index: the one matched, or its fallback).
+	answeredBy int
+	action     metrics.Action
+	rcode      int
+	upstream   string
 }
 
 type verdict uint8
@@ -256,7 +258,7 @@ func (s *Server) detach(st *State, q *query) *query {
 func (q *query) settled() *query {
 	c := &query{origin: q.origin}
 	c.parse(bytes.Clone(q.pkt))
-	c.site, c.action, c.rcode, c.upstream = q.site, q.action, q.rcode, q.upstream
+	c.site, c.action, c.rcode, c.upstream, c.answeredBy = q.site, q.action, q.rcode, q.upstream, q.answeredBy
 	return c
 }
 

@@ -84,8 +84,8 @@ func TestDNSOverTLS(t *testing.T) {
 			t.Fatalf("%v %v", resp, err)
 		}
 	}
-	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tls", "A", "endpoint")); got != 3 {
-		t.Errorf("s3dns_requests_total{proto=tls} %v, want 3", got)
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "tls", "A", "endpoint", "s3-eu-west-2")); got != 3 {
+		t.Errorf("s3dns_requests_total{proto=tcp,transport=tls} %v, want 3", got)
 	}
 	untrusting := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{ServerName: "dns.example"}}
 	if _, _, err := untrusting.Exchange(question(listed, dns.TypeA), dot); err == nil {
@@ -163,8 +163,8 @@ func TestDNSOverHTTPS(t *testing.T) {
 			t.Errorf("%s: %s, want %d", c.name, resp.Status, c.status)
 		}
 	}
-	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("https", "A", "endpoint")); got != 2 {
-		t.Errorf("s3dns_requests_total{proto=https} %v, want 2", got)
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "https", "A", "endpoint", "s3-eu-west-2")); got != 2 {
+		t.Errorf("s3dns_requests_total{proto=tcp,transport=https} %v, want 2", got)
 	}
 
 	// Cleartext DoH behind a trusted proxy (127.0.0.1): the client its

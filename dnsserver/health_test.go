@@ -276,6 +276,26 @@ func TestFallbackWhileEveryAddressIsDown(t *testing.T) {
 		return m.Rcode == dns.RcodeSuccess && ok && cname.Target == crossRegion && slices.Equal(addrsOf(m), []string{"127.0.0.31"})
 	}
 	eventually(t, h, listed, viaFallback, "the fallback endpoint's answer, not SERVFAIL")
+	answered := func(endpoint string) float64 {
+		return testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "udp", "A", "endpoint", endpoint))
+	}
+	answeredBy := func() string { return h.srv.State().Health.Status()[0].AnsweredBy }
+	if answeredBy() != "s3-cross-region" {
+		t.Errorf("status: answered by %q while every address is down, want s3-cross-region", answeredBy())
+	}
+	before := answered("s3-cross-region")
+	for range 2 { // the full path, then the fast path: both count the fallback
+		h.query(t, listed, dns.TypeA)
+	}
+	if got := answered("s3-cross-region") - before; got != 2 {
+		t.Errorf("s3dns_requests_total{endpoint=s3-cross-region} grew by %v, want 2", got)
+	}
 	ifs.reopen(t, "127.0.0.22")
 	eventually(t, h, listed, only("127.0.0.22"), "the endpoint's own address once it is back")
+	if answeredBy() != "" {
+		t.Errorf("status: answered by %q once an address is back, want none", answeredBy())
+	}
+	if before := answered("s3-london"); before < 1 {
+		t.Errorf("s3dns_requests_total{endpoint=s3-london} is %v once it answers again", before)
+	}
 }

@@ -20,7 +20,7 @@ func TestMetricNamesLint(t *testing.T) {
 	m := metrics.New(reg, "v0", func() float64 { return 0 })
 	metrics.RegisterReadiness(reg, func() bool { return true }, func() bool { return false })
 	// Touch every vector so that each family is gathered.
-	m.Requests.WithLabelValues("udp", "A", "forward").Inc()
+	m.Requests.WithLabelValues("udp", "udp", "A", "forward", "").Inc()
 	m.Responses.WithLabelValues("NOERROR").Inc()
 	m.RequestDuration.WithLabelValues("forward", "udp").Observe(0.001)
 	m.TLSHandshakeErrors.WithLabelValues("timeout").Inc()
@@ -61,11 +61,11 @@ func TestQueriesMoveTheRightCounters(t *testing.T) {
 		labels []string
 		want   float64
 	}{
-		{[]string{"udp", "A", "endpoint"}, 1},
-		{[]string{"tcp", "AAAA", "forward"}, 1},
-		{[]string{"udp", "other", "forward"}, 1},
-		{[]string{"udp", "A", "refused"}, 1},
-		{[]string{"udp", "A", "forward"}, 0},
+		{[]string{"udp", "udp", "A", "endpoint", "s3-eu-west-2"}, 1},
+		{[]string{"tcp", "tcp", "AAAA", "forward", ""}, 1},
+		{[]string{"udp", "udp", "other", "forward", ""}, 1},
+		{[]string{"udp", "udp", "A", "refused", ""}, 1},
+		{[]string{"udp", "udp", "A", "forward", ""}, 0},
 	} {
 		if got := testutil.ToFloat64(m.Requests.WithLabelValues(c.labels...)); got != c.want {
 			t.Errorf("s3dns_requests_total%v = %v, want %v", c.labels, got, c.want)

@@ -194,7 +194,7 @@ func TestRateLimitPerClient(t *testing.T) {
 	if refused < 15 {
 		t.Fatalf("only %d of 30 queries refused at 5 qps", refused)
 	}
-	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "A", "ratelimited")); got != float64(refused) {
+	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("udp", "udp", "A", "ratelimited", "")); got != float64(refused) {
 		t.Fatalf("ratelimited counter %v, refused %d", got, refused)
 	}
 	// Another client address has its own bucket.

@@ -20,7 +20,13 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 	if t := s.opts.Tap.Current(); t != nil {
 		t.Client(tapProtos[q.proto], q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
 	}
-	s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
+	endpoint := ""
+	if q.action == metrics.ActionEndpoint {
+		s.metrics.CountEndpoint(st.endpointCounters, q.answeredBy, q.proto, q.msg.Qtype)
+		endpoint = st.endpointName(q.answeredBy)
+	} else {
+		s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
+	}
 	if q.site != nil {
 		s.metrics.CountSite(q.site.counted, q.action)
 	}
@@ -33,8 +39,8 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 		if q.msg.Name != nil {
 			name = wire.Presentation(q.msg.Name)
 		}
-		s.log.Info("query", "client", q.client.String(), "proto", q.proto.String(), "name", name,
+		s.log.Info("query", "client", q.client.String(), "proto", q.proto.Socket(), "transport", q.proto.String(), "name", name,
 			"type", dns.TypeToString[q.msg.Qtype], "action", q.action.String(), "rcode", dns.RcodeToString[q.rcode],
-			"duration", elapsed, "upstream", q.upstream)
+			"duration", elapsed, "upstream", q.upstream, "endpoint", endpoint)
 	}
 }

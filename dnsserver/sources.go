@@ -45,11 +45,16 @@ var sources = [...]source{
 		},
 	},
 	routeEndpoint: {
-		fresh: func(st *State, q *query) (*wire.Entry, int64) { return st.Endpoints.Fresh(&q.ask) },
+		fresh: func(st *State, q *query) (*wire.Entry, int64) {
+			e, now, by := st.Endpoints.Fresh(&q.ask)
+			q.answeredBy = by
+			return e, now
+		},
 		resolve: func(s *Server, st *State, q *query) wire.Result {
 			ctx, cancel := s.budgeted(st)
 			defer cancel()
-			r := st.Endpoints.Answer(ctx, &q.ask, q.match)
+			r, by := st.Endpoints.Answer(ctx, &q.ask, q.match)
+			q.answeredBy = by
 			if r.Forwarded {
 				q.action = metrics.ActionForward // on_unresolved or on_unhealthy: public
 			}

@@ -39,6 +39,8 @@ type State struct {
 	// sites are the configuration's sites, in order, each with its view of
 	// the endpoints.
 	sites []site
+	// endpointCounters count the queries each endpoint answered.
+	endpointCounters *metrics.EndpointCounters
 }
 
 // site is one configured site as queries are matched for it.
@@ -124,7 +126,9 @@ func ecsScopes(sites []model.Site, i int) []uint8 {
 func NewState(cfg *model.Config, c *cache.Cache, monitor *health.Monitor, log *slog.Logger) *State {
 	n := max(len(cfg.Upstreams), 1)
 	hostnames := map[string]int{}
+	names := make([]string, len(cfg.Endpoints))
 	for i, e := range cfg.Endpoints {
+		names[i] = e.Name // config gives every endpoint one
 		for _, h := range e.Hostnames() {
 			if _, taken := hostnames[h]; !taken {
 				hostnames[h] = i
@@ -148,8 +152,13 @@ func NewState(cfg *model.Config, c *cache.Cache, monitor *health.Monitor, log *s
 		limiter:   newRateLimiter(cfg.Access.RateLimitQPS),
 		hostnames: hostnames,
 		sites:     sites,
+
+		endpointCounters: metrics.NewEndpointCounters(names),
 	}
 }
+
+// endpointName is endpoint i's name for logs and metrics.
+func (st *State) endpointName(i int) string { return st.endpointCounters.Name(i) }
 
 // allowed reports whether access.allow admits addr. A link-local IPv6
 // client's zone (fe80::1%eth0) is not part of its address.

@@ -48,6 +48,7 @@ type entry struct {
 	wire.Entry
 	healthGen uint64
 	site      uint8
+	by        int // the endpoint that answered: the one matched, or its fallback
 }
 
 // New returns the endpoint answers for one configuration's endpoints,
@@ -61,38 +62,38 @@ func New(endpoints []model.Endpoint, resolver Resolver, monitor *health.Monitor,
 }
 
 // Fresh is the fast path: the answer packed for this question, still fresh
-// and built under the current health, or nil; and the clock reading it is
-// judged at. It allocates nothing.
-func (a *Answers) Fresh(q *wire.Question) (*wire.Entry, int64) {
+// and built under the current health, or nil; the clock reading it is
+// judged at; and the endpoint that answered (its index). It allocates
+// nothing.
+func (a *Answers) Fresh(q *wire.Question) (*wire.Entry, int64, int) {
 	now := a.clock.Nano()
 	key, err := q.SiteKey()
 	if err != nil {
-		return nil, now
+		return nil, now, -1
 	}
 	e, ok := a.packed.GetIfPresent(key)
 	if !ok || e.site != q.Site || !e.FreshFor(q.LName, q.Qtype, q.Qclass, q.Opts, now) || e.healthGen != a.health.Gen() {
-		return nil, now
+		return nil, now, -1
 	}
-	return &e.Entry, now
+	return &e.Entry, now, e.by
 }
 
 // Answer synthesizes the answer to q, which m matched, and keeps it packed
-// for Fresh while it is fresh. On on_unresolved or on_unhealthy: public, the
-// name is forwarded as if not listed, with TTLs bounded by health.
-func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) wire.Result {
+// for Fresh while it is fresh; by is the endpoint that answered (m's, or
+// its fallback's). On on_unresolved or on_unhealthy: public, the name is
+// forwarded as if not listed, with TTLs bounded by health.
+func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) (res wire.Result, by int) {
 	gen := a.health.Gen() // read first: an answer is never newer than its generation
-	view := a.health.For(m.Index)
-	if view.NoneUp() {
-		if fb, ok := a.fallback(m); ok {
-			m, view = fb, a.health.For(fb.Index)
-		}
+	if i, fallback := a.health.Answering(m.Index); fallback && i < len(a.endpoints) {
+		m = a.fallback(m, i)
 	}
+	view := a.health.For(m.Index)
 	if view.NoneUp() {
 		switch m.Endpoint.OnUnhealthy {
 		case model.UnhealthyPublic:
-			return a.public(ctx, q, m.Endpoint) // fail open
+			return a.public(ctx, q, m.Endpoint), m.Index // fail open
 		case model.UnhealthyServfail:
-			return wire.Failed(dns.RcodeServerFailure) // fail closed
+			return wire.Failed(dns.RcodeServerFailure), m.Index // fail closed
 		}
 		view = health.View{} // keep: every address, as without health checks
 	}
@@ -121,7 +122,7 @@ func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) w
 	match.Endpoint = healthyEndpoint(m.Endpoint, view)
 	r := synthesize(req, match, target)
 	if r.Forward {
-		return a.public(ctx, q, m.Endpoint)
+		return a.public(ctx, q, m.Endpoint), m.Index
 	}
 	resp, aging := r.Msg, r.Aging
 	a.limits.Clamp(resp)
@@ -136,30 +137,23 @@ func (a *Answers) Answer(ctx context.Context, q *wire.Question, m zones.Match) w
 	e, err := wire.Build(resp, aging, q.Opts, now, now+int64(life))
 	if err != nil {
 		a.log.Debug("packing an endpoint answer failed", "name", q.Name, "error", err)
-		return wire.Failed(dns.RcodeServerFailure)
+		return wire.Failed(dns.RcodeServerFailure), m.Index
 	}
 	if key, err := q.SiteKey(); life > 0 && err == nil {
-		a.packed.Set(key, &entry{Entry: e, healthGen: gen, site: q.Site})
+		a.packed.Set(key, &entry{Entry: e, healthGen: gen, site: q.Site, by: m.Index})
 	}
-	return wire.Result{Entry: &e, Now: now, Upstream: upstream}
+	return wire.Result{Entry: &e, Now: now, Upstream: upstream}, m.Index
 }
 
-// fallback is m answered by the first of its endpoint's fallbacks with an
-// address up (or not health-checked), keeping the site's zone; ok is false
-// when there is none.
-func (a *Answers) fallback(m zones.Match) (zones.Match, bool) {
-	for _, i := range m.Endpoint.FallbackIndexes {
-		if i >= len(a.endpoints) || a.health.For(i).NoneUp() {
-			continue
-		}
-		fb := a.endpoints[i]
-		fb.Zone = m.Endpoint.Zone
-		a.log.Debug("every address down: a fallback endpoint answers", "endpoint", m.Endpoint.Name, "fallback", fb.Name)
-		m.Rule = m.Rule + " (fallback for " + m.Endpoint.Name + ", every address of which is down)"
-		m.Endpoint, m.Index = &fb, i
-		return m, true
-	}
-	return m, false
+// fallback is m answered by endpoint i, a fallback of m's endpoint,
+// keeping the site's zone.
+func (a *Answers) fallback(m zones.Match, i int) zones.Match {
+	fb := a.endpoints[i]
+	fb.Zone = m.Endpoint.Zone
+	a.log.Debug("every address down: a fallback endpoint answers", "endpoint", m.Endpoint.Name, "fallback", fb.Name)
+	m.Rule = m.Rule + " (fallback for " + m.Endpoint.Name + ", every address of which is down)"
+	m.Endpoint, m.Index = &fb, i
+	return m
 }
 
 // public forwards a listed name as if it were not listed (failing open),

@@ -61,15 +61,15 @@ func TestAnswerThenFresh(t *testing.T) {
 	a, up, clock := answers(t, eps, hostname+" 30 IN A 10.0.0.1")
 	m := matchFor(t, eps, listed)
 	q := questionOf(t, listed, dns.TypeA)
-	if e, _ := a.Fresh(q); e != nil {
+	if e, _, _ := a.Fresh(q); e != nil {
 		t.Fatal("an answer packed before any was built")
 	}
-	r := a.Answer(context.Background(), q, m)
+	r, _ := a.Answer(context.Background(), q, m)
 	if r.Entry == nil || r.Forwarded || r.Upstream == "" {
 		t.Fatalf("answer: %+v", r)
 	}
 	full := render(t, q, r.Entry, r.Now)
-	e, now := a.Fresh(q)
+	e, now, _ := a.Fresh(q)
 	if e == nil || !bytes.Equal(render(t, q, e, now), full) {
 		t.Fatal("Fresh does not serve what Answer built")
 	}
@@ -77,7 +77,7 @@ func TestAnswerThenFresh(t *testing.T) {
 		t.Fatalf("Fresh allocates %v times", n)
 	}
 	clock.Add(31 * time.Second) // the target's TTL is over: so is the answer
-	if e, _ := a.Fresh(q); e != nil {
+	if e, _, _ := a.Fresh(q); e != nil {
 		t.Fatal("an answer served past its target's TTL")
 	}
 	if up.Count(hostname, "udp") != 1 {
@@ -99,7 +99,7 @@ func TestAnswerUnresolved(t *testing.T) {
 			a, up, _ := answers(t, eps, listed+" 60 IN A 192.0.2.7")
 			up.FailName(hostname)
 			q := questionOf(t, listed, dns.TypeA)
-			r := a.Answer(context.Background(), q, matchFor(t, eps, listed))
+			r, _ := a.Answer(context.Background(), q, matchFor(t, eps, listed))
 			rcode := r.Rcode
 			if r.Entry != nil {
 				rcode = r.Entry.Rcode()
@@ -107,7 +107,7 @@ func TestAnswerUnresolved(t *testing.T) {
 			if r.Forwarded != c.forwarded || rcode != c.rcode {
 				t.Fatalf("forwarded %v, rcode %d; want %v, %d", r.Forwarded, rcode, c.forwarded, c.rcode)
 			}
-			if e, _ := a.Fresh(q); e != nil {
+			if e, _, _ := a.Fresh(q); e != nil {
 				t.Fatal("an answer without its target was kept")
 			}
 		})

@@ -32,6 +32,7 @@ type Observer interface {
 // It is safe for concurrent use; answers read it on the query path.
 type Monitor struct {
 	endpoints []*endpoint // by configuration index; nil where health is off
+	names     []string    // every endpoint's label, by configuration index
 	gen       atomic.Uint64
 	log       *slog.Logger
 	observe   Observer
@@ -79,11 +80,12 @@ func New(endpoints []model.Endpoint, resolve Resolver, opts Options, previous *M
 	}
 	any := false
 	for i, e := range endpoints {
+		m.names = append(m.names, cmp.Or(e.Name, fmt.Sprintf("endpoints[%d]", i)))
 		if e.Health == nil {
 			continue
 		}
 		any = true
-		ep := &endpoint{index: i, label: cmp.Or(e.Name, fmt.Sprintf("endpoints[%d]", i)), cfg: e, addrs: map[netip.Addr]*addrState{}}
+		ep := &endpoint{index: i, label: m.names[i], cfg: e, addrs: map[netip.Addr]*addrState{}}
 		if old := previous.same(e, i); old != nil {
 			old.mu.Lock()
 			for a, s := range old.addrs {
@@ -243,7 +245,38 @@ func (m *Monitor) probe(ctx context.Context, ep *endpoint, a netip.Addr) {
 			m.log.Warn("endpoint address down", "endpoint", ep.label, "hostname", ep.cfg.Hostname, "address", a.String(),
 				"port", h.Port, "error", err)
 		}
+		m.logAnswering(ep)
 	}
+}
+
+// logAnswering says, when an endpoint has just lost its last address, who
+// answers its names now.
+func (m *Monitor) logAnswering(ep *endpoint) {
+	by, fallback := m.Answering(ep.index)
+	switch {
+	case fallback:
+		m.log.Warn("every address of the endpoint is down: its fallback answers its names", "endpoint", ep.label, "fallback", m.names[by])
+	case m.For(ep.index).NoneUp():
+		m.log.Warn("every address of the endpoint is down and no fallback has one up: on_unhealthy decides", "endpoint", ep.label,
+			"on_unhealthy", ep.cfg.OnUnhealthy)
+	}
+}
+
+// Answering is the endpoint that answers endpoint i's names: i itself, or,
+// while every address of i is down, the first of its fallbacks with an
+// address up (or not probed), and then fallback is true. With none, i
+// answers, and its on_unhealthy decides how.
+func (m *Monitor) Answering(i int) (by int, fallback bool) {
+	v := m.For(i)
+	if !v.NoneUp() {
+		return i, false
+	}
+	for _, f := range v.ep.cfg.FallbackIndexes {
+		if f >= 0 && f < len(m.names) && !m.For(f).NoneUp() {
+			return f, true
+		}
+	}
+	return i, false
 }
 
 // Gen changes whenever an address goes up or down: answers built under
@@ -309,6 +342,9 @@ type Status struct {
 	Port      int             `json:"port"`
 	Probed    bool            `json:"probed"`
 	Addresses []AddressStatus `json:"addresses"`
+	// AnsweredBy is the fallback endpoint answering this one's names while
+	// every address of it is down; empty while it answers them itself.
+	AnsweredBy string `json:"answered_by,omitempty"`
 }
 
 // AddressStatus is one address's state.
@@ -340,6 +376,9 @@ func (m *Monitor) Status() []Status {
 		slices.SortFunc(st.Addresses, func(a, b AddressStatus) int {
 			return netip.MustParseAddr(a.Address).Compare(netip.MustParseAddr(b.Address))
 		})
+		if by, fallback := m.Answering(ep.index); fallback {
+			st.AnsweredBy = m.names[by]
+		}
 		out = append(out, st)
 	}
 	return out

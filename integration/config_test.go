@@ -45,6 +45,7 @@ type endpoint struct {
 	Answer         string            `yaml:"answer,omitempty" json:"answer,omitempty"`
 	OnUnresolved   string            `yaml:"on_unresolved,omitempty" json:"on_unresolved,omitempty"`
 	Health         map[string]any    `yaml:"health,omitempty" json:"health,omitempty"`
+	Fallback       []string          `yaml:"fallback,omitempty" json:"fallback,omitempty"`
 }
 
 // listedEndpoint serves the bucket myspecificbucket through sampleVPCE.

@@ -144,3 +144,49 @@ func freeTCPPort(t *testing.T) int {
 	ln.Close()
 	return port
 }
+
+// While every address of an endpoint is down its fallback answers, and the
+// built binary says so everywhere an operator looks: the reply, the log,
+// /status, `s3dns status` and s3dns_requests_total{endpoint}.
+func TestFallbackShowsWhoAnswered(t *testing.T) {
+	t.Parallel()
+	closed := strconv.Itoa(freeTCPPort(t)) // nothing listens: every address is down
+	const host = "vpce-0777-own.s3.eu-west-2.vpce.amazonaws.com."
+	const crossRegion = "vpce-0666-cross.s3.eu-west-2.vpce.amazonaws.com."
+	public := dnstest.NewUpstream(t, host+" 60 IN A 127.0.0.33", crossRegion+" 60 IN A 127.0.0.34")
+	own := endpoint{Name: "s3-london", Region: "eu-west-2", Hostname: host, Buckets: []string{"myspecificbucket"},
+		Health:   map[string]any{"interval": "100ms", "timeout": "50ms", "port": closed, "fall": 1, "rise": 1},
+		Fallback: []string{"s3-london-via-paris"}}
+	other := endpoint{Name: "s3-london-via-paris", Region: "eu-west-2", Hostname: crossRegion}
+	s := s3dnsFor(t, public.Addr, []endpoint{own, other}, "--log-queries")
+
+	dnstest.WaitFor(t, "the fallback's answer", 10*time.Second, func() bool {
+		resp := ask(t, s.dns, listedName, dns.TypeA)
+		return len(resp.Answer) > 0 && resp.Answer[0].(*dns.CNAME).Target == crossRegion
+	})
+	_, body := s.get("/status")
+	var st struct {
+		Endpoints []struct {
+			Endpoint   string `json:"endpoint"`
+			AnsweredBy string `json:"answered_by"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil || len(st.Endpoints) != 1 || st.Endpoints[0].AnsweredBy != other.Name {
+		t.Errorf("/status does not say the fallback answers: %v %s", err, body)
+	}
+	out, err := exec.Command(builtBinary(t), "status", "--http", s.http).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "s3-london: every address is down; its fallback s3-london-via-paris answers its names") {
+		t.Errorf("s3dns status: %v\n%s", err, out)
+	}
+	_, metrics := s.get("/metrics")
+	if !regexpMatch(`s3dns_requests_total\{action="endpoint",endpoint="s3-london-via-paris",proto="udp",qtype="A",transport="udp"\} [1-9]`, metrics) {
+		t.Errorf("no s3dns_requests_total for the fallback:\n%s", grepLines(metrics, "s3dns_requests_total"))
+	}
+	logs := s.stderr.String()
+	for _, want := range []string{`msg="every address of the endpoint is down: its fallback answers its names" endpoint=s3-london fallback=s3-london-via-paris`,
+		`action=endpoint rcode=NOERROR`, `endpoint=s3-london-via-paris`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %s:\n%s", want, logs)
+		}
+	}
+}

@@ -47,8 +47,8 @@ func TestMetricsHealthReloadAndTerm(t *testing.T) {
 		t.Fatalf("/metrics = %d", code)
 	}
 	for _, want := range []string{
-		`s3dns_requests_total{action="endpoint",proto="udp",qtype="A"} 1`,
-		`s3dns_requests_total{action="forward",proto="udp",qtype="A"} 2`,
+		`s3dns_requests_total{action="endpoint",endpoint="s3-eu-west-2",proto="udp",qtype="A",transport="udp"} 1`,
+		`s3dns_requests_total{action="forward",endpoint="",proto="udp",qtype="A",transport="udp"} 2`,
 		`s3dns_responses_total{rcode="NOERROR"} 3`,
 		`s3dns_cache_requests_total{result="hit"} 1`,
 		`s3dns_upstream_requests_total{result="success",upstream="` + up.Addr + `"} `,

@@ -27,6 +27,15 @@ var protoLabels = [numProtos]string{UDP: "udp", TCP: "tcp", TLS: "tls", HTTPS: "
 
 func (p Proto) String() string { return protoLabels[p] }
 
+// Socket is the proto label: the socket protocol under the transport (TLS
+// and HTTPS run over TCP).
+func (p Proto) Socket() string {
+	if p == UDP {
+		return "udp"
+	}
+	return "tcp"
+}
+
 // Action is how a query was answered.
 type Action uint8
 
@@ -102,14 +111,15 @@ func (s *counterSlot) get(make func() prometheus.Counter) prometheus.Counter {
 	return c
 }
 
-// CountRequest adds one to s3dns_requests_total{proto,qtype,action}.
+// CountRequest adds one to s3dns_requests_total{proto,transport,qtype,action}
+// for a query no endpoint answered (its endpoint label is empty).
 func (m *Metrics) CountRequest(p Proto, qtype uint16, a Action) {
 	if a >= numActions {
 		return
 	}
 	qi := qtypeIndex(qtype)
 	m.fast.requests[p][qi][a].get(func() prometheus.Counter {
-		return m.Requests.WithLabelValues(p.String(), qtypeLabels[qi], a.String())
+		return m.Requests.WithLabelValues(p.Socket(), p.String(), qtypeLabels[qi], a.String(), "")
 	}).Inc()
 }
 

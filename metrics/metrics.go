@@ -13,7 +13,7 @@ import (
 
 // Metrics holds the collectors the packages update.
 type Metrics struct {
-	Requests        *prometheus.CounterVec   // proto, qtype, action
+	Requests        *prometheus.CounterVec   // proto, transport, qtype, action, endpoint
 	SiteRequests    *prometheus.CounterVec   // site, action
 	Responses       *prometheus.CounterVec   // rcode
 	RequestDuration *prometheus.HistogramVec // action, transport
@@ -42,8 +42,8 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_requests_total",
-			Help: "DNS queries received, by transport, query type and how they were answered.",
-		}, []string{"proto", "qtype", "action"}),
+			Help: "DNS queries received, by socket protocol (udp, tcp), transport (udp, tcp, tls, https), query type, how they were answered, and the endpoint that answered (action endpoint; a fallback's name while it answers for another).",
+		}, []string{"proto", "transport", "qtype", "action", "endpoint"}),
 		SiteRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_site_requests_total",
 			Help: "DNS queries from clients of a configured site, by site and how they were answered (clients in no site are not counted here).",
