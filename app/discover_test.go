@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -247,3 +248,62 @@ func TestRestartWhileThrottledAnswersFromTheStateFile(t *testing.T) {
 		return r.value(t, `s3dns_discovery_from_state_file{endpoint="s3-london"}`) == 0
 	})
 }
+
+// A cross-Region endpoint and a China one, both found by discovery (the
+// fake EC2 answers each region's API by its SigV4 scope): the service's
+// names are answered with the discovered hostnames, `s3dns status` says
+// which region each serves and where its VPC is, and explain — from the
+// state file, with no EC2 — names the VPC's region.
+func TestCrossRegionAndChinaThroughDiscovery(t *testing.T) {
+	api := fakeec2.New(t)
+	t.Parallel() // the fake EC2's environment is the process's (TestMain)
+	const crossID, chinaID = "vpce-0c0c0c0c0c0c0c0c1", "vpce-0c0c0c0c0c0c0c0c3"
+	const crossHost = "vpce-0c0c0c0c0c0c0c0c1-aaaa1111.s3.us-west-2.vpce.amazonaws.com."
+	const chinaHost = "vpce-0c0c0c0c0c0c0c0c3-cccc3333.s3.cn-north-1.vpce.amazonaws.com.cn."
+	api.Put(fakeec2.Endpoint{ID: crossID, VPCID: fakeec2.VPC, ServiceName: "com.amazonaws.us-west-2.s3", ServiceRegion: "us-west-2",
+		VPCRegion: "eu-west-2", State: "available", DNSNames: []string{"*." + strings.TrimSuffix(crossHost, ".")},
+		Interfaces: []string{"eni-0c0c000000000001"}}, fakeec2.Interface{ID: "eni-0c0c000000000001", Zone: "eu-west-2a", Subnet: "subnet-0a", Addresses: []string{"10.30.1.10"}})
+	api.Put(fakeec2.Endpoint{ID: chinaID, VPCID: "vpc-0c0c0c0c0c0c0c0c3", ServiceName: "cn.com.amazonaws.cn-north-1.s3",
+		VPCRegion: "cn-north-1", State: "available", DNSNames: []string{"*." + strings.TrimSuffix(chinaHost, ".")},
+		Interfaces: []string{"eni-0c0c000000000003"}}, fakeec2.Interface{ID: "eni-0c0c000000000003", Zone: "cn-north-1a", Subnet: "subnet-0c", Addresses: []string{"10.40.1.10"}})
+	up := dnstest.NewUpstream(t, crossHost+" 60 IN A 10.30.1.10", chinaHost+" 60 IN A 10.40.1.10")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s3dns.yaml")
+	writeAtomically(t, file, fmt.Sprintf(`upstreams: [%q]
+upstream_timeout: 1s
+aws: {region: eu-west-2, endpoint_url: %q}
+discovery: {interval: 1h, state_file: %s}
+endpoints:
+  - {name: s3-oregon-from-london, vpc_endpoint_id: %s, region: us-west-2, buckets: [stable]}
+  - {name: s3-beijing, vpc_endpoint_id: %s, region: cn-north-1, buckets: [beijing]}
+`, up.Addr, api.URL, filepath.Join(dir, "discovery.json"), crossID, chinaID))
+	r := serveInProcess(t, file)
+	for name, want := range map[string][]string{
+		"stable.s3.us-west-2.amazonaws.com.":      {"10.30.1.10", "CNAME " + crossHost},
+		"beijing.s3.cn-north-1.amazonaws.com.cn.": {"10.40.1.10", "CNAME " + chinaHost},
+	} {
+		dnstest.WaitFor(t, name+" answered with the discovered endpoint", 10*time.Second, func() bool {
+			return slices.Equal(addressesOf(r.dns, name), want)
+		})
+	}
+	code, out, _ := run(t, "status", "--http", r.http)
+	if code != 0 || !regexpMatches(`s3-oregon-from-london\s+`+crossID+`\s+us-west-2\s+eu-west-2\s+EC2`, out) ||
+		!regexpMatches(`s3-beijing\s+`+chinaID+`\s+cn-north-1\s+cn-north-1\s+EC2`, out) {
+		t.Errorf("s3dns status does not say which region each serves and where its VPC is: exit %d\n%s", code, out)
+	}
+	r.cancel()
+	<-r.exit
+	r.exit <- 0
+
+	code, out, errOut := run(t, "explain", "stable.s3.us-west-2.amazonaws.com", "--config", file)
+	if code != 0 || !strings.Contains(out, "region us-west-2, cross-Region: its VPC is in eu-west-2") ||
+		!strings.Contains(out, "discovered: "+crossID+": as EC2 described it at") || !strings.Contains(out, "CNAME "+crossHost) {
+		t.Errorf("explain of the cross-Region endpoint: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "explain", "beijing.s3.cn-north-1.amazonaws.com.cn", "--config", file)
+	if code != 0 || !strings.Contains(out, "endpoint: s3-beijing") || strings.Contains(out, "cross-Region") || !strings.Contains(out, "CNAME "+chinaHost) {
+		t.Errorf("explain of the China endpoint: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func regexpMatches(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
 
+	"github.com/s3dns/s3dns/discovery"
 	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/zones"
 )
@@ -41,6 +43,12 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	if !ok {
 		return 1
 	}
+	// What discovery last found (hostnames, addresses, the VPC's region)
+	// explains a vpc_endpoint_id endpoint better than the file alone.
+	cfg, discovered, err := discovery.FillFromStateFile(cfg)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "warning: discovery.state_file: %v (explaining from the file alone)\n", err)
+	}
 	w := io.Stdout
 	fmt.Fprintf(w, "name: %s %s\n", name, dns.TypeToString[qtype])
 	endpoints := cfg.Endpoints
@@ -69,6 +77,9 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	}
 	e := m.Endpoint
 	fmt.Fprintf(w, "endpoint: %s (endpoints[%d], service %s, %s)\n", e.Name, m.Index, e.Service, regionText(e))
+	if e.VPCEndpointID != "" {
+		fmt.Fprintf(w, "discovered: %s\n", discoveredAt(e, discovered))
+	}
 	fmt.Fprintf(w, "rule: %s\n", m.Rule)
 	fmt.Fprintf(w, "answer: %s\n", explainAnswer(e, name, qtype, m))
 	if m.AZ != "" {
@@ -94,12 +105,30 @@ func explain(fs *pflag.FlagSet, io IO) int {
 	return 0
 }
 
-// regionText is "region R", or "global" for a service whose names carry none.
+// regionText is "region R", or "global" for a service whose names carry
+// none, and the VPC's region where discovery found it elsewhere.
 func regionText(e *model.Endpoint) string {
-	if e.Region == "" {
+	switch {
+	case e.Region == "" && e.VPCRegion != "":
+		return "global, its VPC in " + e.VPCRegion
+	case e.Region == "":
 		return "global"
+	case e.VPCRegion != "":
+		return "region " + e.Region + ", cross-Region: its VPC is in " + e.VPCRegion +
+			", whose Availability Zones its zonal hostnames and sites' zones name"
 	}
 	return "region " + e.Region
+}
+
+// discoveredAt says where a vpc_endpoint_id endpoint's data comes from.
+func discoveredAt(e *model.Endpoint, at time.Time) string {
+	if e.Hostname == "" && len(e.Addresses) == 0 {
+		return e.VPCEndpointID + ": asked of EC2 when serve starts (no discovery.state_file data for it here)"
+	}
+	if at.IsZero() {
+		return e.VPCEndpointID + ": the file gives its hostname or addresses; serve fills in the rest from EC2"
+	}
+	return fmt.Sprintf("%s: as EC2 described it at %s (discovery.state_file); serve asks again", e.VPCEndpointID, at.UTC().Format(time.RFC3339))
 }
 
 func explainAnswer(e *model.Endpoint, name string, qtype uint16, m zones.Match) string {

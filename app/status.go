@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -87,13 +88,14 @@ func writeSources(io IO, sources []discovery.Source) {
 		return
 	}
 	w := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "DISCOVERED\tVPC ENDPOINT\tSOURCE\tAGE")
+	fmt.Fprintln(w, "DISCOVERED\tVPC ENDPOINT\tSERVES\tVPC IN\tSOURCE\tAGE")
 	for _, s := range sources {
 		source := "EC2"
 		if s.From == discovery.FromStateFile {
 			source = "state file (EC2 not reached yet)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Endpoint, s.ID, source, s.Age.Round(time.Second))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Endpoint, s.ID, cmp.Or(s.Region, "global"), cmp.Or(s.VPCRegion, "-"), source,
+			s.Age.Round(time.Second))
 	}
 	w.Flush()
 	fmt.Fprintln(io.Stdout)

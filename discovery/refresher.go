@@ -336,7 +336,7 @@ func (r *Refresher) Sources() []Source {
 	now := r.now()
 	for _, t := range r.targets {
 		if k, ok := known[t.id]; ok {
-			out = append(out, Source{Endpoint: t.name, ID: t.id, From: k.from, Age: now.Sub(k.at)})
+			out = append(out, Source{Endpoint: t.name, ID: t.id, From: k.from, Age: now.Sub(k.at), Region: k.Region, VPCRegion: k.VPCRegion})
 		}
 	}
 	return out

@@ -39,6 +39,10 @@ type Source struct {
 	ID       string        `json:"vpc_endpoint_id"`
 	From     string        `json:"source"` // ec2 or state_file
 	Age      time.Duration `json:"age_ns"`
+	// Region is the service's region (none for a global service),
+	// VPCRegion the VPC's: they differ for a cross-Region endpoint.
+	Region    string `json:"region,omitempty"`
+	VPCRegion string `json:"vpc_region,omitempty"`
 }
 
 // readState reads the state file; a missing file is no error (the first

@@ -191,6 +191,11 @@ type Endpoint struct {
 	// VPCEndpointID is the endpoint's id when discovery fills in what the
 	// file leaves out: Hostname, ZonalHostnames, Addresses.
 	VPCEndpointID string
+	// VPCRegion is the region of the endpoint's VPC when discovery found it
+	// in another region than Region's (a cross-Region endpoint, or a global
+	// service's): its zonal hostnames and sites' zones are that region's
+	// AZs. "" when the same or not known.
+	VPCRegion string
 	// ZonalHostnames maps an Availability Zone name to the endpoint's zonal
 	// DNS name there (fully qualified, lower case).
 	ZonalHostnames map[string]string
