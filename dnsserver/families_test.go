@@ -67,3 +67,32 @@ func TestNewNameFamiliesAnswered(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFastAnswerFamilies sets a cached answer of each new family
+// beside a plain S3 bucket name's, on the same server: the fast path's cost
+// should not depend on the family (compare the ns/op of the sub-benchmarks).
+func BenchmarkFastAnswerFamilies(b *testing.B) {
+	sc := familiesConfig()
+	sc.Endpoints = append(sc.Endpoints, baseConfig().Endpoints...)
+	up := dnstest.NewUpstream(b, append(publicZone, expressRegional+" 60 IN A 10.9.0.10", expressAZ4+" 60 IN A 10.9.1.10",
+		mrapHost+" 60 IN A 10.9.2.10", vectorsHost+" 60 IN A 10.9.3.10")...)
+	h := startWith(b, sc, up)
+	st, scratch := h.srv.State(), newScratch()
+	for _, c := range []struct{ family, name string }{
+		{"s3", listed},
+		{"express", "analytics--use1-az4--x-s3.s3express-use1-az4.us-east-1.amazonaws.com."},
+		{"mrap", "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com."},
+		{"api.aws", "s3vectors.us-east-1.api.aws."},
+	} {
+		h.query(b, c.name, dns.TypeA)
+		b.Run(c.family, func(b *testing.B) {
+			pkt, _ := withEDNS(question(c.name, dns.TypeA), 1232, false).Pack()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := fastReply(h.srv, st, pkt, clientLoopback, scratch); !ok {
+					b.Fatal("missed")
+				}
+			}
+		})
+	}
+}
