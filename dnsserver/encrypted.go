@@ -50,6 +50,14 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(dot) > 0 {
+		s.metrics.TLSHandshakes.WithLabelValues(metrics.TLS.String())
+		s.metrics.TLSConnections.WithLabelValues(metrics.TLS.String())
+	}
+	if len(doh) > 0 {
+		s.metrics.TLSHandshakes.WithLabelValues(metrics.HTTPS.String())
+		s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
+	}
 	for _, ln := range dot {
 		tl := &handshaking{Listener: tls.NewListener(ln, e.Certs.config("dot")), s: s}
 		s.tcp = append(s.tcp, tl)
@@ -64,10 +72,19 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 	for _, ln := range doh {
 		srv := s.httpServer(handler)
 		srv.TLSConfig = e.Certs.config("h2", "http/1.1")
-		srv.ErrorLog = nil
+		open := s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
+		srv.ConnState = func(_ net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew:
+				open.Inc()
+			case http.StateClosed, http.StateHijacked:
+				open.Dec()
+			}
+		}
 		s.https = append(s.https, srv)
 		s.addrs = append(s.addrs, "https://"+ln.Addr().String())
-		go func() { _ = srv.ServeTLS(&handshaking{Listener: ln, s: s, plainHTTPS: true}, "", "") }()
+		hl := newHandshaken(ln, srv.TLSConfig, s)
+		go func() { _ = srv.Serve(hl) }()
 	}
 	for _, ln := range plain {
 		srv := s.httpServer(handler)
@@ -102,20 +119,18 @@ func (s *Server) shutdownHTTPS(ctx context.Context, servers []*http.Server) erro
 	return errors.Join(errs...)
 }
 
-// handshaking hands on DoT connections that count their failed handshakes
-// (for HTTPS, plainHTTPS: the http server does its own TLS).
+// handshaking hands on DoT connections that count their handshakes.
 type handshaking struct {
 	net.Listener
-	s          *Server
-	plainHTTPS bool
+	s *Server
 }
 
-// Accept returns the next connection, its handshake (DoT) to run on its
-// first read: on the connection's own goroutine, so that a slow client
-// delays nobody else.
+// Accept returns the next connection, its handshake to run on its first
+// read: on the connection's own goroutine, so that a slow client delays
+// nobody else.
 func (h *handshaking) Accept() (net.Conn, error) {
 	c, err := h.Listener.Accept()
-	if err != nil || h.plainHTTPS {
+	if err != nil {
 		return c, err
 	}
 	return &lazyHandshake{Conn: c.(*tls.Conn), s: h.s}, nil
@@ -141,11 +156,17 @@ func (c *lazyHandshake) Read(b []byte) (int, error) {
 		err := c.Conn.HandshakeContext(ctx)
 		cancel()
 		if err != nil {
-			c.s.metrics.TLSHandshakeErrors.WithLabelValues(handshakeReason(err)).Inc()
-			c.s.log.Debug("TLS handshake failed", "client", c.RemoteAddr().String(), "error", err)
+			c.s.handshakeFailed(c.RemoteAddr(), metrics.TLS, err)
 			return 0, err
 		}
+		c.s.metrics.TLSHandshakes.WithLabelValues(metrics.TLS.String()).Inc()
 		c.names = peerNames(c.Conn.ConnectionState())
 	}
 	return c.Conn.Read(b)
+}
+
+// handshakeFailed counts and logs a failed handshake.
+func (s *Server) handshakeFailed(peer net.Addr, transport metrics.Proto, err error) {
+	s.metrics.TLSHandshakeErrors.WithLabelValues(handshakeReason(err)).Inc()
+	s.log.Debug("TLS handshake failed", "client", peer.String(), "transport", transport.String(), "error", err)
 }

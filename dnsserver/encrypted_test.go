@@ -87,6 +87,12 @@ func TestDNSOverTLS(t *testing.T) {
 	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "tls", "A", "endpoint", "s3-eu-west-2")); got != 3 {
 		t.Errorf("s3dns_requests_total{proto=tcp,transport=tls} %v, want 3", got)
 	}
+	if got := testutil.ToFloat64(h.metrics.TLSHandshakes.WithLabelValues("tls")); got != 1 {
+		t.Errorf("s3dns_tls_handshakes_total{transport=tls} %v, want 1 (one connection)", got)
+	}
+	if got := testutil.ToFloat64(h.metrics.TLSConnections.WithLabelValues("tls")); got != 1 {
+		t.Errorf("s3dns_tls_connections{transport=tls} %v, want 1", got)
+	}
 	untrusting := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{ServerName: "dns.example"}}
 	if _, _, err := untrusting.Exchange(question(listed, dns.TypeA), dot); err == nil {
 		t.Fatal("a client without the CA got an answer")
@@ -166,6 +172,27 @@ func TestDNSOverHTTPS(t *testing.T) {
 	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "https", "A", "endpoint", "s3-eu-west-2")); got != 2 {
 		t.Errorf("s3dns_requests_total{proto=tcp,transport=https} %v, want 2", got)
 	}
+	// One connection, reused: one handshake, open until the client lets go.
+	if got := testutil.ToFloat64(h.metrics.TLSHandshakes.WithLabelValues("https")); got != 1 {
+		t.Errorf("s3dns_tls_handshakes_total{transport=https} %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(h.metrics.TLSConnections.WithLabelValues("https")); got != 1 {
+		t.Errorf("s3dns_tls_connections{transport=https} %v, want 1", got)
+	}
+	client.CloseIdleConnections()
+	dnstest.WaitFor(t, "the closed connection no longer counted", 5*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.TLSConnections.WithLabelValues("https")) == 0
+	})
+	// A client that does not trust the certificate: the handshake fails,
+	// counted and logged as for DoT, and no request reaches the handler.
+	untrusting := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}
+	if resp, err := untrusting.Get(get); err == nil {
+		resp.Body.Close()
+		t.Fatal("a client without the CA got an answer")
+	}
+	dnstest.WaitFor(t, "the failed DoH handshake counted", 5*time.Second, func() bool {
+		return testutil.ToFloat64(h.metrics.TLSHandshakeErrors.WithLabelValues("refused_by_client")) >= 1
+	})
 
 	// Cleartext DoH behind a trusted proxy (127.0.0.1): the client its
 	// header names decides, here one outside access.allow: REFUSED.

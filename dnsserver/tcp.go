@@ -65,10 +65,16 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 			evicted.shut()
 		}
 		s.metrics.TCPConnections.Inc()
+		if proto == metrics.TLS {
+			s.metrics.TLSConnections.WithLabelValues(proto.String()).Inc()
+		}
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
 			defer s.metrics.TCPConnections.Dec()
+			if proto == metrics.TLS {
+				defer s.metrics.TLSConnections.WithLabelValues(proto.String()).Dec()
+			}
 			defer s.conns.remove(tc)
 			s.serveConn(tc)
 		}()

@@ -21,17 +21,21 @@ type Metrics struct {
 	// TLSHandshakeErrors counts failed handshakes on the TLS and HTTPS
 	// listeners, by reason.
 	TLSHandshakeErrors *prometheus.CounterVec
-	Upstream           *prometheus.CounterVec   // upstream, result
-	UpstreamLatency    *prometheus.HistogramVec // upstream
-	CacheRequests      *prometheus.CounterVec   // result
-	TCPRefused         *prometheus.CounterVec   // reason
-	TCPClosed          *prometheus.CounterVec   // reason
-	TCPConnections     prometheus.Gauge
-	EndpointUp         *prometheus.GaugeVec   // endpoint, address
-	EndpointProbes     *prometheus.CounterVec // endpoint, result
-	DnstapDropped      prometheus.Counter
-	Reloads            *prometheus.CounterVec // result
-	LastReloadOK       prometheus.Gauge
+	// TLSHandshakes counts completed handshakes, TLSConnections the
+	// encrypted connections open, by transport (tls, https).
+	TLSHandshakes   *prometheus.CounterVec
+	TLSConnections  *prometheus.GaugeVec
+	Upstream        *prometheus.CounterVec   // upstream, result
+	UpstreamLatency *prometheus.HistogramVec // upstream
+	CacheRequests   *prometheus.CounterVec   // result
+	TCPRefused      *prometheus.CounterVec   // reason
+	TCPClosed       *prometheus.CounterVec   // reason
+	TCPConnections  prometheus.Gauge
+	EndpointUp      *prometheus.GaugeVec   // endpoint, address
+	EndpointProbes  *prometheus.CounterVec // endpoint, result
+	DnstapDropped   prometheus.Counter
+	Reloads         *prometheus.CounterVec // result
+	LastReloadOK    prometheus.Gauge
 
 	fast fastTables
 }
@@ -65,6 +69,14 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 			Name: "s3dns_tls_handshake_errors_total",
 			Help: "Failed TLS handshakes on the DNS over TLS and HTTPS listeners, by reason (client_certificate, refused_by_client, timeout, other).",
 		}, []string{"reason"}),
+		TLSHandshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "s3dns_tls_handshakes_total",
+			Help: "Completed TLS handshakes on the DNS over TLS and HTTPS listeners, by transport (tls, https).",
+		}, []string{"transport"}),
+		TLSConnections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "s3dns_tls_connections",
+			Help: "Encrypted connections open now, by transport (tls, https); DNS over TLS ones count in s3dns_tcp_connections too.",
+		}, []string{"transport"}),
 		Upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "s3dns_upstream_requests_total",
 			Help: "Attempts to ask an upstream, by upstream and result (success, timeout, servfail, refused, mismatch, truncated, error).",
@@ -128,7 +140,7 @@ func New(reg prometheus.Registerer, version string, cacheEntries func() float64)
 		Name: "s3dns_cache_entries",
 		Help: "Answers held in the cache.",
 	}, cacheEntries)
-	reg.MustRegister(m.Requests, m.SiteRequests, m.Responses, m.RequestDuration, m.InFlight, m.TLSHandshakeErrors, m.Upstream, m.UpstreamLatency,
+	reg.MustRegister(m.Requests, m.SiteRequests, m.Responses, m.RequestDuration, m.InFlight, m.TLSHandshakeErrors, m.TLSHandshakes, m.TLSConnections, m.Upstream, m.UpstreamLatency,
 		m.CacheRequests, m.TCPRefused, m.TCPClosed, m.TCPConnections, m.EndpointUp, m.EndpointProbes, m.DnstapDropped, m.Reloads, m.LastReloadOK, buildInfo, entries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Show every reload result from the start, so alerts on failures see 0.

@@ -1,0 +1,90 @@
+package dnsserver
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+
+	"github.com/s3dns/s3dns/metrics"
+)
+
+// handshaken is the DoH listeners' TLS: each connection's handshake runs
+// on a goroutine of its own, within the read timeout, and only connections
+// whose handshake succeeded are handed to the HTTP server — as *tls.Conn,
+// so that it serves HTTP/2 to those that chose h2. Failed handshakes are
+// counted and logged like DoT's, not printed by net/http.
+type handshaken struct {
+	net.Listener
+	cfg   *tls.Config
+	s     *Server
+	ready chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+	err   error // why it stopped, once done is closed
+}
+
+// stop ends Accept with err, once.
+func (h *handshaken) stop(err error) {
+	h.once.Do(func() {
+		h.err = err
+		close(h.done)
+	})
+}
+
+func newHandshaken(ln net.Listener, cfg *tls.Config, s *Server) *handshaken {
+	h := &handshaken{Listener: ln, cfg: cfg, s: s, ready: make(chan net.Conn), done: make(chan struct{})}
+	go h.acceptLoop()
+	return h
+}
+
+// acceptLoop accepts raw connections and starts each one's handshake.
+func (h *handshaken) acceptLoop() {
+	for {
+		c, err := h.Listener.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			h.stop(err)
+			return
+		}
+		go h.handshake(c)
+	}
+}
+
+func (h *handshaken) handshake(c net.Conn) {
+	tc := tls.Server(c, h.cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), h.s.opts.TCPReadTimeout)
+	err := tc.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		h.s.handshakeFailed(c.RemoteAddr(), metrics.HTTPS, err)
+		tc.Close()
+		return
+	}
+	h.s.metrics.TLSHandshakes.WithLabelValues(metrics.HTTPS.String()).Inc()
+	select {
+	case h.ready <- tc:
+	case <-h.done:
+		tc.Close()
+	}
+}
+
+// Accept returns the next connection whose handshake is done.
+func (h *handshaken) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.ready:
+		return c, nil
+	case <-h.done:
+		return nil, h.err
+	}
+}
+
+// Close stops accepting; connections still in their handshake are closed
+// when it ends.
+func (h *handshaken) Close() error {
+	err := h.Listener.Close()
+	h.stop(net.ErrClosed)
+	return err
+}
