@@ -127,6 +127,9 @@ func (q *query) parse(pkt []byte) wire.Problem {
 	if q.msg.AskedKeepalive {
 		q.msg.Keepalive = q.keepalive
 	}
+	// Only an encrypted reply is worth padding (RFC 8467 §4): in clear
+	// text its size tells no more than its content.
+	q.msg.Pad = q.msg.AskedPadding && (q.proto == metrics.TLS || q.proto == metrics.HTTPS)
 	return problem
 }
 

@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/model"
+	"github.com/s3dns/s3dns/wire"
 )
 
 // encryptedServer is a harness whose server also listens for DoT and DoH
@@ -383,5 +385,86 @@ func TestDoHMissesCapped(t *testing.T) {
 	}
 	if n < 2 {
 		t.Fatalf("%d of 3 DoH misses got a quick SERVFAIL with room for 1 on the full path", n)
+	}
+}
+
+// RFC 8467 padding: a query over TLS or HTTPS carrying the Padding option
+// gets a reply padded to a multiple of 468 octets, the padding last in the
+// OPT, on the full path and the fast one, errors included; over UDP and
+// TCP, and without the option, replies are not padded.
+func TestPaddingOfEncryptedReplies(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	h, dot, _, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
+	padded := func(name string, qtype uint16, pad bool) *dns.Msg {
+		m := withEDNS(question(name, qtype), 1232, false)
+		if pad {
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_PADDING{Padding: make([]byte, 20)})
+		}
+		return m
+	}
+	padding := func(m *dns.Msg) *dns.EDNS0_PADDING {
+		opt := m.IsEdns0()
+		if opt == nil || len(opt.Option) == 0 {
+			return nil
+		}
+		p, _ := opt.Option[len(opt.Option)-1].(*dns.EDNS0_PADDING)
+		return p
+	}
+	c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"}}
+	conn, err := c.Dial(dot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []struct {
+		what  string
+		name  string
+		qtype uint16
+	}{
+		{"full path", listed, dns.TypeA},
+		{"fast path", listed, dns.TypeA},
+		{"forwarded", unlisted, dns.TypeA},
+		{"an error reply (a CHAOS query)", "version.bind.", dns.TypeTXT},
+	} {
+		m := padded(q.name, q.qtype, true)
+		if q.qtype == dns.TypeTXT {
+			m.Question[0].Qclass = dns.ClassCHAOS
+		}
+		if err := conn.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := conn.ReadMsgHeader(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp dns.Msg
+		if err := resp.Unpack(raw); err != nil {
+			t.Fatalf("%s: %v", q.what, err)
+		}
+		if len(raw)%wire.PadBlock != 0 || padding(&resp) == nil {
+			t.Errorf("%s over TLS: %d octets (padding %v), want a multiple of %d with the padding last", q.what, len(raw), padding(&resp), wire.PadBlock)
+		}
+	}
+	unpaddedTLS, _, err := c.ExchangeWithConn(padded(listed, dns.TypeA, false), conn)
+	if err != nil || padding(unpaddedTLS) != nil {
+		t.Errorf("no Padding option asked over TLS: %v, want no padding", err)
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		if resp := h.ask(t, network, padded(listed, dns.TypeA, true)); padding(resp) != nil {
+			t.Errorf("%s: padded in clear text", network)
+		}
+	}
+	// The fast path pads without allocating.
+	pkt, _ := padded(listed, dns.TypeA, true).Pack()
+	st, sc := h.srv.State(), newScratch()
+	fast := func() {
+		q := sc.query(origin{proto: metrics.TLS, client: clientLoopback})
+		if resp, done := h.srv.serveFast(st, q, pkt, sc.out[:0], sc); !done || len(resp)%wire.PadBlock != 0 {
+			t.Fatalf("fast path over TLS: done %v, %d octets", done, len(resp))
+		}
+	}
+	if n := testing.AllocsPerRun(100, fast); n != 0 {
+		t.Errorf("%v allocations per padded fast reply", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,11 @@ endpoints:
 		if err != nil || !strings.Contains(string(out), "CNAME\t"+vpceLocal) || !strings.Contains(string(out), "127.0.0.1") {
 			t.Errorf("%s %v: %v\n%s", filepath.Base(c.tool), c.args, err, out)
 		}
+	}
+	// kdig pads its DoT queries by default (RFC 8467): the reply is padded too.
+	padded, err := exec.Command(kdig, "@"+dotHost, "-p", dotPort, "+tls-ca="+pki.CAFile, "+tls-hostname=dns.example", "+padding", name, "A").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`PADDING: \d+ B`).Match(padded) || !regexp.MustCompile(`Received (468|936) B`).Match(padded) {
+		t.Errorf("kdig +tls +padding: the reply is not padded to a multiple of 468 octets: %v\n%s", err, padded)
 	}
 	// dig's +tls and +https verify with +tls-ca (BIND 9.18).
 	for _, args := range [][]string{

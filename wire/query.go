@@ -66,6 +66,10 @@ type Query struct {
 	// replies carry in edns-tcp-keepalive (RFC 7828): the transport sets it
 	// for TCP queries that asked.
 	Keepalive uint16
+	// AskedPadding: the OPT holds a Padding option (RFC 7830). Pad makes
+	// replies carry one that fills them to a multiple of PadBlock octets
+	// (RFC 8467 §4.1): the transport sets it for encrypted queries that asked.
+	AskedPadding, Pad bool
 	// HasECS: the OPT holds a well-formed EDNS Client Subnet option (RFC
 	// 7871) for family ECSFamily (1: IPv4, 2: IPv6) and ECSSource bits.
 	HasECS    bool
@@ -202,6 +206,7 @@ const (
 	optionECS       = 8  // RFC 7871
 	optionCookie    = 10 // RFC 7873
 	optionKeepalive = 11 // RFC 7828
+	optionPadding   = 12 // RFC 7830
 )
 
 // optionFine checks the options whose malformed forms get FORMERR, as BIND
@@ -227,6 +232,8 @@ func (q *Query) optionFine(code uint16, data []byte) bool {
 	case optionKeepalive:
 		q.AskedKeepalive = true
 		return len(data) == 0
+	case optionPadding:
+		q.AskedPadding = true
 	}
 	return true
 }

@@ -32,8 +32,9 @@ func AppendError(dst []byte, q *Query, rcode int) []byte {
 
 // appendOPT adds s3dns's OPT record to the reply starting at start when the
 // query carried one: payload size MaxUDPSize, version 0, DO echoed (RFC
-// 3225), the upper bits of an extended rcode, and edns-tcp-keepalive when
-// the transport set q.Keepalive.
+// 3225), the upper bits of an extended rcode, edns-tcp-keepalive when the
+// transport set q.Keepalive, and last, when it set q.Pad, the padding that
+// makes the reply a multiple of PadBlock octets.
 func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 	if !q.HasOPT {
 		return dst
@@ -42,8 +43,8 @@ func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 	if q.DO {
 		flags = 0x80
 	}
-	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(optSize(q)-optLen)) // RDLENGTH: the options
+	dst = append(dst, 0, 0, typeOPT, MaxUDPSize>>8, MaxUDPSize&0xff, byte(rcode>>4), 0, flags, 0, 0, 0)
+	rdlength := len(dst) - 2
 	if q.Keepalive != 0 {
 		dst = append(dst, 0, optionKeepalive, 0, 2, byte(q.Keepalive>>8), byte(q.Keepalive))
 	}
@@ -54,15 +55,42 @@ func appendOPT(dst []byte, start int, q *Query, rcode int) []byte {
 		dst = append(dst, 0, optionECS, 0, byte(4+n), byte(q.ECSFamily>>8), byte(q.ECSFamily), q.ECSSource, q.ECSScope)
 		dst = append(dst, q.ecsAddr[:n]...)
 	}
+	if q.Pad {
+		dst = appendPadding(dst, len(dst)-start)
+	}
+	binary.BigEndian.PutUint16(dst[rdlength:], uint16(len(dst)-rdlength-2))
 	r := dst[start:]
 	binary.BigEndian.PutUint16(r[10:], binary.BigEndian.Uint16(r[10:])+1)
 	return dst
 }
 
+// PadBlock is the block replies to padded encrypted queries are padded to
+// (RFC 8467 §4.1, the Block-Length Padding it recommends for responders).
+const PadBlock = 468
+
+// paddingHeaderLen is a Padding option's code and length.
+const paddingHeaderLen = 4
+
+// appendPadding adds a Padding option (zeros, RFC 7830) to a reply of n
+// octets so far, to the next multiple of PadBlock: never past 65535.
+func appendPadding(dst []byte, n int) []byte {
+	if n+paddingHeaderLen > dns.MaxMsgSize {
+		return dst // not even an empty option fits
+	}
+	total := (n + paddingHeaderLen + PadBlock - 1) / PadBlock * PadBlock
+	if total > dns.MaxMsgSize {
+		total = n + paddingHeaderLen // no room to fill the block: an empty option says it was heard
+	}
+	pad := total - n - paddingHeaderLen
+	dst = append(dst, 0, optionPadding, byte(pad>>8), byte(pad))
+	return append(dst, make([]byte, pad)...) // the compiler appends zeros without a new slice
+}
+
 // keepaliveLen is the length of an edns-tcp-keepalive option with its TIMEOUT.
 const keepaliveLen = 6
 
-// optSize is the length of the OPT record appendOPT adds for q.
+// optSize is the length of the OPT record appendOPT adds for q, padding
+// aside (which only streams carry, so no size limit sees it).
 func optSize(q *Query) int {
 	if !q.HasOPT {
 		return 0

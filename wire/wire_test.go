@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -392,5 +393,29 @@ func TestMinTTL(t *testing.T) {
 	}
 	if MinTTL([]byte{1, 2}) != 0 {
 		t.Fatal("MinTTL of garbage is not 0")
+	}
+}
+
+// Padding fills a reply to the next multiple of PadBlock octets whatever
+// its length, the option's own four included; where that would pass 65535
+// octets the option is empty, and where not even that fits, absent.
+func TestAppendPadding(t *testing.T) {
+	if out := appendPadding(make([]byte, 65533), 65533); len(out) != 65533 {
+		t.Errorf("65533 octets: padded to %d", len(out))
+	}
+	for _, n := range []int{12, 463, 464, 465, 467, 468, 469, 935, 4000, 65000, 65531} {
+		out := appendPadding(make([]byte, n), n)
+		pad := int(binary.BigEndian.Uint16(out[n+2:]))
+		if binary.BigEndian.Uint16(out[n:]) != optionPadding || len(out) != n+4+pad {
+			t.Errorf("%d octets: option %x, length %d for %d padding octets", n, out[n:n+4], len(out), pad)
+		}
+		switch {
+		case len(out) > dns.MaxMsgSize:
+			t.Errorf("%d octets: padded past 65535 to %d", n, len(out))
+		case n+4+PadBlock <= dns.MaxMsgSize && len(out)%PadBlock != 0:
+			t.Errorf("%d octets: padded to %d, not a multiple of %d", n, len(out), PadBlock)
+		case len(out)%PadBlock != 0 && pad != 0:
+			t.Errorf("%d octets: %d padding octets that do not fill a block", n, pad)
+		}
 	}
 }
