@@ -54,7 +54,7 @@ func (h *handshaken) acceptLoop() {
 }
 
 func (h *handshaken) handshake(c net.Conn) {
-	tc := tls.Server(c, h.cfg)
+	tc := tls.Server(withQuickAck(c), h.cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), h.s.opts.TCPReadTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()

@@ -1,0 +1,104 @@
+package dnsserver
+
+import (
+	"crypto/tls"
+	"net"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/s3dns/s3dns/internal/dnstest"
+	"github.com/s3dns/s3dns/model"
+)
+
+// A DoH connection acknowledges each read at once: after ping-pong traffic
+// the kernel delays ACKs (what holds a Nagle client's second write for 40
+// ms), and the wrapped connection's read turns quick ACKs back on.
+func TestQuickAckAfterEveryRead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	accepted, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer accepted.Close()
+	quickAck := func() int {
+		raw, _ := accepted.(*net.TCPConn).SyscallConn()
+		v := -1
+		_ = raw.Control(func(fd uintptr) { v, _ = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK) })
+		return v
+	}
+	buf := make([]byte, 16)
+	pingPong := func(server net.Conn) {
+		for range 20 { // requests answered at once: the kernel's cue for delayed ACKs
+			if _, err := client.Write([]byte("ping")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := server.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := server.Write([]byte("pong")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pingPong(accepted)
+	if quickAck() != 0 {
+		t.Skip("this kernel did not switch to delayed ACKs after ping-pong traffic: nothing to check")
+	}
+	wrapped := withQuickAck(accepted)
+	pingPong(wrapped)
+	if _, err := client.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrapped.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := quickAck(); got != 1 {
+		t.Errorf("TCP_QUICKACK %d after a read of the wrapped connection, want 1", got)
+	}
+}
+
+// DoH's listener hands net/http connections that quick-ACK.
+func TestDoHConnectionsQuickAck(t *testing.T) {
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(time.Hour), "127.0.0.1")
+	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, baseConfig())
+	hl := newHandshaken(ln, certs.config("h2"), h.srv)
+	defer hl.Close()
+	clientTLS := &tls.Config{RootCAs: roots(t, pki.CAFile), NextProtos: []string{"h2"}}
+	go func() {
+		if c, err := tls.Dial("tcp", ln.Addr().String(), clientTLS); err == nil {
+			defer c.Close()
+			_, _ = c.Read(make([]byte, 1)) // until the server closes
+		}
+	}()
+	c, err := hl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*tls.Conn).NetConn().(*quickAcking); !ok {
+		t.Errorf("the DoH connection is a %T under TLS, not quick-ACKing", c.(*tls.Conn).NetConn())
+	}
+}
