@@ -15,7 +15,6 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/s3dns/s3dns/wire"
 )
@@ -53,7 +52,7 @@ type Cache struct {
 	clock  *wire.Clock
 	store  *store // nil when caching is off
 	up     Exchanger
-	group  singleflight.Group
+	group  *flights
 	failed failures
 	// rechecks: until when a stale answer is served without asking again,
 	// after a failed refresh (RFC 8767 §5, failure recheck timer).
@@ -74,6 +73,7 @@ func New(cfg Config, up Exchanger) *Cache {
 		c.clock = wire.NewClock(nil)
 	}
 	c.lifetime, c.close = context.WithCancel(context.Background())
+	c.group = newFlights(c.lifetime)
 	if cfg.MaxEntries > 0 {
 		c.store = newStore(cfg.MaxEntries, int64(cfg.ServeStale))
 		c.rechecks = otter.Must(&otter.Options[uint64, int64]{MaximumSize: maxFailures})
@@ -160,7 +160,7 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 		}()
 		return c.fetch(c.lifetime, key, q)
 	}
-	ch := c.group.DoChan(groupKey(q), fetch)
+	ch := c.group.do(groupKey(q), fetch)
 	var timeout <-chan time.Time
 	if stale != nil && c.cfg.StaleAnswerTimeout > 0 {
 		t := time.NewTimer(c.cfg.StaleAnswerTimeout)
@@ -169,13 +169,13 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 	}
 	select {
 	case r := <-ch:
-		if p, ok := r.Err.(fetchPanic); ok {
+		if p, ok := r.err.(fetchPanic); ok {
 			panic(p) // the caller's, as if it had fetched itself
 		}
-		if r.Err != nil && stale != nil {
+		if r.err != nil && stale != nil {
 			return c.serveStale(stale, staleFrom, now)
 		}
-		return fetchedResult(r.Val, r.Err, r.Shared)
+		return fetchedResult(r.val, r.err, r.shared)
 	case <-timeout:
 		return c.serveStale(stale, staleFrom, now)
 	case <-ctx.Done():
@@ -183,7 +183,7 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 	}
 }
 
-// fetchPanic is a panic in a fetch, which runs on a goroutine of its own:
+// fetchPanic is a panic in a fetch, which runs on a worker of its own:
 // it is raised again in each waiting caller, whose recovery handles it.
 type fetchPanic struct {
 	value any

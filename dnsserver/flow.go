@@ -25,7 +25,7 @@ import (
 //                          source that owns the answer — endpoint.Answers
 //                          or cache.Cache — and its Fresh finds one packed.
 //  4. resolve (sources.go) the full path, on a miss, on a goroutine of its
-//                          own (workers.go) with the query detached from
+//                          own (package workers) with the query detached from
 //                          the reader's buffers (admit.go): the same route's
 //                          resolve builds the answer and keeps it packed
 //                          for step 3.

@@ -20,6 +20,7 @@ import (
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/slots"
 	"github.com/s3dns/s3dns/tap"
+	"github.com/s3dns/s3dns/workers"
 )
 
 // TCP defaults: a slow client must not hold a connection for long. The idle
@@ -34,6 +35,8 @@ const (
 	// maxPipelined bounds the queries one TCP connection has in flight
 	// (RFC 7766 §6.2.1.1); then the connection is not read until one finishes.
 	maxPipelined = 32
+	// maxIdleWorkers bounds the full-path goroutines kept waiting for work.
+	maxIdleWorkers = 256
 )
 
 // Server serves DNS on every listen address.
@@ -60,7 +63,7 @@ type Server struct {
 	full   sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
 	fullSlots slots.Slots
-	workers   *workers
+	workers   *workers.Pool
 
 	stopping atomic.Bool
 }
@@ -92,7 +95,7 @@ func New(st *State, opts Options) *Server {
 		s.metrics = metrics.New(prometheus.NewRegistry(), "test", func() float64 { return 0 })
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.workers = newWorkers(s.ctx)
+	s.workers = workers.New(s.ctx, maxIdleWorkers)
 	s.fullSlots = slots.New(s.opts.MaxFullPath)
 	s.conns.perClient = map[netip.Addr][]*tcpConn{}
 	s.conns.open = map[*tcpConn]struct{}{}
@@ -201,7 +204,7 @@ func (s *Server) goFull(fn func()) bool {
 		return false
 	}
 	s.full.Add(1)
-	s.workers.run(func() {
+	s.workers.Run(func() {
 		defer func() { s.fullSlots.Release(); s.full.Done() }()
 		fn()
 	})
