@@ -29,6 +29,7 @@ import (
 	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/ops"
 	"github.com/s3dns/s3dns/tap"
+	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/upstream"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -43,7 +44,7 @@ type daemon struct {
 	srv      *dnsserver.Server
 	resolver atomic.Pointer[cache.Cache]
 	fwd      *upstream.Forwarder     // the resolver's; guarded by mu after start-up
-	certs    *dnsserver.Certificates // the encrypted listeners'; nil without them
+	certs    *transport.Certificates // the encrypted listeners'; nil without them
 
 	ready *ops.Readiness
 

@@ -15,6 +15,7 @@ import (
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/ops"
+	"github.com/s3dns/s3dns/transport"
 )
 
 // shutdownGrace bounds how long queries in flight may take at shutdown.
@@ -89,7 +90,7 @@ func (d *daemon) listenEncrypted(reg *prometheus.Registry) error {
 	}
 	e := dnsserver.Encrypted{TLS: c.ListenTLS, HTTPS: c.ListenHTTPS, HTTP: c.ListenHTTP, TrustedProxies: c.HTTPSTrustedProxies}
 	if c.Encrypted() {
-		certs, err := dnsserver.LoadCertificates(c.TLS)
+		certs, err := transport.LoadCertificates(c.TLS)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/tap"
+	"github.com/s3dns/s3dns/transport"
 )
 
 // BenchmarkServer measures whole queries over a loopback UDP socket: the
@@ -93,7 +94,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 	h := start(b, baseConfig())
 	h.query(b, listed, dns.TypeA)
 	h.query(b, unlisted, dns.TypeA)
-	st, sc := h.srv.State(), newScratch()
+	r := h.srv.newUDPReader()
 	from := netip.MustParseAddrPort("127.0.0.1:40000")
 	for _, name := range []string{listed, unlisted} {
 		b.Run(name, func(b *testing.B) {
@@ -101,7 +102,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 			dst := make([]byte, 0, 2048)
 			b.ReportAllocs()
 			for b.Loop() {
-				if h.srv.serveDatagram(st, nil, pkt, udpPeer{addr: from}, from, nil, time.Now(), dst, sc) == nil {
+				if r.Answer(&transport.Datagram{Pkt: pkt, From: from, Local: from, Start: time.Now()}, dst) == nil {
 					b.Fatal("missed")
 				}
 			}
@@ -122,13 +123,13 @@ func BenchmarkServeDatagramDnstap(b *testing.B) {
 	defer t.Close()
 	h := startOpts(b, baseConfig(), Options{Tap: sw}, dnstest.NewUpstream(b, publicZone...))
 	h.query(b, listed, dns.TypeA)
-	st, sc := h.srv.State(), newScratch()
+	r := h.srv.newUDPReader()
 	from := netip.MustParseAddrPort("127.0.0.1:40000")
 	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
 	dst := make([]byte, 0, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
-		if h.srv.serveDatagram(st, nil, pkt, udpPeer{addr: from}, from, nil, time.Now(), dst, sc) == nil {
+		if r.Answer(&transport.Datagram{Pkt: pkt, From: from, Local: from, Start: time.Now()}, dst) == nil {
 			b.Fatal("missed")
 		}
 	}

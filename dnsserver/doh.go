@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
 
@@ -71,7 +72,7 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := h.client(r)
 	var names []string
 	if r.TLS != nil {
-		names = peerNames(*r.TLS)
+		names = transport.PeerNames(*r.TLS)
 	}
 	resp := h.s.answerStream(pkt, client, local(r), names)
 	if resp == nil {
@@ -144,7 +145,7 @@ func holds(prefixes []netip.Prefix, a netip.Addr) bool {
 
 func local(r *http.Request) netip.AddrPort {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return addrPortOf(a)
+		return transport.AddrPortOf(a)
 	}
 	return netip.AddrPort{}
 }

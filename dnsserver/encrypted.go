@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/transport"
 )
 
 // Encrypted are the listeners of DNS over TLS and DNS over HTTPS.
@@ -19,7 +19,7 @@ type Encrypted struct {
 	HTTP  []string // DoH in clear text, for a TLS-terminating proxy
 	// TrustedProxies may name the DoH client (X-Forwarded-For, Forwarded).
 	TrustedProxies []netip.Prefix
-	Certs          *Certificates // for TLS and HTTPS
+	Certs          *transport.Certificates // for TLS and HTTPS
 }
 
 // StartEncrypted binds every encrypted listener and serves them in the
@@ -59,7 +59,7 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 		s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
 	}
 	for _, ln := range dot {
-		tl := &handshaking{Listener: tls.NewListener(ln, e.Certs.config("dot")), s: s}
+		tl := transport.DoTListener(ln, e.Certs.Config("dot"), s.handshakes(metrics.TLS))
 		s.tcp = append(s.tcp, tl)
 		s.addrs = append(s.addrs, "tls://"+ln.Addr().String())
 		s.done.Add(1)
@@ -71,7 +71,7 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 	handler := &dohHandler{s: s, trusted: e.TrustedProxies}
 	for _, ln := range doh {
 		srv := s.httpServer(handler)
-		srv.TLSConfig = e.Certs.config("h2", "http/1.1")
+		srv.TLSConfig = e.Certs.Config("h2", "http/1.1")
 		open := s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
 		srv.ConnState = func(_ net.Conn, state http.ConnState) {
 			switch state {
@@ -83,7 +83,7 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 		}
 		s.https = append(s.https, srv)
 		s.addrs = append(s.addrs, "https://"+ln.Addr().String())
-		hl := newHandshaken(ln, srv.TLSConfig, s)
+		hl := transport.DoHListener(ln, srv.TLSConfig, s.handshakes(metrics.HTTPS))
 		go func() { _ = srv.Serve(hl) }()
 	}
 	for _, ln := range plain {
@@ -119,54 +119,12 @@ func (s *Server) shutdownHTTPS(ctx context.Context, servers []*http.Server) erro
 	return errors.Join(errs...)
 }
 
-// handshaking hands on DoT connections that count their handshakes.
-type handshaking struct {
-	net.Listener
-	s *Server
-}
-
-// Accept returns the next connection, its handshake to run on its first
-// read: on the connection's own goroutine, so that a slow client delays
-// nobody else.
-func (h *handshaking) Accept() (net.Conn, error) {
-	c, err := h.Listener.Accept()
-	if err != nil {
-		return c, err
-	}
-	return &lazyHandshake{Conn: c.(*tls.Conn), s: h.s}, nil
-}
-
-// lazyHandshake runs the handshake on the connection's first read, within
-// the read timeout, and counts the ones that fail.
-type lazyHandshake struct {
-	*tls.Conn
-	s     *Server
-	done  bool
-	names []string // the verified client certificate's, once done
-}
-
-// peerNames are the verified client certificate's names (nil: none), known
-// once the first read has done the handshake.
-func (c *lazyHandshake) peerNames() []string { return c.names }
-
-func (c *lazyHandshake) Read(b []byte) (int, error) {
-	if !c.done {
-		c.done = true
-		ctx, cancel := context.WithTimeout(context.Background(), c.s.opts.TCPReadTimeout)
-		err := c.Conn.HandshakeContext(ctx)
-		cancel()
-		if err != nil {
-			c.s.handshakeFailed(c.RemoteAddr(), metrics.TLS, err)
-			return 0, err
-		}
-		c.s.metrics.TLSHandshakes.WithLabelValues(metrics.TLS.String()).Inc()
-		c.names = peerNames(c.Conn.ConnectionState())
-	}
-	return c.Conn.Read(b)
-}
-
-// handshakeFailed counts and logs a failed handshake.
-func (s *Server) handshakeFailed(peer net.Addr, transport metrics.Proto, err error) {
-	s.metrics.TLSHandshakeErrors.WithLabelValues(handshakeReason(err)).Inc()
-	s.log.Debug("TLS handshake failed", "client", peer.String(), "transport", transport.String(), "error", err)
+// handshakes are the counting and logging around a transport's TLS
+// handshakes, within the TCP read timeout.
+func (s *Server) handshakes(p metrics.Proto) transport.Handshakes {
+	ok := s.metrics.TLSHandshakes.WithLabelValues(p.String())
+	return transport.Handshakes{Timeout: s.opts.TCPReadTimeout, OK: ok.Inc, Failed: func(peer net.Addr, err error) {
+		s.metrics.TLSHandshakeErrors.WithLabelValues(transport.HandshakeReason(err)).Inc()
+		s.log.Debug("TLS handshake failed", "client", peer.String(), "transport", p.String(), "error", err)
+	}}
 }

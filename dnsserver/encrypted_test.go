@@ -20,6 +20,7 @@ import (
 	"github.com/s3dns/s3dns/internal/dnstest"
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/model"
+	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
 
@@ -28,7 +29,7 @@ import (
 func encryptedServer(t *testing.T, pki *dnstest.PKI, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
 	t.Helper()
 	h = start(t, baseConfig())
-	certs, err := LoadCertificates(tlsFiles)
+	certs, err := transport.LoadCertificates(tlsFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestCertificateReloadKeepsTheGoodOne(t *testing.T) {
 	certFile, keyFile := dir+"/tls.crt", dir+"/tls.key"
 	copyFile(t, cert, certFile)
 	copyFile(t, key, keyFile)
-	c, err := LoadCertificates(model.TLS{CertFile: certFile, KeyFile: keyFile})
+	c, err := transport.LoadCertificates(model.TLS{CertFile: certFile, KeyFile: keyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestSitesByClientCertificate(t *testing.T) {
 		c.Sites = []map[string]any{{"name": "dr", "client_names": []string{"resolver.dr.example"}, "public": true}}
 	}))
 	for _, require := range []bool{false, true} {
-		certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key, ClientCAFile: pki.CAFile, RequireClientCert: require})
+		certs, err := transport.LoadCertificates(model.TLS{CertFile: cert, KeyFile: key, ClientCAFile: pki.CAFile, RequireClientCert: require})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +348,7 @@ func TestDoHMissesCapped(t *testing.T) {
 	up := dnstest.NewUpstream(t)
 	up.SetMode(dnstest.Silent, 0)
 	h := startOpts(t, baseConfig().with(func(c *serverConfig) { c.UpstreamTimeout = "1s" }), Options{MaxFullPath: 1}, up)
-	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
+	certs, err := transport.LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
 	if err != nil {
 		t.Fatal(err)
 	}

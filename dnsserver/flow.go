@@ -11,9 +11,10 @@ import (
 	"github.com/s3dns/s3dns/wire"
 )
 
-// The request flow, top to bottom. Every query, UDP or TCP, takes these
-// steps; the transports (udp_*.go, tcp.go) only read packets and write
-// replies.
+// The request flow, top to bottom. Every query, over UDP, TCP, TLS or
+// HTTPS, takes these steps; the transports (package transport, and here
+// udp.go, tcp.go and doh.go handing their queries in) only read packets
+// and write replies.
 //
 //  1. admit   (admit.go)   parse the packet once (package wire); ACL, rate
 //                          limit, header, EDNS, TSIG, class and type gates;

@@ -1,5 +1,6 @@
-// Package dnsserver owns the UDP and TCP listeners and the request flow
-// (flow.go) that answers every query.
+// Package dnsserver is the request flow (flow.go) that answers every
+// query, whatever transport (package transport) brought it, and the
+// server that starts the listeners and swaps configurations.
 package dnsserver
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/slots"
 	"github.com/s3dns/s3dns/tap"
+	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/workers"
 )
 
@@ -51,16 +53,14 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu  sync.Mutex
-	udp []*net.UDPConn
-	// groups are the listen addresses' UDP sockets as the readers share them.
-	groups []*udpGroup
-	tcp    []net.Listener
-	https  []*http.Server // DNS over HTTPS
-	addrs  []string
-	conns  tcpConns
-	done   sync.WaitGroup // listener and connection goroutines
-	full   sync.WaitGroup // full-path queries in flight
+	mu    sync.Mutex
+	udp   []*net.UDPConn
+	tcp   []net.Listener
+	https []*http.Server // DNS over HTTPS
+	addrs []string
+	conns tcpConns
+	done  sync.WaitGroup // listener and connection goroutines
+	full  sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
 	fullSlots slots.Slots
 	workers   *workers.Pool
@@ -112,82 +112,44 @@ func (s *Server) State() *State { return s.state.Load() }
 // Start binds UDP and TCP on every address and serves them in the
 // background. It binds everything or nothing.
 func (s *Server) Start(listen []string) error {
-	var all []bound
+	var all []transport.Bound
 	for _, addr := range listen {
-		pcs, ln, err := listenPair(addr, runtime.GOMAXPROCS(0))
+		b, err := transport.Listen(addr, runtime.GOMAXPROCS(0))
 		if err != nil {
 			for _, b := range all {
-				b.close()
+				b.Close()
 			}
 			return err
 		}
-		all = append(all, bound{pcs, ln, isWildcard(addr)})
+		all = append(all, b)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	opts := transport.Options{Log: s.log, Stopping: s.stopping.Load}
 	for _, b := range all {
-		s.addrs = append(s.addrs, b.pcs[0].LocalAddr().String())
-		socks := make([]*net.UDPConn, len(b.pcs))
-		for i, pc := range b.pcs {
-			socks[i] = pc.(*net.UDPConn)
+		s.addrs = append(s.addrs, b.UDP[0].LocalAddr().String())
+		group := transport.NewGroup(b.UDP, s.log)
+		for i, conn := range b.UDP {
+			withOOB, err := transport.PrepareUDP(conn, b.Wildcard)
+			if err != nil {
+				s.log.Warn("cannot learn query destination addresses: replies on a multi-homed host may leave from the wrong address",
+					"listen", conn.LocalAddr().String(), "error", err)
+			}
+			s.udp = append(s.udp, conn)
+			s.done.Add(1)
+			go func() {
+				defer s.done.Done()
+				transport.ServeUDP(conn, withOOB, group, i, s.newUDPReader(), opts)
+			}()
 		}
-		group := newUDPGroup(socks, s.log)
-		s.groups = append(s.groups, group)
-		for i, conn := range socks {
-			s.startUDP(conn, b.wildcard, group, i)
-		}
-		s.tcp = append(s.tcp, b.ln)
+		s.tcp = append(s.tcp, b.TCP)
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
-			s.serveTCP(b.ln, metrics.TCP)
+			s.serveTCP(b.TCP, metrics.TCP)
 		}()
 	}
 	return nil
-}
-
-// bound is one listen address: its UDP sockets and its TCP listener.
-type bound struct {
-	pcs      []net.PacketConn
-	ln       net.Listener
-	wildcard bool
-}
-
-func (b bound) close() {
-	for _, pc := range b.pcs {
-		pc.Close()
-	}
-	b.ln.Close()
-}
-
-// startUDP serves socket i of group in the background.
-func (s *Server) startUDP(conn *net.UDPConn, wildcard bool, group *udpGroup, i int) {
-	// Room for bursts while the reader is busy (capped by net.core.rmem_max).
-	_ = conn.SetReadBuffer(4 << 20)
-	withOOB := false
-	if wildcard {
-		if err := enablePktinfo(conn); err != nil {
-			s.log.Warn("cannot learn query destination addresses: replies on a multi-homed host may leave from the wrong address",
-				"listen", conn.LocalAddr().String(), "error", err)
-		} else {
-			withOOB = true
-		}
-	}
-	s.udp = append(s.udp, conn)
-	s.done.Add(1)
-	go func() {
-		defer s.done.Done()
-		s.serveUDP(conn, withOOB, group, i)
-	}()
-}
-
-func isWildcard(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip, err := netip.ParseAddr(host)
-	return host == "" || err == nil && ip.IsUnspecified()
 }
 
 // Addrs are the bound addresses (host:port, UDP and TCP share the port).

@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
 
@@ -85,14 +85,7 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 // left behind for a flood).
 func (s *Server) refuseConn(c net.Conn, reason string) {
 	s.metrics.TCPRefused.WithLabelValues(reason).Inc()
-	raw := c
-	if t, ok := c.(*tls.Conn); ok {
-		raw = t.NetConn()
-	}
-	if tc, ok := raw.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	c.Close()
+	transport.Reset(c)
 }
 
 // serveConn reads the queries of one connection. Fast answers are written
@@ -108,7 +101,7 @@ func (s *Server) serveConn(c *tcpConn) {
 		c.closeGracefully()
 	}()
 	sc := newScratch()
-	peer, local := addrPortOf(c.RemoteAddr()), addrPortOf(c.LocalAddr())
+	peer, local := transport.AddrPortOf(c.RemoteAddr()), transport.AddrPortOf(c.LocalAddr())
 	var length [2]byte
 	wait := s.opts.TCPReadTimeout // for the first query; then the idle timeout
 	for !s.stopping.Load() && !c.broken.Load() {
@@ -173,16 +166,4 @@ func overloaded(dst []byte, q *query) []byte {
 }
 
 // addrOf is the client address of a UDP or TCP peer, IPv4 unmapped.
-func addrOf(a net.Addr) netip.Addr { return addrPortOf(a).Addr() }
-
-// addrPortOf is a UDP or TCP address with its port, IPv4 unmapped.
-func addrPortOf(a net.Addr) netip.AddrPort {
-	var ap netip.AddrPort
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		ap = a.AddrPort()
-	case *net.TCPAddr:
-		ap = a.AddrPort()
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}
+func addrOf(a net.Addr) netip.Addr { return transport.AddrPortOf(a).Addr() }

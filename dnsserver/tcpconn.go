@@ -13,6 +13,7 @@ import (
 
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/model"
+	"github.com/s3dns/s3dns/transport"
 )
 
 // tcpConn is one accepted connection and the replies it owes. One writer
@@ -62,8 +63,8 @@ func newTCPConn(c net.Conn, proto metrics.Proto, client netip.Addr, limits model
 // peerNames are the names of the client's verified TLS certificate (DoT),
 // nil over plain TCP or without one.
 func (c *tcpConn) peerNames() []string {
-	if p, ok := c.Conn.(interface{ peerNames() []string }); ok {
-		return p.peerNames()
+	if p, ok := c.Conn.(*transport.LazyHandshake); ok {
+		return p.PeerNames()
 	}
 	return nil
 }
@@ -124,7 +125,7 @@ func (c *tcpConn) deliver(st *State, q *query, resp []byte, fromReader bool) {
 		}
 		return
 	}
-	n, err := tryWrite(c.Conn, c.out)
+	n, err := transport.TryWrite(c.Conn, c.out)
 	if err != nil {
 		c.done(st, q, nil, c.fail(closedWriteFailed, err))
 		c.release()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/s3dns/s3dns/transport"
 )
 
 // The whole UDP round trip of a cached answer — the reader's recvmmsg, the
@@ -45,7 +47,7 @@ func TestUDPBurstBeyondOneBatch(t *testing.T) {
 	pkt, _ := question(listed, dns.TypeA).Pack()
 	buf := make([]byte, 2048)
 	for round := range 20 {
-		for range 3*udpBatchSize + 5 {
+		for range 3*transport.BatchSize + 5 {
 			if _, err := c.Write([]byte{1, 2, 3}); err != nil {
 				t.Fatal(err)
 			}

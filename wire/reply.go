@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/miekg/dns"
 )
@@ -83,7 +84,10 @@ func appendPadding(dst []byte, n int) []byte {
 	}
 	pad := total - n - paddingHeaderLen
 	dst = append(dst, 0, optionPadding, byte(pad>>8), byte(pad))
-	return append(dst, make([]byte, pad)...) // the compiler appends zeros without a new slice
+	n = len(dst)
+	dst = slices.Grow(dst, pad)[:n+pad] // within the buffer's room: no allocation
+	clear(dst[n:])
+	return dst
 }
 
 // keepaliveLen is the length of an edns-tcp-keepalive option with its TIMEOUT.

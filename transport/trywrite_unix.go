@@ -1,6 +1,6 @@
 //go:build unix
 
-package dnsserver
+package transport
 
 import (
 	"errors"
@@ -10,9 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tryWrite writes as much of b as the socket takes now, without waiting
+// TryWrite writes as much of b as the socket takes now, without waiting
 // for room: the reader must never stop reading for a client that does not.
-func tryWrite(c net.Conn, b []byte) (int, error) {
+func TryWrite(c net.Conn, b []byte) (int, error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return c.Write(b)

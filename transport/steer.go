@@ -1,4 +1,4 @@
-package dnsserver
+package transport
 
 import (
 	"log/slog"
@@ -30,9 +30,9 @@ const (
 	gatherBelow = 0.25
 )
 
-// udpGroup is one listen address's UDP sockets, index for index with the
+// Group is one listen address's UDP sockets, index for index with the
 // kernel's reuseport group, and what their readers report.
-type udpGroup struct {
+type Group struct {
 	socks   []*net.UDPConn
 	readers []readerLoad
 	log     *slog.Logger
@@ -54,8 +54,10 @@ type readerLoad struct {
 	_         [48]byte
 }
 
-func newUDPGroup(socks []*net.UDPConn, log *slog.Logger) *udpGroup {
-	g := &udpGroup{socks: socks, readers: make([]readerLoad, len(socks)), log: log, epoch: time.Now()}
+// NewGroup steers socks, one listen address's reuseport group in the order
+// they were bound, to one reader while the load is light.
+func NewGroup(socks []*net.UDPConn, log *slog.Logger) *Group {
+	g := &Group{socks: socks, readers: make([]readerLoad, len(socks)), log: log, epoch: time.Now()}
 	if len(socks) < 2 {
 		g.fixed.Store(true)
 		return g
@@ -69,12 +71,12 @@ func newUDPGroup(socks []*net.UDPConn, log *slog.Logger) *udpGroup {
 
 // steered: the group has more than one socket and the kernel took the
 // program; only then do its readers report their batches.
-func (g *udpGroup) steered() bool { return !g.fixed.Load() }
+func (g *Group) steered() bool { return !g.fixed.Load() }
 
 // answered records a batch: n datagrams, answered between start and end.
 // Reader i of a steered group calls it after every batch; at the end of a
 // window it judges.
-func (g *udpGroup) answered(i, n int, start, end time.Time) {
+func (g *Group) answered(i, n int, start, end time.Time) {
 	r := &g.readers[i]
 	r.busy.Add(int64(end.Sub(start)))
 	r.datagrams.Add(uint64(n))
@@ -92,7 +94,7 @@ func (g *udpGroup) answered(i, n int, start, end time.Time) {
 
 // judge takes the readers' busy time over the window that ended and spreads
 // or gathers the datagrams.
-func (g *udpGroup) judge(elapsed time.Duration) {
+func (g *Group) judge(elapsed time.Duration) {
 	var total, busiest time.Duration
 	for i := range g.readers {
 		b := time.Duration(g.readers[i].busy.Swap(0))

@@ -1,9 +1,9 @@
-package dnsserver
+package transport
 
 import (
 	"log/slog"
-	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,18 +12,31 @@ import (
 	"github.com/s3dns/s3dns/internal/dnstest"
 )
 
+// echo answers every datagram with itself, the QR bit set: a flow that is
+// all fast path.
+type echo struct{}
+
+func (echo) Answer(d *Datagram, dst []byte) []byte {
+	if len(d.Pkt) < 12 {
+		return nil
+	}
+	dst = append(dst, d.Pkt...)
+	dst[2] |= 0x80
+	return dst
+}
+
 // The readers' reports are judged by window: the one reader's every few
 // milliseconds, spread readers' over a second.
 func TestSteerJudgesWindows(t *testing.T) {
-	pcs, ln, err := listenPair("127.0.0.1:0", 2)
+	b, err := Listen("127.0.0.1:0", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bound{pcs: pcs, ln: ln}.close()
-	if len(pcs) != 2 {
-		t.Fatalf("%d sockets", len(pcs))
+	defer b.Close()
+	if len(b.UDP) != 2 {
+		t.Fatalf("%d sockets", len(b.UDP))
 	}
-	g := newUDPGroup([]*net.UDPConn{pcs[0].(*net.UDPConn), pcs[1].(*net.UDPConn)}, slog.New(slog.DiscardHandler))
+	g := NewGroup(b.UDP, slog.New(slog.DiscardHandler))
 	if g.fixed.Load() {
 		t.Fatal("the kernel refused the steering program")
 	}
@@ -58,16 +71,27 @@ func TestSteerJudgesWindows(t *testing.T) {
 // client while the group is gathered, and both get some once it is spread.
 func TestSteerMovesDatagrams(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	h := start(t, baseConfig())
-	g := h.srv.groups[0]
+	b, err := Listen("127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stopping atomic.Bool
+	defer func() { stopping.Store(true); b.Close() }()
+	g := NewGroup(b.UDP, slog.New(slog.DiscardHandler))
 	if len(g.socks) != 2 || g.fixed.Load() {
 		t.Fatalf("%d sockets, fixed %v", len(g.socks), g.fixed.Load())
 	}
+	for i, conn := range b.UDP {
+		go ServeUDP(conn, false, g, i, echo{}, Options{Log: slog.New(slog.DiscardHandler), Stopping: stopping.Load})
+	}
+	addr := b.UDP[0].LocalAddr().String()
 	fromManyPorts := func() {
 		t.Helper()
 		for range 40 {
-			c := new(dns.Client)
-			if _, _, err := c.Exchange(question(listed, dns.TypeA), h.addr); err != nil {
+			c := &dns.Client{Timeout: 2 * time.Second}
+			m := new(dns.Msg)
+			m.SetQuestion("example.", dns.TypeA)
+			if _, _, err := c.Exchange(m, addr); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,12 +1,10 @@
-package dnsserver
+package transport
 
 import (
 	"context"
 	"crypto/tls"
 	"net"
 	"sync"
-
-	"github.com/s3dns/s3dns/metrics"
 )
 
 // handshaken is the DoH listeners' TLS: each connection's handshake runs
@@ -17,7 +15,7 @@ import (
 type handshaken struct {
 	net.Listener
 	cfg   *tls.Config
-	s     *Server
+	h     Handshakes
 	ready chan net.Conn
 	done  chan struct{}
 	once  sync.Once
@@ -32,8 +30,14 @@ func (h *handshaken) stop(err error) {
 	})
 }
 
-func newHandshaken(ln net.Listener, cfg *tls.Config, s *Server) *handshaken {
-	h := &handshaken{Listener: ln, cfg: cfg, s: s, ready: make(chan net.Conn), done: make(chan struct{})}
+// DoHListener hands net/http the connections of ln whose handshake
+// succeeded, each a *tls.Conn.
+func DoHListener(ln net.Listener, cfg *tls.Config, h Handshakes) net.Listener {
+	return newHandshaken(ln, cfg, h)
+}
+
+func newHandshaken(ln net.Listener, cfg *tls.Config, hs Handshakes) *handshaken {
+	h := &handshaken{Listener: ln, cfg: cfg, h: hs, ready: make(chan net.Conn), done: make(chan struct{})}
 	go h.acceptLoop()
 	return h
 }
@@ -55,15 +59,15 @@ func (h *handshaken) acceptLoop() {
 
 func (h *handshaken) handshake(c net.Conn) {
 	tc := tls.Server(withQuickAck(c), h.cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), h.s.opts.TCPReadTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), h.h.Timeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
-		h.s.handshakeFailed(c.RemoteAddr(), metrics.HTTPS, err)
+		h.h.Failed(c.RemoteAddr(), err)
 		tc.Close()
 		return
 	}
-	h.s.metrics.TLSHandshakes.WithLabelValues(metrics.HTTPS.String()).Inc()
+	h.h.OK()
 	select {
 	case h.ready <- tc:
 	case <-h.done:

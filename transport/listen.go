@@ -1,4 +1,4 @@
-package dnsserver
+package transport
 
 import (
 	"context"
@@ -8,6 +8,58 @@ import (
 	"net/netip"
 	"strconv"
 )
+
+// Bound is one listen address: its UDP sockets, one per CPU where the
+// platform lets them share the port, and its TCP listener.
+type Bound struct {
+	UDP      []*net.UDPConn
+	TCP      net.Listener
+	Wildcard bool // the address is 0.0.0.0, [::] or none: replies need packet info
+}
+
+// Listen binds UDP (sockets of them, see listenPair) and TCP on addr.
+func Listen(addr string, sockets int) (Bound, error) {
+	pcs, ln, err := listenPair(addr, sockets)
+	if err != nil {
+		return Bound{}, err
+	}
+	b := Bound{TCP: ln, Wildcard: isWildcard(addr)}
+	for _, pc := range pcs {
+		b.UDP = append(b.UDP, pc.(*net.UDPConn))
+	}
+	return b, nil
+}
+
+// Close closes every socket of b.
+func (b Bound) Close() {
+	for _, c := range b.UDP {
+		c.Close()
+	}
+	b.TCP.Close()
+}
+
+// PrepareUDP readies a listening socket: room for bursts while its reader
+// is busy (capped by net.core.rmem_max) and, on a wildcard address, the
+// destination of each datagram (withOOB), so that replies leave from it.
+func PrepareUDP(conn *net.UDPConn, wildcard bool) (withOOB bool, err error) {
+	_ = conn.SetReadBuffer(4 << 20)
+	if !wildcard {
+		return false, nil
+	}
+	if err := enablePktinfo(conn); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func isWildcard(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return host == "" || err == nil && ip.IsUnspecified()
+}
 
 // listenPair binds UDP and TCP on the same address. With port 0 it picks a
 // port free for both, retrying a few times when TCP finds it taken. With
@@ -68,4 +120,16 @@ func networksFor(host string) (udp, tcp string) {
 	default:
 		return "udp6", "tcp6"
 	}
+}
+
+// AddrPortOf is a UDP or TCP address with its port, IPv4 unmapped.
+func AddrPortOf(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -1,8 +1,10 @@
-package dnsserver
+package transport
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -83,10 +85,16 @@ func TestDoHConnectionsQuickAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, baseConfig())
-	hl := newHandshaken(ln, certs.config("h2"), h.srv)
+	hl := newHandshaken(ln, certs.Config("h2"), Handshakes{Timeout: 5 * time.Second, OK: func() {},
+		Failed: func(_ net.Addr, err error) { t.Errorf("handshake: %v", err) }})
 	defer hl.Close()
-	clientTLS := &tls.Config{RootCAs: roots(t, pki.CAFile), NextProtos: []string{"h2"}}
+	pem, err := os.ReadFile(pki.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	clientTLS := &tls.Config{RootCAs: pool, NextProtos: []string{"h2"}}
 	go func() {
 		if c, err := tls.Dial("tcp", ln.Addr().String(), clientTLS); err == nil {
 			defer c.Close()

@@ -1,4 +1,4 @@
-package dnsserver
+package transport
 
 import (
 	"encoding/binary"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// udpBatchSize is how many datagrams one system call reads or writes
+// BatchSize is how many datagrams one system call reads or writes
 // (recvmmsg/sendmmsg): under load, syscalls are most of the cost.
-const udpBatchSize = 32
+const BatchSize = 32
 
 // mmsghdr is struct mmsghdr: one datagram of a recvmmsg/sendmmsg batch.
 type mmsghdr struct {
@@ -29,7 +29,8 @@ type mmsghdr struct {
 // idle moment — once per datagram at a light load — is skipped. A read
 // that finds nothing parks the goroutine in the netpoller as net's do.
 type udpBatch struct {
-	s       *Server
+	r       Reader
+	opts    Options
 	sock    *udpSocket
 	withOOB bool
 	in, out []mmsghdr
@@ -46,23 +47,23 @@ type udpBatch struct {
 	errno       syscall.Errno // recvmmsg's, other than "nothing to read"
 	sent, wrote int
 	sendErrno   syscall.Errno
-	sc          *scratch
+	d           Datagram       // the one being answered
 	local       netip.AddrPort // the socket's address
-	group       *udpGroup      // the address's sockets; this one is number index
+	group       *Group         // the address's sockets; this one is number index
 	index       int
 }
 
-func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
-	b := &udpBatch{s: s, sock: &udpSocket{conn: conn, raw: raw}, withOOB: withOOB, sc: newScratch(), local: addrPortOf(conn.LocalAddr()),
-		in: make([]mmsghdr, udpBatchSize), out: make([]mmsghdr, udpBatchSize),
-		inIov: make([]unix.Iovec, udpBatchSize), outIov: make([]unix.Iovec, udpBatchSize),
-		inBufs: make([][]byte, udpBatchSize), inNames: make([]sockaddr, udpBatchSize), inOOB: make([][]byte, udpBatchSize),
-		outBufs: make([][]byte, udpBatchSize), oobBufs: make([][]byte, udpBatchSize)}
+func newUDPBatch(r Reader, opts Options, conn *net.UDPConn, raw syscall.RawConn, withOOB bool) *udpBatch {
+	b := &udpBatch{r: r, opts: opts, sock: &udpSocket{conn: conn, raw: raw}, withOOB: withOOB, local: AddrPortOf(conn.LocalAddr()),
+		in: make([]mmsghdr, BatchSize), out: make([]mmsghdr, BatchSize),
+		inIov: make([]unix.Iovec, BatchSize), outIov: make([]unix.Iovec, BatchSize),
+		inBufs: make([][]byte, BatchSize), inNames: make([]sockaddr, BatchSize), inOOB: make([][]byte, BatchSize),
+		outBufs: make([][]byte, BatchSize), oobBufs: make([][]byte, BatchSize)}
 	b.recv, b.send = b.recvBatch, b.sendBatch
-	for i := range udpBatchSize {
-		b.inBufs[i] = make([]byte, udpQueryBuffer)
+	for i := range BatchSize {
+		b.inBufs[i] = make([]byte, QueryBuffer)
 		b.inIov[i].Base = &b.inBufs[i][0]
-		b.inIov[i].SetLen(udpQueryBuffer)
+		b.inIov[i].SetLen(QueryBuffer)
 		h := &b.in[i].hdr
 		h.Name = &b.inNames[i][0]
 		h.Iov = &b.inIov[i]
@@ -79,16 +80,17 @@ func newUDPBatch(s *Server, conn *net.UDPConn, raw syscall.RawConn, withOOB bool
 	return b
 }
 
-// serveUDP reads queries from socket i of group until Shutdown. Fast
-// answers are sent from the reading goroutine; misses get a goroutine of
-// their own on the full path, so that a slow upstream never holds the socket.
-func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool, group *udpGroup, i int) {
+// ServeUDP reads queries from socket i of group until the server stops,
+// handing each to r: its fast replies are sent from the reading goroutine,
+// in batches; a miss r answers later, so that a slow upstream never holds
+// the socket.
+func ServeUDP(conn *net.UDPConn, withOOB bool, group *Group, i int, r Reader, opts Options) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		s.log.Error("UDP socket unusable", "error", err)
+		opts.Log.Error("UDP socket unusable", "error", err)
 		return
 	}
-	b := newUDPBatch(s, conn, raw, withOOB)
+	b := newUDPBatch(r, opts, conn, raw, withOOB)
 	b.group, b.index = group, i
 	for {
 		b.errno = 0
@@ -96,7 +98,7 @@ func (s *Server) serveUDP(conn *net.UDPConn, withOOB bool, group *udpGroup, i in
 		if err == nil && b.errno != 0 {
 			err = b.errno // an ICMP error reported on the socket: the next read goes on
 		}
-		if err != nil && s.readStops(err) {
+		if err != nil && opts.readStops(err) {
 			return
 		}
 	}
@@ -120,7 +122,7 @@ func (b *udpBatch) recvBatch(fd uintptr) bool {
 		}
 		h.Flags = 0
 	}
-	// From here to the last reply sent the reader is busy (udpGroup): the
+	// From here to the last reply sent the reader is busy (Group): the
 	// read counts, as it is most of a saturated reader's time.
 	start := time.Now()
 	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
@@ -132,9 +134,8 @@ func (b *udpBatch) recvBatch(fd uintptr) bool {
 		return true
 	}
 	n := int(r)
-	st := b.s.state.Load()
 	for i := range n {
-		b.handle(st, i, start)
+		b.handle(i, start)
 	}
 	b.flush()
 	if b.group.steered() { // a lone socket has nothing to judge: no clock read
@@ -157,7 +158,7 @@ func sockaddrPort(sa *sockaddr, n uint32) (netip.AddrPort, bool) {
 }
 
 // handle answers datagram i, queueing a fast reply for flush.
-func (b *udpBatch) handle(st *State, i int, start time.Time) {
+func (b *udpBatch) handle(i int, start time.Time) {
 	m := &b.in[i]
 	addr, ok := sockaddrPort(&b.inNames[i], m.hdr.Namelen)
 	if !ok || m.hdr.Flags&unix.MSG_TRUNC != 0 {
@@ -171,7 +172,8 @@ func (b *udpBatch) handle(st *State, i int, start time.Time) {
 			local = netip.AddrPortFrom(dst, local.Port())
 		}
 	}
-	resp := b.s.serveDatagram(st, b.sock, b.inBufs[i][:m.n], udpPeer{addr, &b.inNames[i], m.hdr.Namelen}, local, oob, start, b.outBufs[b.replies][:0], b.sc)
+	b.d = Datagram{Pkt: b.inBufs[i][:m.n], From: addr, Local: local, Start: start, sock: b.sock, name: &b.inNames[i], nlen: m.hdr.Namelen, oob: oob}
+	resp := b.r.Answer(&b.d, b.outBufs[b.replies][:0])
 	if len(resp) == 0 {
 		return
 	}
@@ -197,13 +199,13 @@ func (b *udpBatch) flush() {
 		err := b.sock.raw.Write(b.send)
 		switch {
 		case err != nil: // the socket is closing
-			b.s.log.Debug("writing replies failed", "error", err)
+			b.opts.Log.Debug("writing replies failed", "error", err)
 			b.replies = 0
 			return
 		case b.sendErrno != 0 || b.wrote <= 0:
 			// The first reply left could not be sent (the kernel says so only
 			// for it): skip it, send the rest.
-			b.s.log.Debug("writing a reply failed", "error", b.sendErrno)
+			b.opts.Log.Debug("writing a reply failed", "error", b.sendErrno)
 			b.sent++
 		default:
 			b.sent += b.wrote
@@ -222,9 +224,9 @@ func (b *udpBatch) sendBatch(fd uintptr) bool {
 	return true
 }
 
-// write sends one full-path reply with a raw sendmsg, for the reason
-// udpBatch gives, to the sockaddr the query came from.
-func (w *udpReply) write(b []byte) error {
+// Write sends the reply with a raw sendmsg, for the reason udpBatch gives,
+// to the sockaddr the query came from.
+func (w *Reply) Write(b []byte) error {
 	if w.namelen == 0 {
 		return errors.New("no address to reply to")
 	}

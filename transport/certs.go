@@ -1,4 +1,4 @@
-package dnsserver
+package transport
 
 import (
 	"context"
@@ -64,10 +64,10 @@ func (c *Certificates) Reload() error {
 // Expiry is when the certificate in use stops being valid.
 func (c *Certificates) Expiry() time.Time { return c.current.Load().Leaf.NotAfter }
 
-// config is the server side TLS configuration for one transport (ALPN
+// Config is the server side TLS configuration for one transport (ALPN
 // protocols): TLS 1.2 at least, the current certificate at each handshake,
 // client certificates verified when roots are given.
-func (c *Certificates) config(protos ...string) *tls.Config {
+func (c *Certificates) Config(protos ...string) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: protos,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.current.Load(), nil }}
 	if c.clientCAs != nil {
@@ -80,9 +80,9 @@ func (c *Certificates) config(protos ...string) *tls.Config {
 	return cfg
 }
 
-// handshakeReason sorts a failed handshake for
+// HandshakeReason sorts a failed handshake for
 // s3dns_tls_handshake_errors_total{reason}.
-func handshakeReason(err error) string {
+func HandshakeReason(err error) string {
 	var unknown x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	var op *net.OpError
@@ -97,9 +97,9 @@ func handshakeReason(err error) string {
 	return "other"
 }
 
-// peerNames are the names of a connection's verified client certificate:
+// PeerNames are the names of a connection's verified client certificate:
 // its DNS names, else its common name, lower case; nil without one.
-func peerNames(cs tls.ConnectionState) []string {
+func PeerNames(cs tls.ConnectionState) []string {
 	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return nil
 	}
