@@ -135,7 +135,8 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 	place(first)
 	dot := dnstest.FreeAddr(t)
 	file := filepath.Join(dir, "s3dns.yaml")
-	text := fmt.Sprintf("upstreams: [\"127.0.0.1:9\"]\nlisten_tls: [%q]\ntls: {cert_file: %q, key_file: %q}\n", dot, certFile, keyFile)
+	text := fmt.Sprintf("upstreams: [\"127.0.0.1:9\"]\nlisten_tls: [%q]\ntls: {cert_file: %q, key_file: %q}\n"+
+		"endpoints: [{region: eu-west-2, addresses: [10.0.0.1], buckets: [rotating]}]\n", dot, certFile, keyFile)
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +153,20 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 	if got := expiry(); !got.Equal(first) {
 		t.Fatalf("certificate expiring %v, want %v", got, first)
 	}
+	// Under load while it is renewed: queries on a kept connection and on
+	// new ones, none lost, until the new certificate is served.
+	stop := make(chan struct{})
+	loadDone := make(chan [2]int)
+	go func() { loadDone <- dotLoad(t, dot, pki.CAFile, stop) }()
 	renewed := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
 	place(renewed)
 	dnstest.WaitFor(t, "the renewed certificate in use", 10*time.Second, func() bool { return expiry().Equal(renewed) })
+	close(stop)
+	n := <-loadDone
+	t.Logf("during the renewal: %d queries answered, %d failed", n[0], n[1])
+	if n[0] == 0 || n[1] != 0 {
+		t.Errorf("during the renewal: %d queries answered, %d failed; want some and none", n[0], n[1])
+	}
 	place(time.Now().Add(-time.Hour))
 	dnstest.WaitFor(t, "the expired certificate refused in the log", 10*time.Second, func() bool {
 		return strings.Contains(p.stderr.String(), "TLS certificate not reloaded")
@@ -162,6 +174,49 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 	if got := expiry(); !got.Equal(renewed) {
 		t.Fatalf("after an expired certificate was written: %v, want the renewed one's %v", got, renewed)
 	}
+}
+
+// dotLoad asks for rotating.s3.eu-west-2.amazonaws.com over DoT until stop, on
+// one kept connection and every tenth query on a new one (a new
+// handshake), and returns how many were answered and how many failed.
+// Bounded: at most 20,000 queries.
+func dotLoad(t *testing.T, addr, caFile string, stop <-chan struct{}) [2]int {
+	client := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{RootCAs: caPool(t, caFile), ServerName: "127.0.0.1"}}
+	q := new(dns.Msg)
+	q.SetQuestion("rotating.s3.eu-west-2.amazonaws.com.", dns.TypeA)
+	var kept *dns.Conn
+	var n [2]int
+	for i := 0; i < 20000; i++ {
+		select {
+		case <-stop:
+			if kept != nil {
+				kept.Close()
+			}
+			return n
+		default:
+		}
+		conn, fresh := kept, kept == nil || i%10 == 0
+		if fresh {
+			c, err := client.Dial(addr)
+			if err != nil {
+				n[1]++
+				continue
+			}
+			conn = c
+			if kept == nil {
+				kept, fresh = c, false
+			}
+		}
+		if resp, _, err := client.ExchangeWithConn(q, conn); err != nil || resp.Rcode != dns.RcodeSuccess || len(resp.Answer) == 0 {
+			n[1]++
+		} else {
+			n[0]++
+		}
+		if fresh {
+			conn.Close()
+		}
+	}
+	return n
 }
 
 func caPool(t *testing.T, file string) *x509.CertPool {
