@@ -99,7 +99,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	for _, want := range []string{"s3dns_requests_total", "s3dns_responses_total", "s3dns_cache_requests_total",
 		"s3dns_upstream_request_duration_seconds", "s3dns_upstream_requests_total", "s3dns_endpoint_up",
 		"s3dns_tcp_connections", "s3dns_dnstap_dropped_total", "s3dns_config_reloads_total", "s3dns_ready",
-		"s3dns_discovery_age_seconds"} {
+		"s3dns_discovery_age_seconds", "s3dns_tls_connections", "s3dns_tls_handshakes_total", "s3dns_tls_handshake_errors_total"} {
 		if !used[want] {
 			t.Errorf("the dashboard shows nothing of %s", want)
 		}
