@@ -168,14 +168,14 @@ func (c *Cache) Resolve(ctx context.Context, q wire.Question) (wire.Result, erro
 		timeout = t.C
 	}
 	select {
-	case r := <-ch:
-		if p, ok := r.err.(fetchPanic); ok {
+	case <-ch.done:
+		if p, ok := ch.err.(fetchPanic); ok {
 			panic(p) // the caller's, as if it had fetched itself
 		}
-		if r.err != nil && stale != nil {
+		if ch.err != nil && stale != nil {
 			return c.serveStale(stale, staleFrom, now)
 		}
-		return fetchedResult(r.val, r.err, r.shared)
+		return fetchedResult(ch.val, ch.err, ch.shared)
 	case <-timeout:
 		return c.serveStale(stale, staleFrom, now)
 	case <-ctx.Done():

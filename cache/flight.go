@@ -17,16 +17,13 @@ type flights struct {
 	pool  *workers.Pool
 }
 
-// flight is one fetch in progress and who waits for it.
+// flight is one fetch in progress: its waiters wait for done, then read
+// its outcome.
 type flight struct {
-	waiters []chan flightResult
-}
-
-// flightResult is a fetch's outcome as each waiter gets it; shared says
-// other waiters got the same value.
-type flightResult struct {
+	done   chan struct{}
 	val    any
 	err    error
+	dups   int // waiters beyond the first
 	shared bool
 }
 
@@ -37,28 +34,25 @@ func newFlights(ctx context.Context) *flights {
 	return &flights{calls: map[string]*flight{}, pool: workers.New(ctx, maxIdleFetchers)}
 }
 
-// do returns a channel that gets fetch's result: its own run's, when no
-// fetch for key is in progress, else that one's. fetch must not panic.
-func (f *flights) do(key string, fetch func() (any, error)) <-chan flightResult {
-	ch := make(chan flightResult, 1)
+// do returns the flight fetching key: a new one running fetch, when none
+// is in progress, else that one. fetch must not panic.
+func (f *flights) do(key string, fetch func() (any, error)) *flight {
 	f.mu.Lock()
 	if c, ok := f.calls[key]; ok {
-		c.waiters = append(c.waiters, ch)
+		c.dups++
 		f.mu.Unlock()
-		return ch
+		return c
 	}
-	c := &flight{waiters: []chan flightResult{ch}}
+	c := &flight{done: make(chan struct{})}
 	f.calls[key] = c
 	f.mu.Unlock()
 	f.pool.Run(func() {
-		v, err := fetch()
+		c.val, c.err = fetch()
 		f.mu.Lock()
 		delete(f.calls, key)
-		waiters := c.waiters
+		c.shared = c.dups > 0 // no waiter joins once it is out of the map
 		f.mu.Unlock()
-		for _, w := range waiters {
-			w <- flightResult{val: v, err: err, shared: len(waiters) > 1}
-		}
+		close(c.done)
 	})
-	return ch
+	return c
 }

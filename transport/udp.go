@@ -75,11 +75,12 @@ func (d *Datagram) Reply() *Reply {
 	return r
 }
 
-// Reply is where a later reply goes (write: udp_linux.go, udp_other.go).
+// Reply is where a later reply goes (Write: udp_linux.go, udp_other.go).
 type Reply struct {
 	sock    *udpSocket
 	addr    netip.AddrPort
 	name    sockaddr
 	namelen uint32
 	oob     []byte
+	replySys
 }

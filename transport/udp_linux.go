@@ -224,37 +224,50 @@ func (b *udpBatch) sendBatch(fd uintptr) bool {
 	return true
 }
 
+// replySys is what Write's system call reads and writes, in the Reply (one
+// allocation per later reply, not one per field).
+type replySys struct {
+	h      unix.Msghdr
+	iov    unix.Iovec
+	errno  syscall.Errno
+	sendFn func(fd uintptr) bool
+}
+
 // Write sends the reply with a raw sendmsg, for the reason udpBatch gives,
 // to the sockaddr the query came from.
 func (w *Reply) Write(b []byte) error {
 	if w.namelen == 0 {
 		return errors.New("no address to reply to")
 	}
-	h := unix.Msghdr{Name: &w.name[0], Namelen: w.namelen}
-	iov := unix.Iovec{Base: &b[0]}
-	iov.SetLen(len(b))
-	h.Iov = &iov
-	h.SetIovlen(1)
+	w.h = unix.Msghdr{Name: &w.name[0], Namelen: w.namelen}
+	w.iov = unix.Iovec{Base: &b[0]}
+	w.iov.SetLen(len(b))
+	w.h.Iov = &w.iov
+	w.h.SetIovlen(1)
 	if len(w.oob) > 0 {
-		h.Control = &w.oob[0]
-		h.SetControllen(len(w.oob))
+		w.h.Control = &w.oob[0]
+		w.h.SetControllen(len(w.oob))
 	}
-	var errno syscall.Errno
-	err := w.sock.raw.Write(func(fd uintptr) bool {
-		_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&h)), unix.MSG_DONTWAIT)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false // the send buffer is full: wait until it drains
-		}
-		errno = e
-		return true
-	})
-	if err != nil {
+	w.errno = 0
+	if w.sendFn == nil {
+		w.sendFn = w.sendmsg
+	}
+	if err := w.sock.raw.Write(w.sendFn); err != nil {
 		return err
 	}
-	if errno != 0 {
-		return errno
+	if w.errno != 0 {
+		return w.errno
 	}
 	return nil
+}
+
+func (w *Reply) sendmsg(fd uintptr) bool {
+	_, _, e := unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&w.h)), unix.MSG_DONTWAIT)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false // the send buffer is full: wait until it drains
+	}
+	w.errno = e
+	return true
 }
 
 // sockaddr must hold the largest address the reader accepts.

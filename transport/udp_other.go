@@ -35,6 +35,9 @@ func ServeUDP(conn *net.UDPConn, _ bool, _ *Group, _ int, r Reader, opts Options
 	}
 }
 
+// replySys: nothing kept for the portable Write.
+type replySys struct{}
+
 // Write sends the reply.
 func (w *Reply) Write(b []byte) error {
 	_, _, err := w.sock.conn.WriteMsgUDPAddrPort(b, w.oob, w.addr)
