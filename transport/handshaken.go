@@ -3,9 +3,15 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
+	"time"
 )
+
+// acceptBackoff is the pause after a failed accept that is not the
+// listener closing.
+const acceptBackoff = 10 * time.Millisecond
 
 // handshaken is the DoH listeners' TLS: each connection's handshake runs
 // on a goroutine of its own, within the read timeout, and only connections
@@ -46,12 +52,15 @@ func newHandshaken(ln net.Listener, cfg *tls.Config, hs Handshakes) *handshaken 
 func (h *handshaken) acceptLoop() {
 	for {
 		c, err := h.Listener.Accept()
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
-			}
+		switch {
+		case errors.Is(err, net.ErrClosed):
 			h.stop(err)
 			return
+		case err != nil:
+			// Out of file descriptors, say: back off and go on, as the TCP
+			// listeners do; the DoH listener must not die of it.
+			time.Sleep(acceptBackoff)
+			continue
 		}
 		go h.handshake(c)
 	}
