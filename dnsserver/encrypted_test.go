@@ -469,3 +469,83 @@ func TestPaddingOfEncryptedReplies(t *testing.T) {
 		t.Errorf("%v allocations per padded fast reply", n)
 	}
 }
+
+// A cached answer over a kept DoT connection allocates nothing of
+// s3dns's own: a round trip costs no more allocations than the same round
+// trip to a bare TLS echo server in this process, which is crypto/tls's own
+// share (it allocates a reader for each record it reads; more under -race).
+func TestDoTReaderAllocatesNothing(t *testing.T) {
+	if raceDetector {
+		t.Skip("under -race crypto/tls's own allocations vary from one round trip to the next; go test ./... (the README's command) runs this")
+	}
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+	h, dot, _, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
+	h.query(t, listed, dns.TypeA) // cached
+	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
+	framed := append([]byte{byte(len(pkt) >> 8), byte(len(pkt))}, pkt...)
+	perRoundTrip := func(addr string) float64 {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		buf := make([]byte, 2048)
+		roundTrip := func() {
+			if _, err := conn.Write(framed); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(conn, buf[:2]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(conn, buf[:int(buf[0])<<8|int(buf[1])]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		roundTrip()
+		return testing.AllocsPerRun(200, roundTrip)
+	}
+	bare := perRoundTrip(tlsEcho(t, cert, key))
+	if n := perRoundTrip(dot); n > bare {
+		t.Fatalf("%v allocations per cached DoT query, %v beyond crypto/tls's own (a bare TLS echo: %v)", n, n-bare, bare)
+	}
+}
+
+// tlsEcho is a TLS server on loopback that writes back every framed
+// message it reads, from buffers it keeps: what crypto/tls allocates alone.
+func tlsEcho(t *testing.T, certFile, keyFile string) string {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 2+0xffff)
+				for {
+					if _, err := io.ReadFull(c, buf[:2]); err != nil {
+						return
+					}
+					n := int(buf[0])<<8 | int(buf[1])
+					if _, err := io.ReadFull(c, buf[2:2+n]); err != nil {
+						return
+					}
+					if _, err := c.Write(buf[:2+n]); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}

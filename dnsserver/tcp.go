@@ -1,16 +1,14 @@
 package dnsserver
 
 import (
-	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -22,12 +20,49 @@ const (
 	refusedLimit     = "limit"      // the server holds its connection cap already
 )
 
-// Reasons a connection in use is closed (s3dns_tcp_closed_total).
+// Reasons a connection in use is closed (s3dns_tcp_closed_total); the
+// stream closes for the first two itself.
 const (
-	closedWriteFailed = "write_failed" // a reply could not be written whole in time
-	closedQueueFull   = "queue_full"   // tcp.max_queued replies waited for a client that does not read
-	closedEvicted     = "evicted"      // the client's oldest idle connection, for a new one
+	closedWriteFailed = transport.ClosedWriteFailed
+	closedQueueFull   = transport.ClosedQueueFull
+	closedEvicted     = "evicted" // the client's oldest idle connection, for a new one
 )
+
+// tcpConn is an accepted TCP or DoT connection: the stream (package
+// transport) and the transport its queries came over.
+type tcpConn struct {
+	*transport.Stream
+	proto metrics.Proto // TCP, or TLS for DNS over TLS
+}
+
+func (s *Server) newTCPConn(c net.Conn, proto metrics.Proto, client netip.Addr, limits model.TCP) *tcpConn {
+	return &tcpConn{proto: proto, Stream: transport.NewStream(c, client, limits, func(reason string, err error) {
+		s.metrics.TCPClosed.WithLabelValues(reason).Inc()
+		s.log.Debug("closed a TCP connection", "client", client.String(), "reason", reason, "error", err)
+	})}
+}
+
+// errRecorded tells send that the TCP writer records the query itself,
+// once the reply is written or dropped.
+var errRecorded = errors.New("recorded by the TCP writer")
+
+// answered records one query once its TCP reply's fate is known (a reply
+// never written is counted as a request without a response).
+type answered struct {
+	s  *Server
+	st *State
+	q  *query
+}
+
+func (a *answered) Written(resp []byte, err error) {
+	if err != nil {
+		a.s.log.Debug("writing reply failed", "client", a.q.client.String(), "error", err)
+	}
+	a.s.record(a.st, a.q, resp)
+}
+
+// Keep is a copy whose query outlives the reader's scratch space.
+func (a *answered) Keep() transport.Done { return &answered{s: a.s, st: a.st, q: a.q.settled()} }
 
 // serveTCP accepts connections on ln. Admission happens here, before any
 // byte is read: a client outside access.allow is closed at once, and no
@@ -51,7 +86,7 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 			s.refuseConn(c, refusedACL)
 			continue
 		}
-		tc := newTCPConn(c, proto, client, st.Config.TCP)
+		tc := s.newTCPConn(c, proto, client, st.Config.TCP)
 		evicted, reason, ok := s.conns.add(tc, s.opts.MaxTCPConns, st.Config.Access.TCPPerClient)
 		if !ok {
 			s.refuseConn(c, reason)
@@ -62,7 +97,7 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 			// sees an orderly close, as after an idle timeout. Counted
 			// first, so that whoever sees the close sees the count.
 			s.metrics.TCPClosed.WithLabelValues(closedEvicted).Inc()
-			evicted.shut()
+			evicted.Shut()
 		}
 		s.metrics.TCPConnections.Inc()
 		if proto == metrics.TLS {
@@ -94,52 +129,41 @@ func (s *Server) refuseConn(c net.Conn, reason string) {
 // The idle timeout runs only while nothing is in flight (§6.2.3): a
 // connection waiting for an answer is not idle.
 func (s *Server) serveConn(c *tcpConn) {
-	c.srv = s
 	slots := make(chan struct{}, maxPipelined)
 	defer func() {
-		c.pending.Wait() // every reply in flight or queued is written (or the connection broke)
-		c.closeGracefully()
+		c.Pending.Wait() // every reply in flight or queued is written (or the connection broke)
+		c.CloseGracefully()
 	}()
 	sc := newScratch()
+	fast := &answered{s: s} // the reader's: its query lives in sc
 	peer, local := transport.AddrPortOf(c.RemoteAddr()), transport.AddrPortOf(c.LocalAddr())
-	var length [2]byte
 	wait := s.opts.TCPReadTimeout // for the first query; then the idle timeout
-	for !s.stopping.Load() && !c.broken.Load() {
-		c.awaitQuery(wait)
-		if s.stopping.Load() {
-			return // Shutdown's deadline may have been overwritten above
-		}
-		_, err := io.ReadFull(c, length[:])
-		c.readingQuery()
+	for !s.stopping.Load() && !c.Broken() {
+		pkt, err := c.ReadQuery(sc.in, wait, s.opts.TCPReadTimeout, s.stopping.Load)
+		sc.in = pkt
 		if err != nil {
 			return
 		}
-		c.owed.Add(1) // from here on the connection is not idle
-		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPReadTimeout))
-		n := int(binary.BigEndian.Uint16(length[:]))
-		sc.in = slices.Grow(sc.in[:0], n)[:n]
-		if _, err := io.ReadFull(c, sc.in); err != nil {
-			c.owed.Add(-1)
-			return
-		}
-		wait = c.limits.IdleTimeout
-		q := sc.query(origin{proto: c.proto, client: c.client, peer: peer, local: local, start: time.Now(), keepalive: c.keepalive(),
-			certNames: c.peerNames()})
+		wait = c.Limits().IdleTimeout
+		q := sc.query(origin{proto: c.proto, client: c.Client(), peer: peer, local: local, start: time.Now(), keepalive: c.Keepalive(),
+			certNames: c.PeerNames()})
 		st := s.state.Load()
-		resp, done := s.serveFast(st, q, sc.in, sc.out[:0], sc)
+		resp, done := s.serveFast(st, q, pkt, sc.out[:0], sc)
 		if done {
 			if resp != nil {
-				c.deliver(st, q, resp, true)
+				fast.st, fast.q = st, q
+				c.Deliver(resp, true, fast)
 			} else {
-				c.settle(-1)
+				c.Settle(-1)
 			}
 			continue
 		}
 		slots <- struct{}{} // at maxPipelined, stop reading until one is answered
 		full := s.detach(st, q)
-		c.pending.Add(1)
+		later := &answered{s: s, st: st, q: full}
+		c.Pending.Add(1)
 		if !s.goFull(func() {
-			defer c.pending.Done()
+			defer c.Pending.Done()
 			// The slot goes back once: when the reply is handed over (the
 			// next query may be read while it queues), or when the full path
 			// ends without one.
@@ -147,13 +171,13 @@ func (s *Server) serveConn(c *tcpConn) {
 			defer release.Do(func() { <-slots })
 			s.serveFull(st, full, func(b []byte) error {
 				release.Do(func() { <-slots })
-				c.deliver(st, full, b, false)
+				c.Deliver(b, false, later)
 				return errRecorded
 			})
 		}) {
 			<-slots
-			c.pending.Done()
-			c.deliver(st, full, overloaded(nil, full), false)
+			c.Pending.Done()
+			c.Deliver(overloaded(nil, full), false, later)
 		}
 	}
 }

@@ -199,7 +199,7 @@ func TestPerClientCapEvictsOldestIdle(t *testing.T) {
 		defer h.srv.conns.mu.Unlock()
 		for tc := range h.srv.conns.open {
 			if tc.RemoteAddr().String() == c.LocalAddr().String() {
-				return tc.owed.Load()
+				return tc.Owed()
 			}
 		}
 		return -1

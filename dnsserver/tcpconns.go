@@ -23,13 +23,13 @@ type tcpConns struct {
 func (t *tcpConns) add(c *tcpConn, maxTotal, maxPerClient int) (evicted *tcpConn, reason string, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	key := c.client.WithZone("")
+	key := c.Client().WithZone("")
 	held := t.perClient[key]
 	switch {
 	case t.stopped:
 		return nil, refusedLimit, false
 	case maxPerClient > 0 && len(held) >= maxPerClient:
-		i := slices.IndexFunc(held, func(o *tcpConn) bool { return o.owed.Load() == 0 })
+		i := slices.IndexFunc(held, func(o *tcpConn) bool { return o.Owed() == 0 })
 		if i < 0 {
 			return nil, refusedPerClient, false
 		}
@@ -55,7 +55,7 @@ func (t *tcpConns) drop(c *tcpConn) {
 		return
 	}
 	delete(t.open, c)
-	key := c.client.WithZone("")
+	key := c.Client().WithZone("")
 	held := slices.DeleteFunc(t.perClient[key], func(o *tcpConn) bool { return o == c })
 	if len(held) == 0 {
 		delete(t.perClient, key)

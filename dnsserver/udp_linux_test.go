@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -75,4 +76,34 @@ func dialUDP(t *testing.T, addr string) *net.UDPConn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// A cached answer over a kept TCP connection allocates nothing either,
+// the reply's recording included: the reader reuses its transport.Done.
+func TestTCPReaderAllocatesNothing(t *testing.T) {
+	h := start(t, baseConfig())
+	h.query(t, listed, dns.TypeA) // cached
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
+	framed := append([]byte{byte(len(pkt) >> 8), byte(len(pkt))}, pkt...)
+	buf := make([]byte, 2048)
+	roundTrip := func() {
+		if _, err := conn.Write(framed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf[:2]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf[:int(buf[0])<<8|int(buf[1])]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip()
+	if n := testing.AllocsPerRun(200, roundTrip); n != 0 {
+		t.Fatalf("%v allocations per cached TCP query", n)
+	}
 }

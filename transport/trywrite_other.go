@@ -4,5 +4,9 @@ package transport
 
 import "net"
 
-// TryWrite writes b (elsewhere than on Unix, waiting for room as needed).
-func TryWrite(c net.Conn, b []byte) (int, error) { return c.Write(b) }
+// tryWriter writes (elsewhere than on Unix, waiting for room as needed).
+type tryWriter struct{ conn net.Conn }
+
+func newTryWriter(c net.Conn) *tryWriter { return &tryWriter{conn: c} }
+
+func (w *tryWriter) write(b []byte) (int, error) { return w.conn.Write(b) }

@@ -10,30 +10,49 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TryWrite writes as much of b as the socket takes now, without waiting
-// for room: the reader must never stop reading for a client that does not.
-func TryWrite(c net.Conn, b []byte) (int, error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c.Write(b)
+// tryWriter writes as much as a socket takes now, without waiting for
+// room: a stream's reader must never stop reading for a client that does
+// not. Its raw connection and write function are made once per stream (a
+// function passed to RawConn escapes: made per write, it would be
+// allocated per write).
+type tryWriter struct {
+	conn net.Conn
+	raw  syscall.RawConn // nil: not a socket of the system's (TLS): writes wait
+	buf  []byte
+	n    int
+	err  error
+	fn   func(fd uintptr) bool
+}
+
+func newTryWriter(c net.Conn) *tryWriter {
+	w := &tryWriter{conn: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			w.raw = raw
+		}
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	var werr error
-	if err := raw.Write(func(fd uintptr) bool {
-		n, werr = unix.Write(int(fd), b)
+	w.fn = func(fd uintptr) bool {
+		w.n, w.err = unix.Write(int(fd), w.buf)
 		return true // done, even when the socket is full: the rest queues
-	}); err != nil {
-		return 0, err
 	}
+	return w
+}
+
+// write writes what of b the socket takes now.
+func (w *tryWriter) write(b []byte) (int, error) {
+	if w.raw == nil {
+		return w.conn.Write(b)
+	}
+	w.buf, w.n, w.err = b, 0, nil
+	err := w.raw.Write(w.fn)
+	w.buf = nil
 	switch {
-	case errors.Is(werr, unix.EAGAIN), errors.Is(werr, unix.EINTR):
+	case err != nil:
+		return 0, err
+	case errors.Is(w.err, unix.EAGAIN), errors.Is(w.err, unix.EINTR):
 		return 0, nil
-	case werr != nil:
-		return 0, werr
+	case w.err != nil:
+		return 0, w.err
 	}
-	return n, nil
+	return w.n, nil
 }
