@@ -39,7 +39,7 @@ func Load(opts Options) (*model.Config, []string, error) {
 	if err != nil {
 		return nil, nil, Errors{err}
 	}
-	settings, err := merge(file, opts.Flags)
+	settings, read, err := merge(file, opts.Flags)
 	if err != nil {
 		return nil, nil, Errors{err}
 	}
@@ -63,7 +63,7 @@ func Load(opts Options) (*model.Config, []string, error) {
 	if len(p.errs) > 0 {
 		return nil, p.warnings, located(p.errs, file)
 	}
-	cfg.File = file
+	cfg.File, cfg.FileDigest = file, read
 	return cfg, p.warnings, nil
 }
 
@@ -96,7 +96,9 @@ func searchPaths(opts Options) []string {
 }
 
 // merge layers defaults, the file, S3DNS_* environment and changed flags.
-func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
+// merge layers the defaults, the file, the environment and the flags; read
+// is the digest of the file's content as read (nil without a file).
+func merge(file string, flags *pflag.FlagSet) (settings map[string]any, read []byte, err error) {
 	v := viper.New()
 	for k, val := range defaults {
 		v.SetDefault(k, val)
@@ -105,13 +107,14 @@ func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
 	if file != "" {
-		fileMap, err := readYAML(file)
+		fileMap, sum, err := readYAML(file)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := v.MergeConfigMap(fileMap); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
+		read = sum
 	}
 	if flags != nil {
 		var bindErr error
@@ -121,10 +124,10 @@ func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
 			}
 		})
 		if bindErr != nil {
-			return nil, bindErr
+			return nil, nil, bindErr
 		}
 	}
-	settings := v.AllSettings()
+	settings = v.AllSettings()
 	// Environment and flags give endpoints and sites as one YAML or JSON string.
 	for _, key := range []string{"endpoints", "sites"} {
 		s, ok := settings[key].(string)
@@ -133,29 +136,31 @@ func merge(file string, flags *pflag.FlagSet) (map[string]any, error) {
 		}
 		var list any
 		if err := yaml.Unmarshal([]byte(s), &list); err != nil {
-			return nil, fmt.Errorf("%s: %q is not a YAML or JSON list: %v", key, s, err)
+			return nil, nil, fmt.Errorf("%s: %q is not a YAML or JSON list: %v", key, s, err)
 		}
 		if list == nil {
 			list = []any{}
 		}
 		settings[key] = list
 	}
-	return settings, nil
+	return settings, read, nil
 }
 
-func readYAML(file string) (map[string]any, error) {
+// readYAML reads file and returns its settings and the digest of what was
+// read (the watcher's baseline: a change made after this is a change).
+func readYAML(file string) (map[string]any, []byte, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, syntaxError(file, err)
+		return nil, nil, syntaxError(file, err)
 	}
 	if m == nil {
 		m = map[string]any{}
 	}
-	return m, nil
+	return m, contentDigest(data), nil
 }
 
 // decode turns merged settings into rawConfig, filling endpoint defaults.

@@ -20,7 +20,10 @@ const watchDebounce = 150 * time.Millisecond
 // its symlink target's), so that editors that write a new file and rename
 // it, and Kubernetes ConfigMap updates (which swap a symlink), are seen
 // like writes in place. Events that leave the content as it was are ignored.
-func Watch(ctx context.Context, file string, onChange func()) (done <-chan struct{}, err error) {
+// since is the digest of the content already acted on (Config.FileDigest):
+// a change made between that read and the watch's start is not missed; nil
+// takes the content as it is now.
+func Watch(ctx context.Context, file string, since []byte, onChange func()) (done <-chan struct{}, err error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
@@ -35,12 +38,19 @@ func Watch(ctx context.Context, file string, onChange func()) (done <-chan struc
 			return nil, err
 		}
 	}
-	last := digest(file)
+	last := since
+	if last == nil {
+		last = digest(file)
+	}
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		defer w.Close()
 		var fire <-chan time.Time
+		if !bytes.Equal(digest(file), last) {
+			// Changed since it was read, before the watch began.
+			fire = time.After(0)
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -69,6 +79,11 @@ func digest(file string) []byte {
 	if err != nil {
 		return nil
 	}
+	return contentDigest(data)
+}
+
+// contentDigest is what Watch compares contents by.
+func contentDigest(data []byte) []byte {
 	sum := sha256.Sum256(data)
 	return sum[:]
 }

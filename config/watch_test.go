@@ -20,10 +20,15 @@ func waitChange(t *testing.T, ch <-chan struct{}, what string) {
 
 func startWatch(t *testing.T, file string) <-chan struct{} {
 	t.Helper()
+	return startWatchSince(t, file, nil)
+}
+
+func startWatchSince(t *testing.T, file string, since []byte) <-chan struct{} {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ch := make(chan struct{}, 10)
-	done, err := Watch(ctx, file, func() { ch <- struct{}{} })
+	done, err := Watch(ctx, file, since, func() { ch <- struct{}{} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,4 +110,19 @@ func TestWatchSymlinkToAnotherDirectory(t *testing.T) {
 	ch := startWatch(t, link)
 	os.WriteFile(real, []byte("log: {level: debug}\n"), 0o600)
 	waitChange(t, ch, "write to the symlink's target")
+}
+
+// A change made after the configuration was read but before the watch
+// began (a write just after start-up) is seen: the watch compares with the
+// content as it was read, not as it finds it.
+func TestWatchSeesAChangeBeforeItStarted(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "s3dns.yaml")
+	os.WriteFile(file, []byte("log: {level: info}\n"), 0o600)
+	cfg, _, err := Load(Options{File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(file, []byte("log: {level: debug}\n"), 0o600) // before the watch
+	waitChange(t, startWatchSince(t, file, cfg.FileDigest), "a change before the watch began")
 }

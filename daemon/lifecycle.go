@@ -139,7 +139,7 @@ func (d *daemon) watch(ctx context.Context) {
 	// Ready only now: a query that readiness let through before gets the
 	// state file's answers, not SERVFAIL.
 	d.ready.Unblock("starting")
-	file := d.cfg.File
+	file, read := d.cfg.File, d.cfg.FileDigest
 	certFiles := []string{d.cfg.TLS.CertFile, d.cfg.TLS.KeyFile}
 	d.mu.Unlock()
 	d.checkLoop(ctx)
@@ -148,18 +148,19 @@ func (d *daemon) watch(ctx context.Context) {
 		// A renewed certificate (certbot, cert-manager) is taken as it is
 		// written, as on SIGHUP.
 		for _, f := range certFiles {
-			d.watchFile(ctx, f, "the TLS certificate", func() { d.reloadCertificate("file changed") })
+			d.watchFile(ctx, f, nil, "the TLS certificate", func() { d.reloadCertificate("file changed") })
 		}
 	}
 	if file == "" {
 		return
 	}
-	d.watchFile(ctx, file, "the configuration file", func() { d.reload("file changed") })
+	d.watchFile(ctx, file, read, "the configuration file", func() { d.reload("file changed") })
 }
 
-// watchFile calls changed when file changes, until ctx ends.
-func (d *daemon) watchFile(ctx context.Context, file, what string, changed func()) {
-	done, err := config.Watch(ctx, file, changed)
+// watchFile calls changed when file changes from what was read (since;
+// nil: from now), until ctx ends.
+func (d *daemon) watchFile(ctx context.Context, file string, since []byte, what string, changed func()) {
+	done, err := config.Watch(ctx, file, since, changed)
 	if err != nil {
 		d.log.Warn("cannot watch "+what+"; reload with SIGHUP", "file", file, "error", err)
 		return

@@ -62,8 +62,11 @@ type Config struct {
 	// query's site (RFC 7871); anyone else's is ignored.
 	SitesTrustECS []netip.Prefix
 
-	// File is the configuration file that was read, "" when none was.
-	File string
+	// File is the configuration file that was read, "" when none was;
+	// FileDigest is its content's digest as read, so that the file watcher
+	// sees a change made before it started.
+	File       string
+	FileDigest []byte
 }
 
 // TLS names the certificate of the encrypted listeners and how clients'
