@@ -3,9 +3,9 @@ package dnsserver
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -53,17 +53,6 @@ func encryptedServer(t *testing.T, pki *dnstest.PKI, tlsFiles model.TLS, trusted
 	return h, dot, doh, plain
 }
 
-func roots(t *testing.T, caFile string) *x509.CertPool {
-	t.Helper()
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return pool
-}
-
 // DNS over TLS (RFC 7858) answers the same as TCP, with the certificate
 // verified for 127.0.0.1 and ALPN dot, several queries on one connection;
 // a client that does not trust the CA fails its handshake, counted.
@@ -72,7 +61,7 @@ func TestDNSOverTLS(t *testing.T) {
 	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1", "dns.example")
 	h, dot, _, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
 	c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second,
-		TLSConfig: &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "dns.example", NextProtos: []string{"dot"}}}
+		TLSConfig: &tls.Config{RootCAs: pki.Pool(), ServerName: "dns.example", NextProtos: []string{"dot"}}}
 	conn, err := c.Dial(dot)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +108,7 @@ func TestDNSOverHTTPS(t *testing.T) {
 	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
 	h, _, doh, plain := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key}, "127.0.0.1/32")
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true,
-		TLSClientConfig: &tls.Config{RootCAs: roots(t, pki.CAFile)}}}
+		TLSClientConfig: &tls.Config{RootCAs: pki.Pool()}}}
 	pkt, _ := question(listed, dns.TypeA).Pack()
 	check := func(resp *http.Response, err error) *dns.Msg {
 		t.Helper()
@@ -302,7 +291,7 @@ func TestSitesByClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	tlsConfig := func(withCert bool) *tls.Config {
-		c := &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"}
+		c := &tls.Config{RootCAs: pki.Pool(), ServerName: "127.0.0.1"}
 		if withCert {
 			c.Certificates = []tls.Certificate{pair}
 		}
@@ -366,7 +355,7 @@ func TestDoHMissesCapped(t *testing.T) {
 			doh = d
 		}
 	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots(t, pki.CAFile)}}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool()}}}
 	quick := make(chan bool, 3)
 	for i := range 3 {
 		go func() {
@@ -417,7 +406,7 @@ func TestPaddingOfEncryptedReplies(t *testing.T) {
 		p, _ := opt.Option[len(opt.Option)-1].(*dns.EDNS0_PADDING)
 		return p
 	}
-	c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"}}
+	c := &dns.Client{Net: "tcp-tls", Timeout: 5 * time.Second, TLSConfig: &tls.Config{RootCAs: pki.Pool(), ServerName: "127.0.0.1"}}
 	conn, err := c.Dial(dot)
 	if err != nil {
 		t.Fatal(err)
@@ -488,27 +477,13 @@ func TestDoTReaderAllocatesNothing(t *testing.T) {
 	h, dot, _, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
 	h.query(t, listed, dns.TypeA) // cached
 	pkt, _ := withEDNS(question(listed, dns.TypeA), 1232, false).Pack()
-	framed := append([]byte{byte(len(pkt) >> 8), byte(len(pkt))}, pkt...)
 	perRoundTrip := func(addr string) float64 {
-		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots(t, pki.CAFile), ServerName: "127.0.0.1"})
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.Pool(), ServerName: "127.0.0.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		buf := make([]byte, 2048)
-		roundTrip := func() {
-			if _, err := conn.Write(framed); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.ReadFull(conn, buf[:2]); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.ReadFull(conn, buf[:int(buf[0])<<8|int(buf[1])]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		roundTrip()
-		return testing.AllocsPerRun(200, roundTrip)
+		return allocsPerRoundTrip(t, conn, pkt)
 	}
 	bare := perRoundTrip(tlsEcho(t, cert, key))
 	if n := perRoundTrip(dot); n > bare {
@@ -519,38 +494,20 @@ func TestDoTReaderAllocatesNothing(t *testing.T) {
 // tlsEcho is a TLS server on loopback that writes back every framed
 // message it reads, from buffers it keeps: what crypto/tls allocates alone.
 func tlsEcho(t *testing.T, certFile, keyFile string) string {
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return dnstest.TLSServing(t, certFile, keyFile, func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 2+0xffff)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := io.ReadFull(c, buf[:2]); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 2+0xffff)
-				for {
-					if _, err := io.ReadFull(c, buf[:2]); err != nil {
-						return
-					}
-					n := int(buf[0])<<8 | int(buf[1])
-					if _, err := io.ReadFull(c, buf[2:2+n]); err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:2+n]); err != nil {
-						return
-					}
-				}
-			}()
+			n := int(buf[0])<<8 | int(buf[1])
+			if _, err := io.ReadFull(c, buf[2:2+n]); err != nil {
+				return
+			}
+			if _, err := c.Write(buf[:2+n]); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	}).Addr().String()
 }

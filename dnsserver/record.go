@@ -20,10 +20,8 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 	if t := s.opts.Tap.Current(); t != nil {
 		t.Client(tapProtos[q.proto], q.peer, q.local, q.pkt, resp, q.start, q.start.Add(elapsed))
 	}
-	endpoint := ""
 	if q.action == metrics.ActionEndpoint {
 		s.metrics.CountEndpoint(st.endpointCounters, q.answeredBy, q.proto, q.msg.Qtype)
-		endpoint = st.endpointName(q.answeredBy)
 	} else {
 		s.metrics.CountRequest(q.proto, q.msg.Qtype, q.action)
 	}
@@ -35,9 +33,12 @@ func (s *Server) record(st *State, q *query, resp []byte) {
 	}
 	s.metrics.ObserveDuration(q.proto, q.action, elapsed.Seconds())
 	if st.Config.Log.Queries {
-		name := ""
+		name, endpoint := "", ""
 		if q.msg.Name != nil {
 			name = wire.Presentation(q.msg.Name)
+		}
+		if q.action == metrics.ActionEndpoint {
+			endpoint = st.endpointName(q.answeredBy)
 		}
 		s.log.Info("query", "client", q.client.String(), "proto", q.proto.Socket(), "transport", q.proto.String(), "name", name,
 			"type", dns.TypeToString[q.msg.Qtype], "action", q.action.String(), "rcode", dns.RcodeToString[q.rcode],

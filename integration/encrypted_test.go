@@ -143,7 +143,7 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 	p := startBinary(t, dnstest.FreeAddr(t), dnstest.FreeAddr(t), "--config", file)
 	waitListening(t, dot)
 	expiry := func() time.Time {
-		c, err := tls.Dial("tcp", dot, &tls.Config{RootCAs: caPool(t, pki.CAFile)})
+		c, err := tls.Dial("tcp", dot, &tls.Config{RootCAs: pki.Pool()})
 		if err != nil {
 			return time.Time{}
 		}
@@ -157,7 +157,7 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 	// new ones, none lost, until the new certificate is served.
 	stop := make(chan struct{})
 	loadDone := make(chan [2]int)
-	go func() { loadDone <- dotLoad(t, dot, pki.CAFile, stop) }()
+	go func() { loadDone <- dotLoad(dot, pki.Pool(), stop) }()
 	renewed := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
 	place(renewed)
 	dnstest.WaitFor(t, "the renewed certificate in use", 10*time.Second, func() bool { return expiry().Equal(renewed) })
@@ -180,8 +180,8 @@ func TestCertificateRenewalTakenOnWrite(t *testing.T) {
 // one kept connection and every tenth query on a new one (a new
 // handshake), and returns how many were answered and how many failed.
 // Bounded: at most 20,000 queries.
-func dotLoad(t *testing.T, addr, caFile string, stop <-chan struct{}) [2]int {
-	client := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{RootCAs: caPool(t, caFile), ServerName: "127.0.0.1"}}
+func dotLoad(addr string, roots *x509.CertPool, stop <-chan struct{}) [2]int {
+	client := &dns.Client{Net: "tcp-tls", Timeout: 2 * time.Second, TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
 	q := new(dns.Msg)
 	q.SetQuestion("rotating.s3.eu-west-2.amazonaws.com.", dns.TypeA)
 	var kept *dns.Conn
@@ -217,17 +217,6 @@ func dotLoad(t *testing.T, addr, caFile string, stop <-chan struct{}) [2]int {
 		}
 	}
 	return n
-}
-
-func caPool(t *testing.T, file string) *x509.CertPool {
-	t.Helper()
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return pool
 }
 
 // Unbound forwards the S3 zone to s3dns over DNS over TLS, configured by

@@ -2,10 +2,8 @@ package transport
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,25 +29,11 @@ func (l *failingOnce) Accept() (net.Conn, error) {
 // client's handshake is done and its connection handed on; only closing
 // the listener ends it.
 func TestDoHListenerOutlivesAFailedAccept(t *testing.T) {
-	pki := dnstest.NewPKI(t)
-	cert, key := pki.Server(t, time.Now().Add(time.Hour), "127.0.0.1")
-	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki, certs, ln := tlsFixture(t)
 	var handshakes atomic.Int32
 	hl := DoHListener(&failingOnce{Listener: ln}, certs.Config("h2"), Handshakes{Timeout: 5 * time.Second,
 		OK: func() { handshakes.Add(1) }, Failed: func(_ net.Addr, err error) { t.Errorf("handshake: %v", err) }})
-	pem, err := os.ReadFile(pki.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	pool := pki.Pool()
 	go func() {
 		if c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool, NextProtos: []string{"h2"}}); err == nil {
 			defer c.Close()
@@ -68,4 +52,22 @@ func TestDoHListenerOutlivesAFailedAccept(t *testing.T) {
 	if _, err := hl.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
 	}
+}
+
+// tlsFixture is a CA, a server certificate for 127.0.0.1 it issued, loaded,
+// and a TCP listener on loopback for a TLS listener to wrap.
+func tlsFixture(t *testing.T) (*dnstest.PKI, *Certificates, net.Listener) {
+	t.Helper()
+	pki := dnstest.NewPKI(t)
+	cert, key := pki.Server(t, time.Now().Add(time.Hour), "127.0.0.1")
+	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return pki, certs, ln
 }

@@ -2,16 +2,11 @@ package transport
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"net"
-	"os"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/s3dns/s3dns/internal/dnstest"
-	"github.com/s3dns/s3dns/model"
 )
 
 // A DoH connection acknowledges each read at once: after ping-pong traffic
@@ -75,25 +70,11 @@ func TestQuickAckAfterEveryRead(t *testing.T) {
 
 // DoH's listener hands net/http connections that quick-ACK.
 func TestDoHConnectionsQuickAck(t *testing.T) {
-	pki := dnstest.NewPKI(t)
-	cert, key := pki.Server(t, time.Now().Add(time.Hour), "127.0.0.1")
-	certs, err := LoadCertificates(model.TLS{CertFile: cert, KeyFile: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki, certs, ln := tlsFixture(t)
 	hl := newHandshaken(ln, certs.Config("h2"), Handshakes{Timeout: 5 * time.Second, OK: func() {},
 		Failed: func(_ net.Addr, err error) { t.Errorf("handshake: %v", err) }})
 	defer hl.Close()
-	pem, err := os.ReadFile(pki.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	pool := pki.Pool()
 	clientTLS := &tls.Config{RootCAs: pool, NextProtos: []string{"h2"}}
 	go func() {
 		if c, err := tls.Dial("tcp", ln.Addr().String(), clientTLS); err == nil {

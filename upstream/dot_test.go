@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -21,7 +20,7 @@ import (
 // with 192.0.2.1, counting connections.
 func dotServer(t *testing.T, certFile, keyFile string) (addr string, conns *atomic.Int32) {
 	t.Helper()
-	ln := tlsListener(t, certFile, keyFile)
+	ln := dnstest.TLSListener(t, certFile, keyFile)
 	conns = new(atomic.Int32)
 	counting := &countingListener{Listener: ln, n: conns}
 	srv := &dns.Server{Listener: counting, Net: "tcp-tls", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
@@ -34,20 +33,6 @@ func dotServer(t *testing.T, certFile, keyFile string) (addr string, conns *atom
 	go srv.ActivateAndServe()
 	t.Cleanup(func() { srv.Shutdown() })
 	return ln.Addr().String(), conns
-}
-
-// tlsListener is a TLS listener on loopback serving the certificate.
-func tlsListener(t *testing.T, certFile, keyFile string) net.Listener {
-	t.Helper()
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
 }
 
 type countingListener struct {
@@ -111,8 +96,7 @@ func TestDoTUpstream(t *testing.T) {
 // one batch (as an idle timeout would). It counts connections.
 func reversingDoTServer(t *testing.T, certFile, keyFile string, batch int, stray, hangUp bool) (addr string, conns *atomic.Int32) {
 	t.Helper()
-	ln := tlsListener(t, certFile, keyFile)
-	t.Cleanup(func() { ln.Close() })
+	ln := dnstest.TLSListener(t, certFile, keyFile)
 	conns = new(atomic.Int32)
 	go func() {
 		for {

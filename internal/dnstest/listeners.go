@@ -1,6 +1,7 @@
 package dnstest
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"testing"
@@ -39,6 +40,35 @@ func serve(t testing.TB, network, addr string, handle func(net.Conn)) net.Listen
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, ln, handle)
+}
+
+// TLSListener is a TLS listener on 127.0.0.1 serving the certificate in
+// certFile and keyFile; it closes when the test ends.
+func TLSListener(t testing.TB, certFile, keyFile string) net.Listener {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// TLSServing is a TLSListener that hands each connection to handle, on a
+// goroutine of its own.
+func TLSServing(t testing.TB, certFile, keyFile string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	return serveOn(t, TLSListener(t, certFile, keyFile), func(c net.Conn) { go handle(c) })
+}
+
+// serveOn accepts on ln until the test ends, handing each connection to
+// handle in the accepting goroutine.
+func serveOn(t testing.TB, ln net.Listener, handle func(net.Conn)) net.Listener {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {

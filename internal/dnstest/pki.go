@@ -45,6 +45,13 @@ func NewPKI(t testing.TB) *PKI {
 	return p
 }
 
+// Pool is a certificate pool holding the CA: what a client trusts.
+func (p *PKI) Pool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.ca)
+	return pool
+}
+
 // Server issues a server certificate for names (DNS names or IP
 // addresses) valid until notAfter, and returns its certificate and key files.
 func (p *PKI) Server(t testing.TB, notAfter time.Time, names ...string) (certFile, keyFile string) {
