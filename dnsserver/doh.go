@@ -18,11 +18,10 @@ import (
 	"github.com/s3dns/s3dns/wire"
 )
 
-// dohPath is where DNS over HTTPS is served (RFC 8484 §6's example).
-const dohPath = "/dns-query"
-
-// dohContentType is RFC 8484's media type.
-const dohContentType = "application/dns-message"
+const (
+	dohPath        = transport.DoHPath
+	dohContentType = transport.DoHContentType
+)
 
 // dohContentTypes is the header value, shared (never changed).
 var dohContentTypes = []string{dohContentType}
@@ -69,7 +68,8 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a DNS message", http.StatusBadRequest)
 		return
 	}
-	client := h.client(r)
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	client := h.clientOf(peer, r.Header.Get("Forwarded"), r.Header.Values("X-Forwarded-For"))
 	var names []string
 	if r.TLS != nil {
 		names = transport.PeerNames(*r.TLS)
@@ -85,23 +85,19 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(resp)
 }
 
-// client is who asked: the peer, or, when the peer is a trusted proxy, the
-// client its Forwarded or X-Forwarded-For header names (the last address
-// the proxy added).
-func (h *dohHandler) client(r *http.Request) netip.AddrPort {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	if !holds(h.trusted, peer.Addr()) {
+// clientOf is who asked: the peer, or, when the peer is a trusted proxy,
+// the client its Forwarded or X-Forwarded-For header names (the last
+// address the proxy added).
+func (h *dohHandler) clientOf(peer netip.AddrPort, forwarded string, x []string) netip.AddrPort {
+	if !peer.IsValid() || !holds(h.trusted, peer.Addr()) {
 		return peer
 	}
-	if f := r.Header.Get("Forwarded"); f != "" {
-		if a, ok := forwardedFor(f); ok {
+	if forwarded != "" {
+		if a, ok := forwardedFor(forwarded); ok {
 			return netip.AddrPortFrom(a, 0)
 		}
 	}
-	if x := r.Header.Values("X-Forwarded-For"); len(x) > 0 {
+	if len(x) > 0 {
 		last := x[len(x)-1]
 		if i := strings.LastIndexByte(last, ','); i >= 0 {
 			last = last[i+1:]

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"time"
 
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/transport"
@@ -83,8 +82,14 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 		}
 		s.https = append(s.https, srv)
 		s.addrs = append(s.addrs, "https://"+ln.Addr().String())
-		hl := transport.DoHListener(ln, srv.TLSConfig, s.handshakes(metrics.HTTPS))
-		go func() { _ = srv.Serve(hl) }()
+		// Connections that chose h2 are served by s3dns's own HTTP/2
+		// (transport.H2); net/http serves HTTP/1.1.
+		hl := transport.SplitH2(transport.DoHListener(ln, srv.TLSConfig, s.handshakes(metrics.HTTPS)), s.goDoH2(handler))
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			_ = srv.Serve(hl)
+		}()
 	}
 	for _, ln := range plain {
 		srv := s.httpServer(handler)
@@ -95,16 +100,13 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 	return nil
 }
 
-// httpServer serves DoH with the TCP timeouts: a slow or idle client
-// cannot hold a connection longer than over TCP.
+// httpServer serves DoH over HTTP/1.1 with the TCP timeouts: a slow or
+// idle client cannot hold a connection longer than over TCP.
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle(dohPath, h)
-	return &http.Server{Handler: mux, ReadHeaderTimeout: s.opts.TCPReadTimeout, IdleTimeout: 30 * time.Second,
-		MaxHeaderBytes: 16 << 10,
-		// As many queries in flight on one connection as a DoT client may
-		// pipeline on its connection, and more than dnsperf's default.
-		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000}}
+	return &http.Server{Handler: mux, ReadHeaderTimeout: s.opts.TCPReadTimeout, IdleTimeout: s.state.Load().Config.TCP.IdleTimeout,
+		MaxHeaderBytes: 16 << 10}
 }
 
 // shutdownHTTPS stops the DoH servers, letting requests in flight finish

@@ -59,6 +59,7 @@ type Server struct {
 	https []*http.Server // DNS over HTTPS
 	addrs []string
 	conns tcpConns
+	h2    h2Conns        // DoH connections that chose HTTP/2
 	done  sync.WaitGroup // listener and connection goroutines
 	full  sync.WaitGroup // full-path queries in flight
 	// fullSlots caps them (MaxFullPath).
@@ -188,6 +189,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	s.conns.stopReading()
+	s.h2.stop()
 	httpsDone := make(chan error, 1)
 	go func() { httpsDone <- s.shutdownHTTPS(ctx, https) }()
 	finished := make(chan struct{})
