@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/transport"
@@ -25,28 +26,11 @@ type Encrypted struct {
 // background, or binds none. They are transports only: each query takes
 // the same flow as over UDP and TCP.
 func (s *Server) StartEncrypted(e Encrypted) error {
-	var lns []net.Listener
-	bind := func(addrs []string) ([]net.Listener, error) {
-		var out []net.Listener
-		for _, a := range addrs {
-			ln, err := net.Listen("tcp", a)
-			if err != nil {
-				return nil, err
-			}
-			lns = append(lns, ln)
-			out = append(out, ln)
-		}
-		return out, nil
-	}
-	dot, err1 := bind(e.TLS)
-	doh, err2 := bind(e.HTTPS)
-	plain, err3 := bind(e.HTTP)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		for _, ln := range lns {
-			ln.Close()
-		}
+	lns, err := transport.ListenStreams(slices.Concat(e.TLS, e.HTTPS, e.HTTP)...)
+	if err != nil {
 		return err
 	}
+	dot, doh, plain := lns[:len(e.TLS)], lns[len(e.TLS):len(e.TLS)+len(e.HTTPS)], lns[len(e.TLS)+len(e.HTTPS):]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(dot) > 0 {

@@ -133,3 +133,26 @@ func AddrPortOf(a net.Addr) netip.AddrPort {
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
+
+// ListenStreams binds a TCP listener on each address, with the family rule
+// of Listen ("0.0.0.0:853" is IPv4 only, "[::]:853" IPv6 only, ":853"
+// both), every one or none: the DoT and DoH listeners.
+func ListenStreams(addrs ...string) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		var ln net.Listener
+		if err == nil {
+			_, tcp := networksFor(host)
+			ln, err = net.Listen(tcp, a)
+		}
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
