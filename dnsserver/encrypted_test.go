@@ -309,17 +309,20 @@ func TestSitesByClientCertificate(t *testing.T) {
 		if err != nil || !want(resp) {
 			t.Errorf("DoT, certificate %v: %v %v; want %s", withCert, resp, err, what)
 		}
-		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(withCert)}}
-		pkt, _ := question(listed, dns.TypeA).Pack()
-		httpResp, err := hc.Post("https://"+dohs[0]+"/dns-query", "application/dns-message", bytes.NewReader(pkt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(httpResp.Body)
-		httpResp.Body.Close()
-		var m dns.Msg
-		if err := m.Unpack(body); err != nil || !want(&m) {
-			t.Errorf("DoH, certificate %v: %v %v; want %s", withCert, &m, err, what)
+		// DoH over HTTP/1.1 (net/http) and HTTP/2 (transport.H2).
+		for _, h2 := range []bool{false, true} {
+			hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(withCert), ForceAttemptHTTP2: h2}}
+			pkt, _ := question(listed, dns.TypeA).Pack()
+			httpResp, err := hc.Post("https://"+dohs[0]+"/dns-query", "application/dns-message", bytes.NewReader(pkt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(httpResp.Body)
+			httpResp.Body.Close()
+			var m dns.Msg
+			if err := m.Unpack(body); err != nil || !want(&m) || (httpResp.ProtoMajor == 2) != h2 {
+				t.Errorf("DoH over %s, certificate %v: %v %v; want %s", httpResp.Proto, withCert, &m, err, what)
+			}
 		}
 	}
 	// require_client_cert: no certificate, no handshake.
