@@ -50,6 +50,22 @@ func echoFlow(h *H2, req *DoHRequest) {
 	}()
 }
 
+// serveEcho serves h with echoFlow until its reader ends, then closes it
+// once nothing is owed, as the server's flow does.
+func serveEcho(h *H2) {
+	defer func() { h.Pending.Wait(); h.Close() }()
+	if h.Start() != nil {
+		return
+	}
+	for {
+		req, err := h.Next()
+		if err != nil {
+			return
+		}
+		echoFlow(h, req)
+	}
+}
+
 type countingConn struct {
 	net.Conn
 	writes *atomic.Int32
@@ -74,18 +90,7 @@ func newH2Pair(t *testing.T, idle, readTimeout time.Duration, settings ...http2.
 		if err != nil {
 			return
 		}
-		h := NewH2(countingConn{c, p.writes}, model.TCP{WriteTimeout: 2 * time.Second}, idle, readTimeout, func() bool { return false })
-		defer func() { h.Pending.Wait(); h.Close() }()
-		if h.Start() != nil {
-			return
-		}
-		for {
-			req, err := h.Next()
-			if err != nil {
-				return
-			}
-			echoFlow(h, req)
-		}
+		serveEcho(NewH2(countingConn{c, p.writes}, model.TCP{WriteTimeout: 2 * time.Second}, idle, readTimeout, func() bool { return false }))
 	}()
 	if p.c, err = net.Dial("tcp", ln.Addr().String()); err != nil {
 		t.Fatal(err)
@@ -599,18 +604,7 @@ func FuzzH2Frames(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			h := NewH2(srv, model.TCP{WriteTimeout: time.Second}, time.Second, time.Second, func() bool { return false })
-			defer func() { h.Pending.Wait(); h.Close() }()
-			if h.Start() != nil {
-				return
-			}
-			for {
-				req, err := h.Next()
-				if err != nil {
-					return
-				}
-				echoFlow(h, req)
-			}
+			serveEcho(NewH2(srv, model.TCP{WriteTimeout: time.Second}, time.Second, time.Second, func() bool { return false }))
 		}()
 		w := append([]byte(http2.ClientPreface), data...)
 		go func() {
