@@ -19,8 +19,9 @@ import (
 //
 // Eviction is by segment, oldest first (as Segcache and log-structured
 // caches do): an answer still wanted is copied forward instead of dropped —
-// every one while the cache holds fewer than its bound, else those asked for
-// since they were written (a second chance, as CLOCK gives) — and answers
+// every one while the cache holds a segment's worth fewer than its bound,
+// else those asked for since they were written (a second chance, as CLOCK
+// gives) — and answers
 // past their serve-stale window go. Replaced answers leave dead bytes
 // behind until their segment's turn; counting every record written against
 // the bound keeps those bounded too.
@@ -45,6 +46,7 @@ type shard struct {
 	max     int
 	segSize int
 	perSeg  int // records in a segment at most: eviction never takes more than an eighth
+	moved   int // records eviction copied forward (the tests read it)
 }
 
 // segment is an append-only run of records. Its buffer never grows (a view
@@ -183,6 +185,12 @@ func (sh *shard) evict(now, keep int64) {
 		sh.segs = slices.Delete(sh.segs, 0, 1)
 		sh.base++
 		sh.records -= old.n
+		// At the bound, the round frees the segment's room, keeping only
+		// what was asked for since written: freeing one record and copying
+		// the rest forward would make every insert into a full cache copy a
+		// segment (Round 11 in docs/performance.md). Below it (the records
+		// over the bound are dead copies), what is still fresh is kept.
+		low := sh.max - old.n
 		for off := 0; off < len(old.buf); {
 			word := atomic.LoadUint32(headerWord(old.buf, off))
 			size := int(word & lenMask)
@@ -190,11 +198,12 @@ func (sh *shard) evict(now, keep int64) {
 			key := binary.LittleEndian.Uint64(rec[8:])
 			if sh.index[key] == uint64(number)<<32|uint64(off) {
 				wanted := now < wire.PackedExpires(rec[recHeader:])+keep &&
-					(sh.live <= sh.max || word&hitBit != 0)
+					(sh.live <= low || word&hitBit != 0)
 				if wanted && sh.records < sh.max {
 					seg, to := sh.room(size)
 					copy(seg.buf[to:to+size], rec)
 					sh.written(key, seg, to, size) // still live: only its place changes
+					sh.moved++
 				} else {
 					delete(sh.index, key)
 					sh.live--
