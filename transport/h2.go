@@ -417,16 +417,26 @@ func (h *H2) onSettings(f *http2.SettingsFrame) http2.ErrCode {
 	code := http2.ErrCodeNo
 	_ = f.ForeachSetting(func(s http2.Setting) error {
 		if err := s.Valid(); err != nil {
-			code = http2.ErrCode(err.(http2.ConnectionError))
+			code = http2.ErrCodeProtocol
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				code = http2.ErrCode(ce)
+			}
 			return err
 		}
 		switch s.ID {
 		case http2.SettingInitialWindowSize:
-			// §6.9.2: every open stream's window moves by the difference.
-			delta := int32(s.Val) - h.initWindow
+			// §6.9.2: every open stream's window moves by the difference;
+			// one pushed past 2^31-1 is a connection error.
+			delta := int64(s.Val) - int64(h.initWindow)
 			h.initWindow = int32(s.Val)
 			for _, st := range h.streams {
-				st.window += delta
+				w := int64(st.window) + delta
+				if w > 1<<31-1 {
+					code = http2.ErrCodeFlowControl
+					return errH2GoneAway
+				}
+				st.window = int32(w)
 			}
 		case http2.SettingMaxFrameSize:
 			h.maxFrame = s.Val

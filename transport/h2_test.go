@@ -414,6 +414,18 @@ func TestH2ProtocolErrors(t *testing.T) {
 			_ = p.fr.WriteWindowUpdate(0, 1<<31-1)
 			_ = p.fr.WriteWindowUpdate(0, 1<<31-1)
 		}, http2.ErrCodeFlowControl},
+		{"a window setting beyond 2^31-1", func(p *h2Pair) {
+			p.fr.AllowIllegalWrites = true
+			_ = p.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 31})
+		}, http2.ErrCodeFlowControl},
+		{"a frame size setting under 16,384", func(p *h2Pair) {
+			_ = p.fr.WriteSettings(http2.Setting{ID: http2.SettingMaxFrameSize, Val: 1000})
+		}, http2.ErrCodeProtocol},
+		{"an open stream's window pushed past 2^31-1", func(p *h2Pair) {
+			p.post(1, query(0x8001, 20)) // owed for 100 ms: its window is open
+			_ = p.fr.WriteWindowUpdate(1, 1<<31-1-65535)
+			_ = p.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 65536})
+		}, http2.ErrCodeFlowControl},
 		{"a frame over 16,384 octets", func(p *h2Pair) {
 			p.postHeaders(1, false)
 			p.fr.AllowIllegalWrites = true
