@@ -21,10 +21,9 @@ import (
 // caches do): an answer still wanted is copied forward instead of dropped —
 // every one while the cache holds a segment's worth fewer than its bound,
 // else those asked for since they were written (a second chance, as CLOCK
-// gives) — and answers
-// past their serve-stale window go. Replaced answers leave dead bytes
-// behind until their segment's turn; counting every record written against
-// the bound keeps those bounded too.
+// gives) — and answers past their serve-stale window go. Replaced answers
+// leave dead bytes behind until their segment's turn; counting every record
+// written against the bound keeps those bounded too.
 type store struct {
 	shards []shard
 	// keep is how long past expiry an answer is still worth holding
