@@ -46,7 +46,10 @@ type Stream struct {
 
 	out, spare []byte // the writer's buffers (only the one holding the socket touches them)
 	try        *tryWriter
-	length     [2]byte // the reader's
+	// deadline is the write deadline set on the socket, zero for none; only
+	// the writer holding the socket touches it.
+	deadline time.Time
+	length   [2]byte // the reader's
 }
 
 // Done is told what became of one reply: written (resp, err nil) or not.
@@ -184,6 +187,7 @@ func (c *Stream) Deliver(resp []byte, fromReader bool, done Done) {
 	if c.try == nil {
 		c.try = newTryWriter(c.Conn) // only the reader writes this way: no race
 	}
+	c.readyWriteDeadline()
 	n, err := c.try.write(c.out)
 	if err != nil {
 		c.done(done, nil, c.fail(ClosedWriteFailed, err))
@@ -293,10 +297,31 @@ func (c *Stream) release() {
 	}
 }
 
+// readyWriteDeadline fits the write deadline to the reader's write: none
+// for a write that never waits (a deadline left over from a background
+// batch would fail it once passed, closing a connection that reads
+// everything), and at least half of tcp.write_timeout ahead for a TLS
+// write, which waits. Set only when it must change: the reader writes
+// every cached reply.
+func (c *Stream) readyWriteDeadline() {
+	if c.try.waits() {
+		if now := time.Now(); c.deadline.Sub(now) < c.limits.WriteTimeout/2 {
+			c.deadline = now.Add(c.limits.WriteTimeout)
+			_ = c.SetWriteDeadline(c.deadline)
+		}
+		return
+	}
+	if !c.deadline.IsZero() {
+		c.deadline = time.Time{}
+		_ = c.SetWriteDeadline(c.deadline)
+	}
+}
+
 // send writes frames in one write within tcp.write_timeout; a failure
 // closes the connection at once.
 func (c *Stream) send(frames []byte) error {
-	_ = c.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
+	c.deadline = time.Now().Add(c.limits.WriteTimeout)
+	_ = c.SetWriteDeadline(c.deadline)
 	n, err := c.Conn.Write(frames)
 	if err == nil && n < len(frames) {
 		err = io.ErrShortWrite

@@ -38,6 +38,9 @@ func newTryWriter(c net.Conn) *tryWriter {
 	return w
 }
 
+// waits reports whether write waits for room (TLS: not a system socket).
+func (w *tryWriter) waits() bool { return w.raw == nil }
+
 // write writes what of b the socket takes now.
 func (w *tryWriter) write(b []byte) (int, error) {
 	if w.raw == nil {
