@@ -122,7 +122,7 @@ func startS3dns(dir, bin, upstream, cpu, name string, extra ...string) (*server,
 	// A directory of its own: s3dns watches its configuration's directory,
 	// and the query files written beside it between runs would be events
 	// for it to read (about 1 % of its CPU over a miss-heavy session).
-	cfgDir := filepath.Join(dir, name)
+	cfgDir := filepath.Join(dir, name+".config") // not dir/s3dns: bench/run.sh builds the binary there
 	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
 		return nil, err
 	}
