@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 const listedBuckets = 100
@@ -64,10 +65,20 @@ func writeQueryFiles(dir string) (map[string]string, error) {
 
 // writeMissFile writes names no server has seen: every run gets its own.
 func writeMissFile(dir string, run int) (string, error) {
-	p := filepath.Join(dir, fmt.Sprintf("miss-%d.txt", run))
+	return writeNewNames(filepath.Join(dir, fmt.Sprintf("miss-%d.txt", run)), fmt.Sprintf("m%d", run), 1_500_000)
+}
+
+// writeWarmMissFile is a server's warm-up for miss-heavy: names of its own,
+// never asked in a measured run.
+func writeWarmMissFile(dir, server string) (string, error) {
+	return writeNewNames(filepath.Join(dir, "miss-warm-"+server+".txt"), "w"+strings.NewReplacer("+", "-").Replace(server), 30_000)
+}
+
+// writeNewNames writes n names under miss.example.com, each one asked once.
+func writeNewNames(p, prefix string, n int) (string, error) {
 	return p, writeLines(p, func(w *bufio.Writer) {
-		for i := range 1_500_000 {
-			fmt.Fprintf(w, "m%d-%d.miss.example.com A\n", run, i)
+		for i := range n {
+			fmt.Fprintf(w, "%s-%d.miss.example.com A\n", prefix, i)
 		}
 	})
 }
