@@ -90,7 +90,7 @@ type DoHRequest struct {
 
 // HTTP/2 settings of the server side.
 const (
-	h2MaxStreams = 1000 // as many queries in flight as DoT's pipelining allows, and more than dnsperf's
+	h2MaxStreams = 1000 // far more than a resolver keeps outstanding (dnsperf: 200); the flow caps its misses
 	// h2StreamWindow lets a client send a whole 65,535-octet message and
 	// more on a stream, so that a longer body is seen (and refused with 413)
 	// instead of stalling on the window.
@@ -103,9 +103,9 @@ const (
 	h2WriteBatch   = 32 << 10 // the reader writes sooner than this much
 )
 
-// NewH2 takes over c, a TLS connection that chose h2.
-// idle bounds the wait with nothing open, readTimeout the client's preface
-// and the rest of a request once its stream is open.
+// NewH2 takes over c, a TLS connection that chose h2. idle bounds the wait
+// with nothing open, readTimeout the client's preface and the rest of a
+// request once its stream is open.
 func NewH2(c net.Conn, limits model.TCP, idle, readTimeout time.Duration, stopping func() bool) *H2 {
 	h := &H2{conn: c, limits: limits, idle: idle, readTimeout: readTimeout, stopping: stopping,
 		br: bufio.NewReaderSize(c, 32<<10), streams: map[uint32]*stream{},
