@@ -322,6 +322,9 @@ func TestH2FlowControl(t *testing.T) {
 		q := query(1, 100)
 		p.post(1, q)
 		f := p.read(nil, func(f *frames) bool { return f.dataSeen >= 10 })
+		if f.dataSeen != 10 {
+			t.Fatalf("%d DATA octets within a stream window of 10", f.dataSeen)
+		}
 		if err := p.c.SetReadDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
