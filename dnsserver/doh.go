@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -35,37 +34,23 @@ type dohHandler struct {
 }
 
 func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var pkt []byte
-	switch r.Method {
-	case http.MethodGet:
-		b64 := r.URL.Query().Get("dns")
-		var err error
-		if pkt, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(b64, "=")); err != nil || b64 == "" {
-			http.Error(w, "dns= holds no base64url DNS message", http.StatusBadRequest)
-			return
-		}
-	case http.MethodPost:
-		if ct := r.Header.Get("Content-Type"); ct != dohContentType {
-			http.Error(w, "Content-Type must be "+dohContentType, http.StatusUnsupportedMediaType)
-			return
-		}
+	pkt, post, refused := transport.DoHMessage(nil, r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type"))
+	if post && refused == nil {
 		body, err := io.ReadAll(io.LimitReader(r.Body, dns.MaxMsgSize+1))
 		switch {
 		case err != nil:
 			http.Error(w, "reading the body failed", http.StatusBadRequest)
 			return
 		case len(body) > dns.MaxMsgSize:
-			http.Error(w, "a DNS message is at most 65535 bytes", http.StatusRequestEntityTooLarge)
-			return
+			refused = transport.RefuseTooLong
 		}
 		pkt = body
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
-		return
 	}
-	if len(pkt) < 12 {
-		http.Error(w, "not a DNS message", http.StatusBadRequest)
+	if refused == nil && len(pkt) < 12 {
+		refused = transport.RefuseNotDNS
+	}
+	if refused != nil {
+		refuse(w, refused)
 		return
 	}
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
@@ -76,13 +61,21 @@ func (h *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := h.s.answerStream(pkt, client, local(r), names)
 	if resp == nil {
-		http.Error(w, "no answer for this message", http.StatusBadRequest)
+		refuse(w, transport.RefuseNoAnswer)
 		return
 	}
 	h2 := w.Header()
 	h2["Content-Type"] = dohContentTypes
 	h2["Cache-Control"] = []string{"max-age=" + strconv.Itoa(int(wire.MinTTL(resp)))}
 	_, _ = w.Write(resp)
+}
+
+// refuse answers an HTTP/1.1 request HTTP refuses.
+func refuse(w http.ResponseWriter, r *transport.DoHRefusal) {
+	if r == transport.RefuseMethod {
+		w.Header().Set("Allow", "GET, POST")
+	}
+	http.Error(w, r.Why, r.Status)
 }
 
 // clientOf is who asked: the peer, or, when the peer is a trusted proxy,

@@ -120,7 +120,7 @@ func (s *Server) serveDoH2(tc *tls.Conn, h *dohHandler) {
 // dropped, which admission counted) is a 400, as over HTTP/1.1.
 func (s *Server) replyDoH2(c *transport.H2, st *State, q *query, stream uint32, resp []byte, fromReader bool) {
 	if resp == nil {
-		c.Refuse(stream, "400", "no answer for this message")
+		c.Refuse(stream, transport.RefuseNoAnswer)
 		return
 	}
 	if err := c.Reply(stream, resp, wire.MinTTL(resp), fromReader); err != nil {

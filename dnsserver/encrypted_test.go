@@ -139,31 +139,42 @@ func TestDNSOverHTTPS(t *testing.T) {
 	if m := check(client.Post("https://"+doh+"/dns-query", "application/dns-message", bytes.NewReader(pkt))); len(m.Answer) != 3 {
 		t.Fatalf("POST: %v", m)
 	}
-	for _, c := range []struct {
-		name   string
-		do     func() (*http.Response, error)
-		status int
-	}{
-		{"GET without dns=", func() (*http.Response, error) { return client.Get("https://" + doh + "/dns-query") }, http.StatusBadRequest},
-		{"GET with bad base64", func() (*http.Response, error) { return client.Get("https://" + doh + "/dns-query?dns=%%%") }, http.StatusBadRequest},
-		{"POST of another type", func() (*http.Response, error) {
-			return client.Post("https://"+doh+"/dns-query", "text/plain", bytes.NewReader(pkt))
-		}, http.StatusUnsupportedMediaType},
-		{"POST too long", func() (*http.Response, error) {
-			return client.Post("https://"+doh+"/dns-query", "application/dns-message", bytes.NewReader(make([]byte, 70000)))
-		}, http.StatusRequestEntityTooLarge},
-		{"PUT", func() (*http.Response, error) {
-			req, _ := http.NewRequest(http.MethodPut, "https://"+doh+"/dns-query", bytes.NewReader(pkt))
-			return client.Do(req)
-		}, http.StatusMethodNotAllowed},
-	} {
-		resp, err := c.do()
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.status {
-			t.Errorf("%s: %s, want %d", c.name, resp.Status, c.status)
+	// Refused alike over HTTP/2 (s3dns's) and HTTP/1.1 (net/http's, here
+	// the cleartext listener).
+	for _, via := range []struct {
+		client *http.Client
+		base   string
+	}{{client, "https://" + doh}, {http.DefaultClient, "http://" + plain}} {
+		client, base := via.client, via.base
+		for _, c := range []struct {
+			name   string
+			do     func() (*http.Response, error)
+			status int
+		}{
+			{"GET without dns=", func() (*http.Response, error) { return client.Get(base + "/dns-query") }, http.StatusBadRequest},
+			{"GET with bad base64", func() (*http.Response, error) { return client.Get(base + "/dns-query?dns=%%%") }, http.StatusBadRequest},
+			{"POST of another type", func() (*http.Response, error) {
+				return client.Post(base+"/dns-query", "text/plain", bytes.NewReader(pkt))
+			}, http.StatusUnsupportedMediaType},
+			{"POST too long", func() (*http.Response, error) {
+				return client.Post(base+"/dns-query", "application/dns-message", bytes.NewReader(make([]byte, 70000)))
+			}, http.StatusRequestEntityTooLarge},
+			{"PUT", func() (*http.Response, error) {
+				req, _ := http.NewRequest(http.MethodPut, base+"/dns-query", bytes.NewReader(pkt))
+				return client.Do(req)
+			}, http.StatusMethodNotAllowed},
+		} {
+			resp, err := c.do()
+			if err != nil {
+				t.Fatalf("%s %s: %v", base, c.name, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Errorf("%s %s: %s, want %d", base, c.name, resp.Status, c.status)
+			}
+			if c.status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, POST" {
+				t.Errorf("%s %s: Allow %q", base, c.name, resp.Header.Get("Allow"))
+			}
 		}
 	}
 	if got := testutil.ToFloat64(h.metrics.Requests.WithLabelValues("tcp", "https", "A", "endpoint", "s3-eu-west-2")); got != 2 {

@@ -15,6 +15,47 @@ const DoHPath = "/dns-query"
 // DoHContentType is RFC 8484's media type.
 const DoHContentType = "application/dns-message"
 
+// DoHRefusal is what HTTP answers a DoH request it refuses: a status and
+// why, in text. The same over HTTP/1.1 (net/http) and HTTP/2 (H2).
+type DoHRefusal struct {
+	Status int
+	Why    string
+}
+
+// The refusals.
+var (
+	RefuseNotFound  = &DoHRefusal{404, "DNS over HTTPS is served at " + DoHPath}
+	RefuseMethod    = &DoHRefusal{405, "GET or POST"} // with Allow: GET, POST
+	RefuseMediaType = &DoHRefusal{415, "Content-Type must be " + DoHContentType}
+	RefuseNoQuery   = &DoHRefusal{400, "dns= holds no base64url DNS message"}
+	RefuseTooLong   = &DoHRefusal{413, "a DNS message is at most 65535 bytes"}
+	RefuseNotDNS    = &DoHRefusal{400, "not a DNS message"}
+	RefuseNoAnswer  = &DoHRefusal{400, "no answer for this message"}
+)
+
+// DoHMessage reads a request's method, path (with its query) and media
+// type: a GET's message is appended to dst; a POST's is its body, to be
+// read (post). refused says why HTTP refuses the request, nil if it does
+// not.
+func DoHMessage(dst []byte, method, path, contentType string) (msg []byte, post bool, refused *DoHRefusal) {
+	switch {
+	case !isDoHPath(path):
+		return dst, false, RefuseNotFound
+	case method == "GET":
+		msg, ok := getMessage(dst, path)
+		if !ok {
+			return msg, false, RefuseNoQuery
+		}
+		return msg, false, nil
+	case method == "POST":
+		if contentType != DoHContentType {
+			return dst, true, RefuseMediaType
+		}
+		return dst, true, nil
+	}
+	return dst, false, RefuseMethod
+}
+
 // isDoHPath reports whether a request's :path is DoHPath, with or without
 // a query string.
 func isDoHPath(path string) bool {

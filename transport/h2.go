@@ -289,7 +289,7 @@ func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
 	st := h.newStream(id)
 	h.register(st)
 	if f.Truncated {
-		h.refuse(st, "431", "the request's headers are too long", !f.StreamEnded())
+		h.refuse(st, refuseHeadersTooLong, !f.StreamEnded())
 		return nil, http2.ErrCodeNo
 	}
 	var method, path, ctype string
@@ -307,25 +307,10 @@ func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
 			st.xff = append(st.xff, hf.Value)
 		}
 	}
-	status, why := "", ""
-	switch {
-	case !isDoHPath(path):
-		status, why = "404", "DNS over HTTPS is served at "+DoHPath
-	case method == "GET":
-		var ok bool
-		if st.body, ok = getMessage(st.body[:0], path); !ok {
-			status, why = "400", "dns= holds no base64url DNS message"
-		}
-	case method == "POST":
-		if ctype != DoHContentType {
-			status, why = "415", "Content-Type must be "+DoHContentType
-		}
-		st.post = true
-	default:
-		status, why = "405", "GET or POST"
-	}
-	if status != "" {
-		h.refuse(st, status, why, !f.StreamEnded())
+	var refused *DoHRefusal
+	st.body, st.post, refused = DoHMessage(st.body[:0], method, path, ctype)
+	if refused != nil {
+		h.refuse(st, refused, !f.StreamEnded())
 		return nil, http2.ErrCodeNo
 	}
 	if !f.StreamEnded() {
@@ -363,7 +348,7 @@ func (h *H2) onData(f *http2.DataFrame) (*DoHRequest, http2.ErrCode) {
 	case !st.post:
 		// A GET's body means nothing.
 	case len(st.body)+len(data) > maxMessage:
-		h.refuse(st, "413", "a DNS message is at most 65535 bytes", !f.StreamEnded())
+		h.refuse(st, RefuseTooLong, !f.StreamEnded())
 		return nil, http2.ErrCodeNo
 	case f.StreamEnded() && len(st.body) == 0:
 		// The usual case, the whole message in one frame: handed over
@@ -398,7 +383,7 @@ func (h *H2) giveBack(n uint32) {
 // complete hands a whole request over: its reply is owed from now.
 func (h *H2) complete(st *stream) *DoHRequest {
 	if len(st.body) < 12 {
-		h.refuse(st, "400", "not a DNS message", false)
+		h.refuse(st, RefuseNotDNS, false)
 		return nil
 	}
 	h.mu.Lock()
@@ -520,9 +505,12 @@ func (h *H2) Reply(id uint32, resp []byte, maxAge uint32, fromReader bool) error
 
 var errStreamReset = errors.New("the client reset the stream")
 
-// Refuse answers a request handed over with an HTTP error (status, and why
-// as text) instead of a DNS message; the reader's, written when it waits.
-func (h *H2) Refuse(id uint32, status, why string) {
+// refuseHeadersTooLong is HTTP/2's own refusal (net/http answers HTTP/1.1's).
+var refuseHeadersTooLong = &DoHRefusal{431, "the request's headers are too long"}
+
+// Refuse answers a request handed over with an HTTP error instead of a DNS
+// message; the reader's, written when it waits.
+func (h *H2) Refuse(id uint32, r *DoHRefusal) {
 	h.mu.Lock()
 	st := h.streams[id]
 	if st != nil && st.reset {
@@ -531,7 +519,7 @@ func (h *H2) Refuse(id uint32, status, why string) {
 	}
 	h.mu.Unlock()
 	if st != nil && st.owed && !st.replied {
-		h.refuse(st, status, why, false)
+		h.refuse(st, r, false)
 	}
 }
 
@@ -598,10 +586,10 @@ func (h *H2) unblock() {
 // refuse answers a stream with an HTTP error; a client still sending its
 // body is told to stop (§8.1: a response may come before the request
 // ends), and the error text is dropped if no window is open for it.
-func (h *H2) refuse(st *stream, status, why string, stillSending bool) {
+func (h *H2) refuse(st *stream, r *DoHRefusal, stillSending bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.writeResponse(st, status, "text/plain; charset=utf-8", []byte(why+"\n"), "")
+	h.writeResponse(st, strconv.Itoa(r.Status), "text/plain; charset=utf-8", []byte(r.Why+"\n"), "")
 	if stillSending {
 		if h.streams[st.id] == st {
 			h.forget(st) // with the text, when it waits for a window
