@@ -161,9 +161,11 @@ func (s *Server) answerStream(pkt []byte, peer, local netip.AddrPort, certNames 
 		s.record(st, full, resp)
 		return resp
 	}
+	// Not counted in s.full: its handler is, by net/http's Shutdown (a
+	// handler's Add could race the Wait that s.full's callers have behind
+	// their listeners' goroutines).
 	var out []byte
-	s.full.Add(1)
-	defer func() { s.fullSlots.Release(); s.full.Done() }()
+	defer s.fullSlots.Release()
 	s.serveFull(st, full, func(b []byte) error { out = append([]byte(nil), b...); return nil })
 	return out
 }

@@ -2,50 +2,12 @@ package dnsserver
 
 import (
 	"crypto/tls"
-	"sync"
 	"time"
 
 	"github.com/s3dns/s3dns/metrics"
 	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
-
-// h2Conns are the open HTTP/2 DoH connections, told to stop at shutdown.
-type h2Conns struct {
-	mu      sync.Mutex
-	open    map[*transport.H2]struct{}
-	stopped bool
-}
-
-func (t *h2Conns) add(c *transport.H2) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return false
-	}
-	if t.open == nil {
-		t.open = map[*transport.H2]struct{}{}
-	}
-	t.open[c] = struct{}{}
-	return true
-}
-
-func (t *h2Conns) remove(c *transport.H2) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.open, c)
-}
-
-// stop ends every connection's wait for its next frame; what they owe is
-// still written.
-func (t *h2Conns) stop() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.stopped = true
-	for c := range t.open {
-		c.Stop()
-	}
-}
 
 // goDoH2 serves a DoH connection that chose HTTP/2 on a goroutine of its
 // own; it is called from the listener's goroutine, which s.done counts.
@@ -66,11 +28,9 @@ func (s *Server) goDoH2(h *dohHandler) func(*tls.Conn) {
 func (s *Server) serveDoH2(tc *tls.Conn, h *dohHandler) {
 	limits := s.state.Load().Config.TCP
 	c := transport.NewH2(tc, limits, limits.IdleTimeout, s.opts.TCPReadTimeout, s.stopping.Load)
-	if !s.h2.add(c) {
-		tc.Close()
-		return
+	if d := dohOf(tc); d != nil {
+		d.h2.Store(c) // its slot is held by its streams now; shutdown stops it through the slot
 	}
-	defer s.h2.remove(c)
 	open := s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
 	open.Inc()
 	defer open.Dec()

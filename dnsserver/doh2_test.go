@@ -105,39 +105,47 @@ func TestDoHOverHTTP2ManyStreams(t *testing.T) {
 	})
 }
 
-// At shutdown a DoH connection stops taking requests (GOAWAY) but the
-// miss it is waiting for is still answered.
-func TestDoHOverHTTP2ShutdownAnswersWhatIsInFlight(t *testing.T) {
-	pki := dnstest.NewPKI(t)
-	cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
-	h, _, doh, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
-	client := h2Client(pki)
-	url := "https://" + doh + "/dns-query"
-	if _, _, err := dohPost(client, url, question(listed, dns.TypeA)); err != nil {
-		t.Fatal(err) // the connection is up
-	}
-	h.up.SetMode(dnstest.Slow, 300*time.Millisecond)
-	type result struct {
-		m   *dns.Msg
-		err error
-	}
-	got := make(chan result, 1)
-	go func() {
-		m, _, err := dohPost(client, url, question("late.example.", dns.TypeA))
-		got <- result{m, err}
-	}()
-	// The upstream counts it on arrival, then waits 300 ms to answer.
-	dnstest.WaitFor(t, "the miss at the upstream", 5*time.Second, func() bool { return h.up.Count("late.example.", "udp") == 1 })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.srv.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
-	r := <-got
-	if r.err != nil || r.m.Question[0].Name != "late.example." {
-		t.Fatalf("the miss in flight at shutdown: %v %v", r.m, r.err)
-	}
-	if got := testutil.ToFloat64(h.metrics.TLSConnections.WithLabelValues("https")); got != 0 {
-		t.Errorf("%v DoH connections open after shutdown", got)
+// At shutdown a DoH connection stops taking requests (GOAWAY over HTTP/2)
+// but the miss it is waiting for is still answered, over HTTP/2 and
+// HTTP/1.1, and the connections' slots are given back.
+func TestDoHShutdownAnswersWhatIsInFlight(t *testing.T) {
+	for _, h1 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "HTTP/2", true: "HTTP/1.1"}[h1], func(t *testing.T) {
+			pki := dnstest.NewPKI(t)
+			cert, key := pki.Server(t, time.Now().Add(24*time.Hour), "127.0.0.1")
+			h, _, doh, _ := encryptedServer(t, pki, model.TLS{CertFile: cert, KeyFile: key})
+			client := newDoHConnClient(pki, h1)
+			url := "https://" + doh + "/dns-query"
+			if _, _, err := dohPost(client.Client, url, question(listed, dns.TypeA)); err != nil {
+				t.Fatal(err) // the connection is up
+			}
+			h.up.SetMode(dnstest.Slow, 300*time.Millisecond)
+			type result struct {
+				m   *dns.Msg
+				err error
+			}
+			got := make(chan result, 1)
+			go func() {
+				m, _, err := dohPost(client.Client, url, question("late.example.", dns.TypeA))
+				got <- result{m, err}
+			}()
+			// The upstream counts it on arrival, then waits 300 ms to answer.
+			dnstest.WaitFor(t, "the miss at the upstream", 5*time.Second, func() bool { return h.up.Count("late.example.", "udp") == 1 })
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := h.srv.Shutdown(ctx); err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+			r := <-got
+			if r.err != nil || r.m.Question[0].Name != "late.example." {
+				t.Fatalf("the miss in flight at shutdown: %v %v", r.m, r.err)
+			}
+			if got := testutil.ToFloat64(h.metrics.TLSConnections.WithLabelValues("https")); got != 0 {
+				t.Errorf("%v DoH connections open after shutdown", got)
+			}
+			if got := testutil.ToFloat64(h.metrics.TCPConnections); got != 0 {
+				t.Errorf("s3dns_tcp_connections = %v after shutdown", got)
+			}
+		})
 	}
 }

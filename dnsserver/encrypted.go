@@ -56,7 +56,8 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 		srv := s.httpServer(handler)
 		srv.TLSConfig = e.Certs.Config("h2", "http/1.1")
 		open := s.metrics.TLSConnections.WithLabelValues(metrics.HTTPS.String())
-		srv.ConnState = func(_ net.Conn, state http.ConnState) {
+		srv.ConnState = func(c net.Conn, state http.ConnState) {
+			trackHTTP1(c, state)
 			switch state {
 			case http.StateNew:
 				open.Inc()
@@ -64,6 +65,7 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 				open.Dec()
 			}
 		}
+		ln = &admittingDoH{Listener: ln, s: s, trusted: e.TrustedProxies}
 		s.https = append(s.https, srv)
 		s.addrs = append(s.addrs, "https://"+ln.Addr().String())
 		// Connections that chose h2 are served by s3dns's own HTTP/2
@@ -77,8 +79,10 @@ func (s *Server) StartEncrypted(e Encrypted) error {
 	}
 	for _, ln := range plain {
 		srv := s.httpServer(handler)
+		srv.ConnState = trackHTTP1
 		s.https = append(s.https, srv)
 		s.addrs = append(s.addrs, "http://"+ln.Addr().String())
+		ln = &admittingDoH{Listener: ln, s: s, trusted: e.TrustedProxies}
 		go func() { _ = srv.Serve(ln) }()
 	}
 	return nil

@@ -28,7 +28,13 @@ import (
 // (and cleartext DoH) on loopback, with a certificate for 127.0.0.1.
 func encryptedServer(t *testing.T, pki *dnstest.PKI, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
 	t.Helper()
-	h = start(t, baseConfig())
+	return encryptedServerWith(t, baseConfig(), tlsFiles, trusted...)
+}
+
+// encryptedServerWith is encryptedServer serving sc.
+func encryptedServerWith(t *testing.T, sc serverConfig, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
+	t.Helper()
+	h = start(t, sc)
 	certs, err := transport.LoadCertificates(tlsFiles)
 	if err != nil {
 		t.Fatal(err)

@@ -59,9 +59,8 @@ type Server struct {
 	https []*http.Server // DNS over HTTPS
 	addrs []string
 	conns tcpConns
-	h2    h2Conns        // DoH connections that chose HTTP/2
 	done  sync.WaitGroup // listener and connection goroutines
-	full  sync.WaitGroup // full-path queries in flight
+	full  sync.WaitGroup // full-path queries in flight (DoH over HTTP/1.1: its handlers, which net/http waits for)
 	// fullSlots caps them (MaxFullPath).
 	fullSlots slots.Slots
 	workers   *workers.Pool
@@ -98,8 +97,8 @@ func New(st *State, opts Options) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.workers = workers.New(s.ctx, maxIdleWorkers)
 	s.fullSlots = slots.New(s.opts.MaxFullPath)
-	s.conns.perClient = map[netip.Addr][]*tcpConn{}
-	s.conns.open = map[*tcpConn]struct{}{}
+	s.conns.perClient = map[netip.Addr][]held{}
+	s.conns.open = map[held]struct{}{}
 	s.state.Store(st)
 	return s
 }
@@ -188,8 +187,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, ln := range tcp {
 		ln.Close()
 	}
-	s.conns.stopReading()
-	s.h2.stop()
+	s.conns.stopReading() // DoH connections over HTTP/2 too
 	httpsDone := make(chan error, 1)
 	go func() { httpsDone <- s.shutdownHTTPS(ctx, https) }()
 	finished := make(chan struct{})
@@ -200,10 +198,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
+	// net/http's HTTP/1.1 handlers run their queries' full path themselves
+	// (not in s.full): they are done, or ctx is, before the upstream waits
+	// are cancelled and what is left closed.
+	httpsErr := <-httpsDone
 	s.cancel()
 	for _, c := range udp {
 		c.Close()
 	}
 	s.conns.closeAll()
-	return errors.Join(err, <-httpsDone)
+	return errors.Join(err, httpsErr)
 }

@@ -35,6 +35,9 @@ type tcpConn struct {
 	proto metrics.Proto // TCP, or TLS for DNS over TLS
 }
 
+// StopReading ends the wait for the next query (the server is stopping).
+func (c *tcpConn) StopReading() { _ = c.SetReadDeadline(time.Unix(1, 0)) }
+
 func (s *Server) newTCPConn(c net.Conn, proto metrics.Proto, client netip.Addr, limits model.TCP) *tcpConn {
 	return &tcpConn{proto: proto, Stream: transport.NewStream(c, client, limits, func(reason string, err error) {
 		s.metrics.TCPClosed.WithLabelValues(reason).Inc()
@@ -87,19 +90,9 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 			continue
 		}
 		tc := s.newTCPConn(c, proto, client, st.Config.TCP)
-		evicted, reason, ok := s.conns.add(tc, s.opts.MaxTCPConns, st.Config.Access.TCPPerClient)
-		if !ok {
-			s.refuseConn(c, reason)
+		if !s.admitConn(c, tc, st.Config.Access.TCPPerClient) {
 			continue
 		}
-		if evicted != nil {
-			// A pooled idle connection gives way to the new one; the client
-			// sees an orderly close, as after an idle timeout. Counted
-			// first, so that whoever sees the close sees the count.
-			s.metrics.TCPClosed.WithLabelValues(closedEvicted).Inc()
-			evicted.Shut()
-		}
-		s.metrics.TCPConnections.Inc()
 		if proto == metrics.TLS {
 			s.metrics.TLSConnections.WithLabelValues(proto.String()).Inc()
 		}
@@ -114,6 +107,26 @@ func (s *Server) serveTCP(ln net.Listener, proto metrics.Proto) {
 			s.serveConn(tc)
 		}()
 	}
+}
+
+// admitConn takes a connection slot for h, whose socket is c, or resets c
+// and counts why not; s3dns_tcp_connections counts it until it is given
+// back. At its client's cap (perClient; 0: none) a pooled idle connection
+// gives way to the new one: the client sees an orderly close, as after an
+// idle timeout, counted first, so that whoever sees the close sees the
+// count.
+func (s *Server) admitConn(c net.Conn, h held, perClient int) bool {
+	evicted, reason, ok := s.conns.add(h, s.opts.MaxTCPConns, perClient)
+	if !ok {
+		s.refuseConn(c, reason)
+		return false
+	}
+	if evicted != nil {
+		s.metrics.TCPClosed.WithLabelValues(closedEvicted).Inc()
+		evicted.Shut()
+	}
+	s.metrics.TCPConnections.Inc()
+	return true
 }
 
 // refuseConn counts a connection and closes it with a reset (no TIME_WAIT

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -33,7 +34,8 @@ type H2 struct {
 	limits      model.TCP
 	idle        time.Duration // with no stream open
 	readTimeout time.Duration // for the preface, and for a request's rest
-	stopping    func() bool
+	stopping    func() bool   // the server's
+	stopped     atomic.Bool   // this connection's (Stop)
 
 	// The reader's own, touched by no one else.
 	lastID   uint32 // the highest stream the client opened
@@ -179,7 +181,7 @@ func (h *H2) Next() (*DoHRequest, error) {
 			}
 		}
 		h.awaitFrame()
-		if h.stopping() {
+		if h.ending() {
 			h.goAway(http2.ErrCodeNo)
 			return nil, errStopping
 		}
@@ -204,7 +206,7 @@ func (h *H2) Next() (*DoHRequest, error) {
 				// Stopping, idle, or a request's rest late (no reply is owed,
 				// or there would be no deadline): say so before closing.
 				h.goAway(http2.ErrCodeNo)
-				if h.stopping() {
+				if h.ending() {
 					return nil, errStopping
 				}
 			}
@@ -282,7 +284,7 @@ func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
 		return nil, http2.ErrCodeProtocol // client streams are odd
 	}
 	h.lastID = id
-	if h.openStreams() >= h2MaxStreams {
+	if h.Open() >= h2MaxStreams {
 		h.rst(id, http2.ErrCodeRefusedStream)
 		return nil, http2.ErrCodeNo
 	}
@@ -629,7 +631,7 @@ func (h *H2) forget(st *stream) {
 	if len(h.free) < 64 {
 		h.free = append(h.free, st)
 	}
-	if h.awaiting && h.owed == 0 && !h.stopping() {
+	if h.awaiting && h.owed == 0 && !h.ending() {
 		h.setDeadline() // idle (or waiting for a request's rest) from now
 	}
 }
@@ -690,7 +692,9 @@ func (h *H2) goAway(code http2.ErrCode) {
 	_ = h.flush()
 }
 
-func (h *H2) openStreams() int {
+// Open counts the streams open: requests being read or owed a reply. A
+// connection with none is idle.
+func (h *H2) Open() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.streams)
@@ -755,9 +759,16 @@ func (h *H2) flush() error {
 	return err
 }
 
-// Stop ends the reader's wait (the server is stopping): it says GOAWAY and
-// returns; replies owed are still written.
-func (h *H2) Stop() { _ = h.conn.SetReadDeadline(time.Unix(1, 0)) }
+// Stop ends the reader's wait (the server is stopping, or the connection
+// gives its slot to a newer one): it says GOAWAY and returns; replies owed
+// are still written.
+func (h *H2) Stop() {
+	h.stopped.Store(true)
+	_ = h.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// ending: no frame is read any more.
+func (h *H2) ending() bool { return h.stopped.Load() || h.stopping() }
 
 // Close ends the connection once the flow owes nothing (Pending): what is
 // framed is written, then the write side closed and what the client still

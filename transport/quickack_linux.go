@@ -24,12 +24,14 @@ type quickAcking struct {
 // few small TLS records (one HEADERS frame is about 50 octets).
 const quickAckBelow = 512
 
+// withQuickAck wraps a TCP connection, or a wrapper of one that gives its
+// socket (syscall.Conn: the server's admitted connections do).
 func withQuickAck(c net.Conn) net.Conn {
-	tc, ok := c.(*net.TCPConn)
+	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return c
 	}
-	raw, err := tc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return c
 	}
@@ -37,6 +39,9 @@ func withQuickAck(c net.Conn) net.Conn {
 	q.set = func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1) }
 	return q
 }
+
+// NetConn is the connection under it, as tls.Conn's.
+func (c *quickAcking) NetConn() net.Conn { return c.Conn }
 
 func (c *quickAcking) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)

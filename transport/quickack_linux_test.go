@@ -3,6 +3,7 @@ package transport
 import (
 	"crypto/tls"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,42 @@ func TestDoHConnectionsQuickAck(t *testing.T) {
 	defer c.Close()
 	if _, ok := c.(*tls.Conn).NetConn().(*quickAcking); !ok {
 		t.Errorf("the DoH connection is a %T under TLS, not quick-ACKing", c.(*tls.Conn).NetConn())
+	}
+}
+
+// socketGiver is a connection wrapped by its server that still gives its
+// socket, as the server's admitted DoH connections do.
+type socketGiver struct{ net.Conn }
+
+func (s socketGiver) SyscallConn() (syscall.RawConn, error) {
+	return s.Conn.(syscall.Conn).SyscallConn()
+}
+
+// A wrapped connection that gives its socket quick-ACKs too, and the
+// wrapper is found under it (NetConn); one that does not is left alone.
+func TestQuickAckThroughAWrapper(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	accepted, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer accepted.Close()
+	giver := socketGiver{accepted}
+	q, ok := withQuickAck(giver).(*quickAcking)
+	if !ok || q.NetConn() != net.Conn(giver) {
+		t.Fatalf("a wrapper giving its socket was not quick-ACKed: %T", withQuickAck(giver))
+	}
+	opaque := struct{ net.Conn }{accepted}
+	if _, ok := withQuickAck(opaque).(*quickAcking); ok {
+		t.Fatal("a wrapper without its socket was wrapped")
 	}
 }
