@@ -32,7 +32,7 @@ func encryptedServer(t *testing.T, pki *dnstest.PKI, tlsFiles model.TLS, trusted
 }
 
 // encryptedServerWith is encryptedServer serving sc.
-func encryptedServerWith(t *testing.T, sc serverConfig, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
+func encryptedServerWith(t testing.TB, sc serverConfig, tlsFiles model.TLS, trusted ...string) (h *harness, dot, doh, plain string) {
 	t.Helper()
 	h = start(t, sc)
 	certs, err := transport.LoadCertificates(tlsFiles)

@@ -30,7 +30,8 @@ import (
 type H2 struct {
 	conn        net.Conn
 	br          *bufio.Reader
-	fr          *http2.Framer // reads only
+	fr          *http2.Framer // reads only; header blocks are read by readHeaderFrame
+	dec         *hpack.Decoder
 	limits      model.TCP
 	idle        time.Duration // with no stream open
 	readTimeout time.Duration // for the preface, and for a request's rest
@@ -42,6 +43,7 @@ type H2 struct {
 	recvLeft int32  // connection-level DATA the client may still send
 	recvOwed uint32 // DATA read and not yet given back in a WINDOW_UPDATE
 	req      DoHRequest
+	hb       headerBlock
 	greeted  bool // the client's SETTINGS came
 
 	// Pending counts replies owed by the flow's full path and writers not
@@ -114,8 +116,9 @@ func NewH2(c net.Conn, limits model.TCP, idle, readTimeout time.Duration, stoppi
 		initWindow: 65535, maxFrame: h2MaxFrame, sendLeft: 65535, recvLeft: 65535}
 	h.fr = http2.NewFramer(nil, h.br)
 	h.fr.SetMaxReadFrameSize(h2MaxFrame) // the Framer's own default is 16 MiB
-	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	h.fr.MaxHeaderListSize = h2MaxHeaders
+	h.fr.SetReuseFrames()                // a DATA frame is done with before the next is read
+	h.dec = hpack.NewDecoder(4096, h.onField)
+	h.dec.SetMaxStringLength(h2MaxHeaders)
 	h.wfr = http2.NewFramer((*outWriter)(h), nil)
 	h.enc = hpack.NewEncoder(&h.hbuf)
 	return h
@@ -185,7 +188,15 @@ func (h *H2) Next() (*DoHRequest, error) {
 			h.goAway(http2.ErrCodeNo)
 			return nil, errStopping
 		}
-		f, err := h.fr.ReadFrame()
+		var f http2.Frame
+		fh, err := h.fr.ReadFrameHeader()
+		if err == nil {
+			if fh.Type == http2.FrameHeaders || fh.Type == http2.FrameContinuation {
+				err = h.readHeaderFrame(fh)
+			} else {
+				f, err = h.fr.ReadFrameForHeader(fh)
+			}
+		}
 		h.readingFrame()
 		if err != nil {
 			var se http2.StreamError
@@ -219,7 +230,14 @@ func (h *H2) Next() (*DoHRequest, error) {
 			}
 			h.greeted = true
 		}
-		req, code := h.onFrame(f)
+		var req *DoHRequest
+		var code http2.ErrCode
+		switch {
+		case f != nil:
+			req, code = h.onFrame(f)
+		case h.hb.ended:
+			req, code = h.onHeaders(&h.hb)
+		}
 		if code != http2.ErrCodeNo {
 			h.goAway(code)
 			return nil, errH2GoneAway
@@ -234,8 +252,6 @@ func (h *H2) Next() (*DoHRequest, error) {
 // than NO_ERROR is a connection error.
 func (h *H2) onFrame(f http2.Frame) (*DoHRequest, http2.ErrCode) {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		return h.onHeaders(f)
 	case *http2.DataFrame:
 		return h.onData(f)
 	case *http2.SettingsFrame:
@@ -258,9 +274,14 @@ func (h *H2) onFrame(f http2.Frame) (*DoHRequest, http2.ErrCode) {
 	return nil, http2.ErrCodeNo
 }
 
-// onHeaders opens a stream, or ends one with trailers.
-func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
-	id := f.StreamID
+// onHeaders opens a stream with a whole header block, or ends one with
+// trailers.
+func (h *H2) onHeaders(f *headerBlock) (*DoHRequest, http2.ErrCode) {
+	id := f.stream
+	if f.malformed {
+		h.resetStream(id, http2.ErrCodeProtocol)
+		return nil, http2.ErrCodeNo
+	}
 	if id <= h.lastID {
 		h.mu.Lock()
 		st := h.streams[id]
@@ -273,7 +294,7 @@ func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
 			// Reset by us: what was on its way is dropped (§5.4.2).
 		case st.owed:
 			h.rst(id, http2.ErrCodeStreamClosed)
-		case !f.StreamEnded():
+		case !f.endStream:
 			h.rst(id, http2.ErrCodeProtocol) // trailers end the stream
 		default:
 			return h.complete(st), http2.ErrCodeNo
@@ -290,32 +311,18 @@ func (h *H2) onHeaders(f *http2.MetaHeadersFrame) (*DoHRequest, http2.ErrCode) {
 	}
 	st := h.newStream(id)
 	h.register(st)
-	if f.Truncated {
-		h.refuse(st, refuseHeadersTooLong, !f.StreamEnded())
+	if f.truncated {
+		h.refuse(st, refuseHeadersTooLong, !f.endStream)
 		return nil, http2.ErrCodeNo
 	}
-	var method, path, ctype string
-	for _, hf := range f.Fields {
-		switch hf.Name {
-		case ":method":
-			method = hf.Value
-		case ":path":
-			path = hf.Value
-		case "content-type":
-			ctype = hf.Value
-		case "forwarded":
-			st.forwarded = hf.Value
-		case "x-forwarded-for":
-			st.xff = append(st.xff, hf.Value)
-		}
-	}
+	st.forwarded, st.xff = f.forwarded, append(st.xff[:0], f.xff...)
 	var refused *DoHRefusal
-	st.body, st.post, refused = DoHMessage(st.body[:0], method, path, ctype)
+	st.body, st.post, refused = DoHMessage(st.body[:0], f.method, f.path, f.ctype)
 	if refused != nil {
-		h.refuse(st, refused, !f.StreamEnded())
+		h.refuse(st, refused, !f.endStream)
 		return nil, http2.ErrCodeNo
 	}
-	if !f.StreamEnded() {
+	if !f.endStream {
 		return nil, http2.ErrCodeNo // the body (or trailers) follow
 	}
 	return h.complete(st), http2.ErrCodeNo
@@ -496,7 +503,7 @@ func (h *H2) Reply(id uint32, resp []byte, maxAge uint32, fromReader bool) error
 		h.mu.Unlock()
 		return errStreamReset
 	}
-	h.writeResponse(st, "200", DoHContentType, resp, strconv.FormatUint(uint64(maxAge), 10))
+	h.writeResponse(st, "200", DoHContentType, resp, int64(maxAge))
 	big := len(h.out) >= h2WriteBatch
 	h.mu.Unlock()
 	if fromReader && !big {
@@ -527,13 +534,14 @@ func (h *H2) Refuse(id uint32, r *DoHRefusal) {
 
 // writeResponse frames a response's HEADERS, and its DATA as far as the
 // windows let it; h.mu is held.
-func (h *H2) writeResponse(st *stream, status, ctype string, body []byte, maxAge string) {
+func (h *H2) writeResponse(st *stream, status, ctype string, body []byte, maxAge int64) {
 	h.hbuf.Reset()
 	_ = h.enc.WriteField(hpack.HeaderField{Name: ":status", Value: status})
 	_ = h.enc.WriteField(hpack.HeaderField{Name: "content-type", Value: ctype})
-	_ = h.enc.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.Itoa(len(body))})
-	if maxAge != "" {
-		_ = h.enc.WriteField(hpack.HeaderField{Name: "cache-control", Value: "max-age=" + maxAge})
+	var digits [20]byte
+	appendLiteral(&h.hbuf, hpackContentLength, "", strconv.AppendInt(digits[:0], int64(len(body)), 10))
+	if maxAge >= 0 {
+		appendLiteral(&h.hbuf, hpackCacheControl, "max-age=", strconv.AppendInt(digits[:0], maxAge, 10))
 	}
 	if status == "405" {
 		_ = h.enc.WriteField(hpack.HeaderField{Name: "allow", Value: "GET, POST"})
@@ -591,7 +599,7 @@ func (h *H2) unblock() {
 func (h *H2) refuse(st *stream, r *DoHRefusal, stillSending bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.writeResponse(st, strconv.Itoa(r.Status), "text/plain; charset=utf-8", []byte(r.Why+"\n"), "")
+	h.writeResponse(st, strconv.Itoa(r.Status), "text/plain; charset=utf-8", []byte(r.Why+"\n"), -1)
 	if stillSending {
 		if h.streams[st.id] == st {
 			h.forget(st) // with the text, when it waits for a window

@@ -606,6 +606,18 @@ func FuzzH2Frames(f *testing.F) {
 	_ = sf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true})
 	_ = sf.WriteData(1, true, query(1, 30))
 	f.Add(seed.Bytes())
+	// A padded, prioritised HEADERS and two CONTINUATIONs: the header
+	// block reader's paths.
+	var split bytes.Buffer
+	xf := http2.NewFramer(&split, nil)
+	_ = xf.WriteSettings()
+	block := hb.Bytes()
+	_ = xf.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block[:2], PadLength: 3,
+		Priority: http2.PriorityParam{StreamDep: 0, Weight: 7}})
+	_ = xf.WriteContinuation(1, false, block[2:4])
+	_ = xf.WriteContinuation(1, true, block[4:])
+	_ = xf.WriteData(1, true, query(2, 30))
+	f.Add(split.Bytes())
 	f.Add([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 1, 255, 255})
 	f.Add(append(bytes.Clone(seed.Bytes()[:9]), 0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 
@@ -128,7 +129,7 @@ func Build(resp *dns.Msg, aging Aging, opts Opts, stored, expires int64) (Entry,
 		return Entry{}, errors.New("response too long")
 	}
 	copy(b[headerLen:], lname)
-	ttls, arStart, err := ttlOffsets(b)
+	ttls, arStart, err := ttlOffsets(nil, b)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -198,9 +199,9 @@ func WithoutOPT(rrs []dns.RR) []dns.RR {
 	return out
 }
 
-// ttlOffsets walks a packed message and returns the offset of every
-// record's TTL, in order, and where the additional section starts.
-func ttlOffsets(b []byte) (ttls []uint16, arStart int, err error) {
+// ttlOffsets walks a packed message and appends to dst the offset of every
+// record's TTL, in order; it also says where the additional section starts.
+func ttlOffsets(dst []uint16, b []byte) (ttls []uint16, arStart int, err error) {
 	an, ns, ar := int(binary.BigEndian.Uint16(b[6:])), int(binary.BigEndian.Uint16(b[8:])), int(binary.BigEndian.Uint16(b[10:]))
 	off, ok := skipName(b, headerLen)
 	if !ok {
@@ -208,7 +209,7 @@ func ttlOffsets(b []byte) (ttls []uint16, arStart int, err error) {
 	}
 	off += 4
 	arStart = off
-	out := make([]uint16, 0, an+ns+ar)
+	out := slices.Grow(dst, an+ns+ar)
 	for i := range an + ns + ar {
 		if i == an+ns {
 			arStart = off
@@ -307,7 +308,8 @@ func MinTTL(b []byte) uint32 {
 	if len(b) < headerLen {
 		return 0
 	}
-	ttls, _, err := ttlOffsets(b)
+	var room [32]uint16 // on the stack: every DoH reply asks this
+	ttls, _, err := ttlOffsets(room[:0], b)
 	if err != nil {
 		return 0
 	}
