@@ -64,6 +64,15 @@ func (d *dohConn) Close() error {
 	return err
 }
 
+// CloseWrite half-closes the socket: net/http's orderly close of a
+// cleartext (listen_http) connection needs it, as it would of the socket.
+func (d *dohConn) CloseWrite() error {
+	if cw, ok := d.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 // SyscallConn gives the socket, for the quick ACKs DoH reads set.
 func (d *dohConn) SyscallConn() (syscall.RawConn, error) {
 	if sc, ok := d.Conn.(syscall.Conn); ok {

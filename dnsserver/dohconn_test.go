@@ -188,3 +188,46 @@ func TestDoHConnectionsOutsideTheACLRefusedAtAccept(t *testing.T) {
 		t.Fatalf("the proxy's client's answer: %v %v", &m, err)
 	}
 }
+
+// The admitted connection still does what its socket does for the layers
+// above: a half-close (net/http's orderly close over listen_http), and its
+// slot given back once, however often it is closed.
+func TestDoHConnPassesThroughItsSocket(t *testing.T) {
+	h := start(t, baseConfig())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	al := &admittingDoH{Listener: ln, s: h.srv}
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := al.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(h.metrics.TCPConnections); got != 1 {
+		t.Fatalf("s3dns_tcp_connections = %v with one admitted", got)
+	}
+	if err := c.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		t.Fatalf("CloseWrite: %v", err)
+	}
+	_ = client.SetDeadline(time.Now().Add(5 * time.Second))
+	if n, err := client.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("the client read %d, %v after the half-close, want EOF", n, err)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		t.Fatalf("the read side closed with the write side: %v", err)
+	}
+	c.Close()
+	c.Close()
+	if got := testutil.ToFloat64(h.metrics.TCPConnections); got != 0 {
+		t.Fatalf("s3dns_tcp_connections = %v after closing twice", got)
+	}
+}
