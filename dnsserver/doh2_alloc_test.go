@@ -133,12 +133,7 @@ func TestDoH2ReaderAllocatesNothing(t *testing.T) {
 	c := newRawH2(t, pki, doh, pkt)
 	c.roundTrip(t)
 	n := testing.AllocsPerRun(200, func() { c.roundTrip(t) })
-	conn, err := tls.Dial("tcp", tlsEcho(t, cert, key), &tls.Config{RootCAs: pki.Pool(), ServerName: "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	bare := allocsPerRoundTrip(t, conn, pkt)
+	bare := dotAllocsPerRoundTrip(t, pki, tlsEcho(t, cert, key), pkt)
 	if n > bare {
 		t.Fatalf("%v allocations per cached DoH request over HTTP/2, %v beyond crypto/tls's own (a bare TLS echo: %v)", n, n-bare, bare)
 	}

@@ -435,19 +435,7 @@ func TestH2ProtocolErrors(t *testing.T) {
 			_ = p.fr.WriteData(1, true, make([]byte, 20000))
 		}, http2.ErrCodeFrameSize},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			p := newH2Pair(t, time.Minute, 2*time.Second)
-			c.send(p)
-			f := p.read(nil, func(f *frames) bool { return f.goAway != nil })
-			if f.goAway == nil || f.goAway.ErrCode != c.code {
-				t.Fatalf("GOAWAY %+v, want %v", f.goAway, c.code)
-			}
-			select {
-			case <-p.done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("the connection was not closed after GOAWAY")
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { wantGoAway(t, c.send, c.code) })
 	}
 	t.Run("not HTTP/2", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -488,6 +476,23 @@ func TestH2ProtocolErrors(t *testing.T) {
 		p.post(3, q2)
 		wantEcho(t, p.read(nil, ended(3)).streams[3], q2)
 	})
+}
+
+// wantGoAway sends what send writes on a fresh connection and wants it
+// ended with GOAWAY(code), then closed.
+func wantGoAway(t *testing.T, send func(p *h2Pair), code http2.ErrCode) {
+	t.Helper()
+	p := newH2Pair(t, time.Minute, 2*time.Second)
+	send(p)
+	f := p.read(nil, func(f *frames) bool { return f.goAway != nil })
+	if f.goAway == nil || f.goAway.ErrCode != code {
+		t.Fatalf("GOAWAY %+v, want %v", f.goAway, code)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection was not closed after GOAWAY")
+	}
 }
 
 // A stream the client resets gets nothing more; the others are answered.

@@ -53,14 +53,7 @@ func TestH2HeaderBlockConnectionErrors(t *testing.T) {
 			_ = p.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block, EndHeaders: true})
 		}, http2.ErrCodeCompression},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			p := newH2Pair(t, time.Minute, 2*time.Second)
-			c.send(p)
-			f := p.read(nil, func(f *frames) bool { return f.goAway != nil })
-			if f.goAway == nil || f.goAway.ErrCode != c.code {
-				t.Fatalf("GOAWAY %+v, want %v", f.goAway, c.code)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { wantGoAway(t, c.send, c.code) })
 	}
 }
 

@@ -14,21 +14,7 @@ import (
 // the kernel delays ACKs (what holds a Nagle client's second write for 40
 // ms), and the wrapped connection's read turns quick ACKs back on.
 func TestQuickAckAfterEveryRead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	accepted, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer accepted.Close()
+	client, accepted := tcpPair(t)
 	quickAck := func() int {
 		raw, _ := accepted.(*net.TCPConn).SyscallConn()
 		v := -1
@@ -104,21 +90,7 @@ func (s socketGiver) SyscallConn() (syscall.RawConn, error) {
 // A wrapped connection that gives its socket quick-ACKs too, and the
 // wrapper is found under it (NetConn); one that does not is left alone.
 func TestQuickAckThroughAWrapper(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	accepted, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer accepted.Close()
+	_, accepted := tcpPair(t)
 	giver := socketGiver{accepted}
 	q, ok := withQuickAck(giver).(*quickAcking)
 	if !ok || q.NetConn() != net.Conn(giver) {
@@ -128,4 +100,23 @@ func TestQuickAckThroughAWrapper(t *testing.T) {
 	if _, ok := withQuickAck(opaque).(*quickAcking); ok {
 		t.Fatal("a wrapper without its socket was wrapped")
 	}
+}
+
+// tcpPair is a connected TCP pair on loopback, closed when t ends.
+func tcpPair(t *testing.T) (client, accepted net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	if accepted, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { accepted.Close() })
+	return client, accepted
 }
