@@ -224,6 +224,17 @@ func (p *h2Pair) read(f *frames, until func(*frames) bool) *frames {
 	return f
 }
 
+// wantClosed waits for the server to end the connection, failing with
+// why if it does not within 5 s.
+func (p *h2Pair) wantClosed(why string) {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.t.Fatal(why)
+	}
+}
+
 func ended(ids ...uint32) func(*frames) bool {
 	return func(f *frames) bool {
 		for _, id := range ids {
@@ -488,11 +499,7 @@ func wantGoAway(t *testing.T, send func(p *h2Pair), code http2.ErrCode) {
 	if f.goAway == nil || f.goAway.ErrCode != code {
 		t.Fatalf("GOAWAY %+v, want %v", f.goAway, code)
 	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the connection was not closed after GOAWAY")
-	}
+	p.wantClosed("the connection was not closed after GOAWAY")
 }
 
 // A stream the client resets gets nothing more; the others are answered.
@@ -572,11 +579,7 @@ func TestH2IdleOnlyWhenIdle(t *testing.T) {
 	if since := time.Since(replied); since < 40*time.Millisecond {
 		t.Errorf("closed %v after the last reply, before its idle timeout of 50 ms", since)
 	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the idle connection was not closed")
-	}
+	p.wantClosed("the idle connection was not closed")
 }
 
 // A stream opened without the rest of its request does not hold the
@@ -591,11 +594,7 @@ func TestH2PartialRequestTimesOut(t *testing.T) {
 	if f.goAway == nil || f.goAway.ErrCode != http2.ErrCodeNo {
 		t.Fatalf("GOAWAY %+v, want NO_ERROR", f.goAway)
 	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the connection was not closed")
-	}
+	p.wantClosed("the connection was not closed")
 }
 
 // Whatever bytes follow the preface, the server neither panics nor hangs.
