@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/s3dns/s3dns/metrics"
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/transport"
 	"github.com/s3dns/s3dns/wire"
 )
@@ -82,7 +83,7 @@ func refuse(w http.ResponseWriter, r *transport.DoHRefusal) {
 // the client its Forwarded or X-Forwarded-For header names (the last
 // address the proxy added).
 func (h *dohHandler) clientOf(peer netip.AddrPort, forwarded string, x []string) netip.AddrPort {
-	if !peer.IsValid() || !holds(h.trusted, peer.Addr()) {
+	if !peer.IsValid() || !model.Holds(h.trusted, peer.Addr()) {
 		return peer
 	}
 	if forwarded != "" {
@@ -120,16 +121,6 @@ func forwardedFor(h string) (netip.Addr, bool) {
 		}
 	}
 	return netip.Addr{}, false
-}
-
-func holds(prefixes []netip.Prefix, a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 func local(r *http.Request) netip.AddrPort {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/s3dns/s3dns/model"
 	"github.com/s3dns/s3dns/transport"
 )
 
@@ -130,7 +131,7 @@ func (l *admittingDoH) Accept() (net.Conn, error) {
 		s := l.s
 		client := addrOf(c.RemoteAddr())
 		st := s.state.Load()
-		proxy := holds(l.trusted, client)
+		proxy := model.Holds(l.trusted, client)
 		if !proxy && !st.allowed(client) {
 			s.refuseConn(c, refusedACL)
 			continue
